@@ -1,0 +1,1 @@
+"""The built-in templates. Each is registered as a ``dynamicjobs.templates`` entry point."""
