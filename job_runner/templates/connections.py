@@ -1,0 +1,126 @@
+"""Database connection parameters shared by the SQL templates, and opening them."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import PurePosixPath
+from typing import Annotated, Any, Literal
+from urllib.parse import quote
+
+import psycopg
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from job_runner.template import RunContext, SecretRef, TemplateError
+from job_runner.templates.sql import POSTGRESQL, SQLITE, Dialect
+
+
+class PostgresConnection(BaseModel):
+    """A PostgreSQL server; the password comes from a Secret."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    driver: Literal["postgresql"] = Field(description="Database driver.")
+    host: str = Field(
+        pattern=r"^[A-Za-z0-9_.:-]{1,253}$",
+        description="Host name or IP address of the server.",
+        examples=["orders-db.databases.svc"],
+    )
+    port: int = Field(default=5432, ge=1, le=65535, description="TCP port.")
+    database: str = Field(
+        min_length=1, max_length=63, pattern=r"^[^\x00]+$", description="Database name."
+    )
+    user: str = Field(
+        min_length=1, max_length=63, pattern=r"^[^\x00]+$", description="Role to connect as."
+    )
+    password: SecretRef | None = Field(
+        default=None, description="Secret holding the role's password."
+    )
+    sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = Field(
+        default="prefer", description="libpq sslmode."
+    )
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, le=300, alias="connectTimeoutSeconds",
+        description="Give up connecting after this many seconds.",
+    )
+
+
+class SqliteConnection(BaseModel):
+    """A SQLite database file on a volume mounted into the runner's pod."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    driver: Literal["sqlite"] = Field(description="Database driver.")
+    path: str = Field(
+        min_length=2, max_length=4096, description="Absolute path of the database file.",
+        examples=["/data/app.sqlite3"],
+    )
+
+    @field_validator("path")
+    @classmethod
+    def _absolute_clean_path(cls, value: str) -> str:
+        if "\x00" in value:
+            raise ValueError("must not contain NUL")
+        path = PurePosixPath(value)
+        if not path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be an absolute path without '..'")
+        return value
+
+
+Connection = Annotated[PostgresConnection | SqliteConnection, Field(discriminator="driver")]
+
+
+def _bounded_timeout(seconds: float, ctx: RunContext) -> int:
+    return max(1, math.ceil(min(seconds, ctx.remaining())))
+
+
+@contextmanager
+def database_errors(what: str) -> Iterator[None]:
+    """Turn driver errors into TemplateErrors that say what was being done."""
+    try:
+        yield
+    except psycopg.errors.QueryCanceled as error:
+        raise TemplateError(f"{what}: statement timed out ({error})".strip()) from error
+    except psycopg.Error as error:
+        raise TemplateError(f"{what}: PostgreSQL error: {str(error).strip()}") from error
+    except sqlite3.Error as error:
+        raise TemplateError(f"{what}: SQLite error: {error}") from error
+
+
+@contextmanager
+def open_database(
+    connection: PostgresConnection | SqliteConnection, ctx: RunContext, *, read_only: bool
+) -> Iterator[tuple[Any, Dialect]]:
+    """A DB-API connection (no autocommit, session time zone UTC) and its dialect."""
+    if isinstance(connection, SqliteConnection):
+        mode = "ro" if read_only else "rw"
+        with database_errors(f"opening SQLite database {connection.path}"):
+            db = sqlite3.connect(
+                f"file:{quote(connection.path)}?mode={mode}", uri=True,
+                timeout=_bounded_timeout(30, ctx),
+            )
+        try:
+            yield db, SQLITE
+        finally:
+            db.close()
+        return
+    password = ctx.secrets(connection.password) if connection.password else None
+    options = "-c TimeZone=UTC" + (" -c default_transaction_read_only=on" if read_only else "")
+    with database_errors(f"connecting to PostgreSQL at {connection.host}:{connection.port}"):
+        pg = psycopg.connect(
+            host=connection.host,
+            port=connection.port,
+            dbname=connection.database,
+            user=connection.user,
+            password=password,
+            sslmode=connection.sslmode,
+            connect_timeout=_bounded_timeout(connection.connect_timeout_seconds, ctx),
+            application_name="dynamicjobs-runner",
+            options=options,
+        )
+    try:
+        yield pg, POSTGRESQL
+    finally:
+        pg.close()

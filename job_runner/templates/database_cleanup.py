@@ -1,0 +1,169 @@
+"""database-cleanup: delete rows older than N days, in short batches."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar
+
+from psycopg import sql
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+from job_runner.template import RunContext, Template, TemplateError
+from job_runner.templates.connections import Connection, database_errors, open_database
+from job_runner.templates.sql import Dialect, Identifier, TableName
+
+FilterValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
+
+
+class CleanupParameters(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    connection: Connection = Field(description="The database to clean up.")
+    table: TableName = Field(
+        description="Table to delete from, `table` or `schema.table`.", examples=["audit_log"]
+    )
+    timestamp_column: Identifier = Field(
+        alias="timestampColumn",
+        description="Column holding each row's age. SQLite: ISO-8601 text or Unix seconds.",
+        examples=["created_at"],
+    )
+    older_than_days: int = Field(
+        alias="olderThanDays", ge=1, le=36500,
+        description="Delete rows whose timestamp is more than this many days in the past.",
+    )
+    where: dict[Identifier, FilterValue] = Field(
+        default_factory=dict, max_length=16,
+        description="Extra equality filters, column -> value (null means IS NULL).",
+        examples=[{"level": "debug"}],
+    )
+    batch_size: int = Field(
+        default=1000, alias="batchSize", ge=1, le=100_000,
+        description="Rows deleted per transaction.",
+    )
+    max_transaction_seconds: float = Field(
+        default=30, alias="maxTransactionSeconds", gt=0, le=3600,
+        description="Upper bound of one batch's transaction (statement and lock timeout).",
+    )
+
+
+def _conditions(
+    params: CleanupParameters, dialect: Dialect, cutoff: datetime
+) -> tuple[sql.Composable, list[Any]]:
+    column = dialect.ident(params.timestamp_column)
+    if dialect.name == "postgresql":
+        clauses: list[sql.Composable] = [
+            sql.SQL("{} < {}").format(column, dialect.placeholder)
+        ]
+        values: list[Any] = [cutoff]
+    else:
+        age = sql.SQL(
+            "(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} "
+            "ELSE CAST(strftime('%s', {c}) AS INTEGER) END) < {p}"
+        ).format(c=column, p=dialect.placeholder)
+        clauses, values = [age], [int(cutoff.timestamp())]
+    for name, value in params.where.items():
+        if value is None:
+            clauses.append(sql.SQL("{} IS NULL").format(dialect.ident(name)))
+        else:
+            clauses.append(sql.SQL("{} = {}").format(dialect.ident(name), dialect.placeholder))
+            values.append(value)
+    return sql.SQL(" AND ").join(clauses), values
+
+
+def _batch_delete(table: sql.Composable, where: sql.Composable, dialect: Dialect) -> sql.Composable:
+    """Delete at most LIMIT matching rows, addressed by physical row id.
+
+    The conditions are repeated in the outer statement so that a row updated between the
+    sub-select and the delete is re-checked, never deleted on a stale match.
+    """
+    row_id = sql.SQL("ctid" if dialect.name == "postgresql" else "rowid")
+    shape = (
+        "DELETE FROM {t} WHERE {r} = ANY(ARRAY(SELECT {r} FROM {t} WHERE {w} LIMIT {p})) AND {w}"
+        if dialect.name == "postgresql"
+        else "DELETE FROM {t} WHERE {r} IN (SELECT {r} FROM {t} WHERE {w} LIMIT {p}) AND {w}"
+    )
+    return sql.SQL(shape).format(t=table, r=row_id, w=where, p=dialect.placeholder)
+
+
+class DatabaseCleanup(Template[CleanupParameters]):
+    name: ClassVar[str] = "database-cleanup"
+    version: ClassVar[str] = "1.0.0"
+    description: ClassVar[str] = (
+        "Deletes rows older than a number of days from one table, in short batches, "
+        "optionally filtered by column values."
+    )
+    Parameters: ClassVar[type[BaseModel]] = CleanupParameters
+    examples: ClassVar[list[dict[str, Any]]] = [
+        {
+            "connection": {
+                "driver": "postgresql", "host": "orders-db.databases.svc", "database": "orders",
+                "user": "cleanup", "sslmode": "require",
+                "password": {"secretRef": {"name": "orders-db", "key": "password"}},
+            },
+            "table": "public.audit_log",
+            "timestampColumn": "created_at",
+            "olderThanDays": 90,
+            "where": {"level": "debug"},
+            "batchSize": 5000,
+        },
+        {
+            "connection": {"driver": "sqlite", "path": "/data/app.sqlite3"},
+            "table": "sessions",
+            "timestampColumn": "last_seen",
+            "olderThanDays": 30,
+        },
+    ]
+
+    @staticmethod
+    def _cutoff(params: CleanupParameters) -> datetime:
+        return datetime.now(UTC) - timedelta(days=params.older_than_days)
+
+    def plan(self, params: CleanupParameters, ctx: RunContext) -> dict[str, Any]:
+        cutoff = self._cutoff(params)
+        with open_database(params.connection, ctx, read_only=True) as (db, dialect):
+            where, values = _conditions(params, dialect, cutoff)
+            query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
+                dialect.ident(params.table), where
+            )
+            with database_errors(f"counting rows in {params.table}"):
+                count = db.execute(dialect.render(query), values).fetchone()[0]
+                db.rollback()
+        return {"wouldDelete": count, "table": params.table, "cutoff": cutoff.isoformat()}
+
+    def run(self, params: CleanupParameters, ctx: RunContext) -> dict[str, Any]:
+        cutoff = self._cutoff(params)
+        deleted = batches = 0
+        with open_database(params.connection, ctx, read_only=False) as (db, dialect):
+            where, values = _conditions(params, dialect, cutoff)
+            delete = dialect.render(_batch_delete(dialect.ident(params.table), where, dialect))
+            batch_values = [*values, params.batch_size, *values]
+            while True:
+                ctx.check_cancelled()
+                count = self._delete_batch(db, dialect, delete, batch_values, params, ctx)
+                batches += 1
+                deleted += count
+                ctx.logger.info("batch deleted", extra={"rows": count, "totalDeleted": deleted})
+                if count < params.batch_size:
+                    break
+        return {"deleted": deleted, "batches": batches, "cutoff": cutoff.isoformat()}
+
+    @staticmethod
+    def _delete_batch(
+        db: Any, dialect: Dialect, delete: Any, values: list[Any],
+        params: CleanupParameters, ctx: RunContext,
+    ) -> int:
+        """One batch in its own transaction, bounded by maxTransactionSeconds and the run."""
+        limit_ms = max(1, int(min(params.max_transaction_seconds, ctx.remaining()) * 1000))
+        with database_errors(f"deleting a batch from {params.table}"):
+            try:
+                if dialect.name == "postgresql":
+                    for setting in ("statement_timeout", "lock_timeout"):
+                        db.execute("SELECT set_config(%s, %s, true)", [setting, f"{limit_ms}ms"])
+                count = int(db.execute(delete, values).rowcount)
+                db.commit()
+            except Exception:
+                db.rollback()
+                raise
+        if count < 0:
+            raise TemplateError("the database did not report how many rows were deleted")
+        return count

@@ -1,0 +1,53 @@
+"""SQL identifiers: strictly validated, then quoted anyway.
+
+Table and column names come from users, so they are checked against a conservative
+pattern at validation time and still quoted when the statement is built (psycopg's
+`sql.Identifier` for PostgreSQL, double-quote escaping for SQLite). Values are never put
+into SQL text: they are always bound parameters.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from psycopg import sql
+from pydantic import StringConstraints
+
+IDENTIFIER_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}$"
+TABLE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]{0,62}(\.[A-Za-z_][A-Za-z0-9_]{0,62})?$"
+
+Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
+"""A column name: letters, digits and underscores, not starting with a digit, <= 63 chars."""
+
+TableName = Annotated[str, StringConstraints(pattern=TABLE_PATTERN)]
+"""``table`` or ``schema.table``, each part an `Identifier`."""
+
+
+def quote_sqlite_identifier(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How one database spells identifiers and parameter placeholders."""
+
+    name: Literal["postgresql", "sqlite"]
+
+    def ident(self, dotted: str) -> sql.Composable:
+        parts = dotted.split(".")
+        if self.name == "postgresql":
+            return sql.Identifier(*parts)
+        return sql.SQL(".".join(quote_sqlite_identifier(part) for part in parts))
+
+    @property
+    def placeholder(self) -> sql.Composable:
+        return sql.Placeholder() if self.name == "postgresql" else sql.SQL("?")
+
+    def render(self, query: sql.Composable) -> sql.Composable | str:
+        """SQLite takes plain text; PostgreSQL gets the composed object itself."""
+        return query if self.name == "postgresql" else query.as_string(None)
+
+
+POSTGRESQL = Dialect("postgresql")
+SQLITE = Dialect("sqlite")
