@@ -1,0 +1,100 @@
+"""Which network destinations outgoing requests may reach.
+
+The policy is the cluster admin's, read from the runner's environment (set through the
+Helm values), never from job parameters:
+
+  DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS  comma list of networks allowed although internal
+  DYNAMICJOBS_WEBHOOK_DENY_CIDRS   comma list of extra networks refused (wins over allow)
+
+By default only globally routable unicast addresses are allowed: loopback, link-local
+(cloud metadata at 169.254.169.254), private and cluster ranges (RFC 1918, 100.64/10,
+fc00::/7), unspecified, multicast and reserved addresses are refused. Every address a
+name resolves to is checked, and callers connect to a checked address, so a DNS answer
+cannot change between the check and the connection.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from job_runner.template import TemplateError
+
+ALLOW_ENV = "DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS"
+DENY_ENV = "DYNAMICJOBS_WEBHOOK_DENY_CIDRS"
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class DestinationRefused(TemplateError):
+    pass
+
+
+def _networks(text: str, variable: str) -> tuple[IPNetwork, ...]:
+    networks = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError as error:
+            raise TemplateError(f"{variable}: {item!r} is not a network: {error}") from None
+    return tuple(networks)
+
+
+def _plain(address: IPAddress) -> IPAddress:
+    """IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+@dataclass(frozen=True)
+class AddressPolicy:
+    allow: tuple[IPNetwork, ...] = ()
+    deny: tuple[IPNetwork, ...] = ()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> AddressPolicy:
+        return cls(
+            allow=_networks(environ.get(ALLOW_ENV, ""), ALLOW_ENV),
+            deny=_networks(environ.get(DENY_ENV, ""), DENY_ENV),
+        )
+
+    def refusal(self, address: IPAddress) -> str | None:
+        """Why `address` is refused, or None when it may be reached."""
+        address = _plain(address)
+        if any(address in network for network in self.deny):
+            return "denied by the runner's deny list"
+        if any(address in network for network in self.allow):
+            return None
+        if address.is_multicast:
+            return "a multicast address"
+        if address.is_loopback:
+            return "a loopback address"
+        if address.is_link_local:
+            return "a link-local address"
+        if address.is_unspecified:
+            return "the unspecified address"
+        if not address.is_global:
+            return "a private or cluster-internal address"
+        return None
+
+    def resolve(self, host: str, port: int) -> list[str]:
+        """Resolve `host` and return its addresses, refusing if any one of them is refused."""
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError) as error:
+            raise TemplateError(f"cannot resolve {host!r}: {error}") from None
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
+        if not addresses:
+            raise TemplateError(f"{host!r} resolves to no address")
+        for text in addresses:
+            reason = self.refusal(ipaddress.ip_address(text.split("%")[0]))
+            if reason:
+                raise DestinationRefused(
+                    f"destination {host!r} resolves to {text}, {reason}; the runner's network "
+                    f"policy refuses it (an admin can allow it with {ALLOW_ENV})"
+                )
+        return addresses
