@@ -1,0 +1,111 @@
+"""Writing an export file safely: inside the destination directory, atomically.
+
+The final path is the destination directory (resolved, symlinks included) joined with a
+plain file name; rows are written to a temp file in that directory which is renamed over
+the final name only when complete, so readers never see half a file.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import gzip
+import io
+import json
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from datetime import date, datetime, time
+from decimal import Decimal
+from pathlib import Path
+from typing import IO, Any
+from uuid import UUID
+
+from job_runner.template import TemplateError
+
+
+def resolve_destination(directory: str, filename: str) -> Path:
+    """The final path, refusing anything that would land outside `directory`."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise TemplateError(f"destination.directory {directory!r} does not exist")
+    real_root = root.resolve(strict=True)
+    target = real_root / filename
+    if target.parent != real_root or target.name != filename:
+        raise TemplateError(f"destination.filename {filename!r} must be a plain file name")
+    if target.is_symlink() or target.resolve().parent != real_root:
+        raise TemplateError(f"destination {target} is a symlink; refusing to replace it")
+    if target.exists() and not target.is_file():
+        raise TemplateError(f"destination {target} exists and is not a regular file")
+    return target
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, Decimal | UUID):
+        return str(value)
+    if isinstance(value, bytes | bytearray | memoryview):
+        return base64.b64encode(bytes(value)).decode()
+    return value
+
+
+def _csv_cell(value: Any) -> Any:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    value = _jsonable(value)
+    return json.dumps(value) if isinstance(value, dict | list) else value
+
+
+class ExportWriter:
+    """Context manager: write batches of rows, then publish the file atomically."""
+
+    def __init__(self, target: Path, columns: Sequence[str], fmt: str, compress: bool) -> None:
+        self.target, self.columns, self.fmt, self.compress = target, list(columns), fmt, compress
+        self.rows = 0
+
+    def __enter__(self) -> ExportWriter:
+        fd, name = tempfile.mkstemp(dir=self.target.parent, prefix=f".{self.target.name}.")
+        self.temp_path = Path(name)
+        self._raw: IO[bytes] = os.fdopen(fd, "wb")
+        self._binary: IO[bytes] | gzip.GzipFile = (
+            gzip.GzipFile(fileobj=self._raw, mode="wb", filename="") if self.compress
+            else self._raw
+        )
+        self._text = io.TextIOWrapper(self._binary, encoding="utf-8", newline="")
+        self._csv = csv.writer(self._text, lineterminator="\n")
+        if self.fmt == "csv":
+            self._csv.writerow(self.columns)
+        return self
+
+    def write_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        for row in rows:
+            if self.fmt == "csv":
+                self._csv.writerow([_csv_cell(value) for value in row])
+            else:
+                record = {c: _jsonable(v) for c, v in zip(self.columns, row, strict=True)}
+                self._text.write(json.dumps(record, default=str) + "\n")
+            self.rows += 1
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self._text.flush()
+            self._text.detach()
+            if self.compress:
+                self._binary.close()
+            self._raw.flush()
+            os.fsync(self._raw.fileno())
+            self._raw.close()
+            if exc_type is None:
+                os.replace(self.temp_path, self.target)
+        finally:
+            if not self._raw.closed:
+                self._raw.close()
+            if exc_type is not None or self.temp_path.exists():
+                self.temp_path.unlink(missing_ok=True)
+
+    @property
+    def bytes_written(self) -> int:
+        return self.target.stat().st_size
