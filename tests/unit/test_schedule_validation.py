@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from job_operator.schedule import ScheduleError, parse_schedule, validate_schedule, validate_time_zone
+from job_operator.schedule import (
+    ScheduleError,
+    parse_schedule,
+    validate_schedule,
+    validate_time_zone,
+)
 
 ACCEPTED = [
     ("0 3 * * *", "plain daily"),
