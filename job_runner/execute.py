@@ -137,16 +137,17 @@ def _attempt(
     worker.start()
     while worker.is_alive() and not ctx.cancelled.is_set() and ctx.remaining() > 0:
         worker.join(timeout=max(0.0, min(POLL_SECONDS, ctx.remaining())))
+    timed_out = ctx.remaining() <= 0
+    interrupted = timed_out or ctx.cancelled.is_set()
     if worker.is_alive():
-        timed_out = ctx.remaining() <= 0
         ctx.cancelled.set()
         worker.join(timeout=grace_seconds)
-        if timed_out:
-            how = "stopped" if not worker.is_alive() else "did not stop within the grace period"
-            return _AttemptResult("TimedOut", f"the run exceeded its timeout; the template {how}")
-        if not box:
-            return _AttemptResult("Cancelled", "the run was cancelled")
-    return box[0]
+    if box and (box[0].result == "Succeeded" or not interrupted):
+        return box[0]
+    how = "; the template did not stop within the grace period" if worker.is_alive() else ""
+    if timed_out:
+        return _AttemptResult("TimedOut", f"the run exceeded its timeout{how}")
+    return _AttemptResult("Cancelled", f"the run was cancelled{how}")
 
 
 def execute(
