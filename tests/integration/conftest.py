@@ -6,3 +6,4 @@ conftest.
 """
 
 from tests.backends.fixtures import *  # noqa: F403
+from tests.kube.fixtures import *  # noqa: F403

@@ -1,0 +1,202 @@
+"""Pure builders: a DynamicJob in, the plain dicts of the objects that run it out.
+
+Nothing here talks to the API; tests compare the output with expected dicts and with
+kubernetes-validate. Each object is owned by the DynamicJob (controller reference), so
+deleting the DynamicJob garbage-collects all of them without a finalizer.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from job_operator.settings import (
+    ANNOTATION_SPEC_HASH,
+    LABEL_JOB,
+    LABEL_MANAGED_BY,
+    LABEL_TEMPLATE,
+    MANAGED_BY,
+    TAG_LABEL_PREFIX,
+    Settings,
+)
+from job_runner.api import GROUP, DynamicJob
+from job_runner.secrets import find_secret_refs, secret_env_name
+
+RUNNER_UID = 65532
+REPORT_GRACE_SECONDS = 30
+"""The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
+SPEC_ENV = "DYNAMICJOBS_SPEC"
+
+
+def spec_snapshot(job: DynamicJob) -> str:
+    """The spec as the runner receives it: compact JSON with sorted keys."""
+    return json.dumps(job.spec.to_api(), sort_keys=True, separators=(",", ":"))
+
+
+def job_labels(job: DynamicJob) -> dict[str, str]:
+    labels = {
+        LABEL_JOB: job.metadata.name,
+        LABEL_TEMPLATE: job.spec.template,
+        LABEL_MANAGED_BY: MANAGED_BY,
+    }
+    labels.update({TAG_LABEL_PREFIX + key: value for key, value in job.spec.tags.items()})
+    return labels
+
+
+def owner_reference(job: DynamicJob) -> dict[str, Any]:
+    return {
+        "apiVersion": job.api_version,
+        "kind": "DynamicJob",
+        "name": job.metadata.name,
+        "uid": job.metadata.uid,
+        "controller": True,
+        "blockOwnerDeletion": True,
+    }
+
+
+def _metadata(job: DynamicJob, name: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "namespace": job.metadata.namespace,
+        "labels": job_labels(job),
+        "ownerReferences": [owner_reference(job)],
+    }
+
+
+def runner_service_account_name(job: DynamicJob) -> str:
+    return f"{job.metadata.name}-runner"
+
+
+def _secret_env(job: DynamicJob) -> list[dict[str, Any]]:
+    env: dict[str, dict[str, Any]] = {}
+    for _, ref in find_secret_refs(job.spec.parameters):
+        name = secret_env_name(ref)
+        selector = ref.secret_ref
+        env[name] = {
+            "name": name,
+            "valueFrom": {"secretKeyRef": {"name": selector.name, "key": selector.key}},
+        }
+    return [env[name] for name in sorted(env)]
+
+
+def _runner_env(job: DynamicJob) -> list[dict[str, Any]]:
+    return [
+        {"name": SPEC_ENV, "value": spec_snapshot(job)},
+        {"name": "DYNAMICJOBS_JOB", "value": job.metadata.name},
+        {"name": "DYNAMICJOBS_NAMESPACE", "value": job.metadata.namespace},
+        {"name": "DYNAMICJOBS_POD_NAME",
+         "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": "DYNAMICJOBS_RUN_ID", "valueFrom": {"fieldRef": {
+            "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}},
+        *_secret_env(job),
+    ]
+
+
+def _resources(job: DynamicJob) -> dict[str, Any]:
+    resources = job.spec.resources
+    out = {
+        "requests": resources.requests.model_dump(exclude_none=True),
+        "limits": resources.limits.model_dump(exclude_none=True),
+    }
+    return {key: value for key, value in out.items() if value}
+
+
+def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
+    """A pod that meets the "restricted" Pod Security Standard."""
+    return {
+        "restartPolicy": "Never",
+        "serviceAccountName": runner_service_account_name(job),
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": RUNNER_UID,
+            "runAsGroup": RUNNER_UID,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [{
+            "name": "runner",
+            "image": settings.runner_image,
+            "imagePullPolicy": settings.image_pull_policy,
+            "command": ["python", "-m", "job_runner"],
+            "args": ["run", "--from-env"],
+            "env": _runner_env(job),
+            "resources": _resources(job),
+            "securityContext": {
+                "allowPrivilegeEscalation": False,
+                "readOnlyRootFilesystem": True,
+                "runAsNonRoot": True,
+                "capabilities": {"drop": ["ALL"]},
+            },
+            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - its own emptyDir
+        }],
+        "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
+    }
+
+
+def build_cronjob(job: DynamicJob, settings: Settings) -> dict[str, Any]:
+    spec = job.spec
+    metadata = _metadata(job, job.metadata.name)
+    metadata["annotations"] = {
+        ANNOTATION_SPEC_HASH: hashlib.sha256(spec_snapshot(job).encode()).hexdigest()[:16]
+    }
+    cron_spec: dict[str, Any] = {
+        "schedule": spec.schedule,
+        "suspend": spec.suspend,
+        "concurrencyPolicy": spec.concurrency_policy,
+        "successfulJobsHistoryLimit": spec.history_limit,
+        "failedJobsHistoryLimit": spec.history_limit,
+        "jobTemplate": {
+            "metadata": {"labels": job_labels(job)},
+            "spec": {
+                "backoffLimit": 0,
+                "activeDeadlineSeconds": spec.timeout_seconds + REPORT_GRACE_SECONDS,
+                "template": {
+                    "metadata": {"labels": job_labels(job)},
+                    "spec": build_pod_spec(job, settings),
+                },
+            },
+        },
+    }
+    if spec.time_zone:
+        cron_spec["timeZone"] = spec.time_zone
+    if spec.starting_deadline_seconds is not None:
+        cron_spec["startingDeadlineSeconds"] = spec.starting_deadline_seconds
+    return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": cron_spec}
+
+
+def build_runner_rbac(job: DynamicJob) -> list[dict[str, Any]]:
+    """A service account that may read its own DynamicJob and write its status, nothing more."""
+    name = runner_service_account_name(job)
+    own = [job.metadata.name]
+    service_account = {
+        "apiVersion": "v1",
+        "kind": "ServiceAccount",
+        "metadata": _metadata(job, name),
+        "automountServiceAccountToken": True,
+    }
+    role = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "Role",
+        "metadata": _metadata(job, name),
+        "rules": [
+            {"apiGroups": [GROUP], "resources": ["dynamicjobs"], "resourceNames": own,
+             "verbs": ["get"]},
+            {"apiGroups": [GROUP], "resources": ["dynamicjobs/status"], "resourceNames": own,
+             "verbs": ["get", "patch", "update"]},
+            {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
+        ],
+    }
+    binding = {
+        "apiVersion": "rbac.authorization.k8s.io/v1",
+        "kind": "RoleBinding",
+        "metadata": _metadata(job, name),
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+        "subjects": [{"kind": "ServiceAccount", "name": name,
+                      "namespace": job.metadata.namespace}],
+    }
+    return [service_account, role, binding]
+
+
+def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:
+    """Everything a DynamicJob needs, in the order to create it (the CronJob last)."""
+    return [*build_runner_rbac(job), build_cronjob(job, settings)]

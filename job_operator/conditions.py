@@ -1,0 +1,72 @@
+"""kstatus-compatible conditions: Ready, Reconciling, Stalled, plus the specific ones.
+
+`kubectl wait --for=condition=Ready`, Argo CD and Flux's kstatus read Ready/Reconciling/
+Stalled; ScheduleValid, TemplateFound and CronJobSynced say which part is wrong.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+from job_runner.api import Condition
+
+Status = Literal["True", "False", "Unknown"]
+CONDITION_ORDER = ("Ready", "Reconciling", "Stalled", "ScheduleValid", "TemplateFound",
+                   "CronJobSynced")
+
+
+@dataclass(frozen=True)
+class Observation:
+    type: str
+    status: Status
+    reason: str
+    message: str = ""
+
+
+def merge_conditions(
+    current: Iterable[Condition], observed: Iterable[Observation], generation: int | None,
+    now: str,
+) -> list[Condition]:
+    """New conditions from observations; a condition whose status did not change keeps its
+    lastTransitionTime, so an unchanged object produces an identical list (and no write)."""
+    previous = {condition.type: condition for condition in current}
+    merged = dict(previous)
+    for seen in observed:
+        before = previous.get(seen.type)
+        changed = before is None or before.status != seen.status
+        merged[seen.type] = Condition(
+            type=seen.type,
+            status=seen.status,
+            reason=seen.reason,
+            message=seen.message,
+            last_transition_time=now if changed or before is None else before.last_transition_time,
+            observed_generation=generation,
+        )
+    rank = {name: index for index, name in enumerate(CONDITION_ORDER)}
+    return sorted(merged.values(), key=lambda c: (rank.get(c.type, len(rank)), c.type))
+
+
+def ready(message: str) -> list[Observation]:
+    return [
+        Observation("Ready", "True", "Reconciled", message),
+        Observation("Reconciling", "False", "Reconciled"),
+        Observation("Stalled", "False", "Reconciled"),
+    ]
+
+
+def stalled(reason: str, message: str) -> list[Observation]:
+    return [
+        Observation("Ready", "False", reason, message),
+        Observation("Reconciling", "False", reason),
+        Observation("Stalled", "True", reason, message),
+    ]
+
+
+def reconciling(reason: str, message: str) -> list[Observation]:
+    return [
+        Observation("Ready", "False", reason, message),
+        Observation("Reconciling", "True", reason, message),
+        Observation("Stalled", "False", reason),
+    ]

@@ -1,0 +1,122 @@
+"""The kopf handlers: thin wrappers that parse, call :func:`reconcile`, and post events.
+
+Every path (create, update, resume after a restart, the periodic drift check, a CronJob
+changed or deleted by hand) ends in the same idempotent reconcile.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.catalogue import publish_catalogue
+from job_operator.kube import Kube, load_config
+from job_operator.reconcile import Outcome, reconcile
+from job_operator.settings import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY, Settings
+from job_operator.validation import format_problems
+from job_operator.webhook import (
+    WEBHOOK_ID,
+    admission_problems,
+    configure_server,
+    refuse,
+    secret_access_checker,
+)
+from job_runner.api import GROUP, VERSION
+
+DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")
+RETRY_DELAY_SECONDS = 10
+DRIFT_CHECK_SECONDS = Settings.from_env().drift_check_seconds
+
+
+class _State:
+    kube: Kube
+    settings: Settings
+
+
+STATE = _State()
+
+
+@kopf.on.startup()
+def startup(settings: kopf.OperatorSettings, logger: logging.Logger, **_: Any) -> None:
+    STATE.settings = Settings.from_env()
+    STATE.kube = Kube(load_config())
+    settings.persistence.finalizer = f"{GROUP}/operator"
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=GROUP, key="last-handled-configuration"
+    )
+    settings.posting.level = logging.INFO
+    settings.watching.server_timeout = 300
+    if STATE.settings.webhook is not None:
+        configure_server(settings, STATE.settings.webhook)
+    published, removed = publish_catalogue(STATE.kube)
+    logger.info(f"catalogue: published {published}, removed stale {removed}")
+
+
+def _post_events(body: kopf.Body, outcome: Outcome) -> None:
+    for label in outcome.created:
+        kopf.info(body, reason="Created", message=f"created {label}")
+    for label in outcome.applied:
+        kopf.info(body, reason="Updated", message=f"brought {label} back in line with the spec")
+    if outcome.ready_changed:
+        if outcome.problems:
+            kopf.warn(body, reason="InvalidSpec", message=format_problems(outcome.problems))
+        else:
+            kopf.info(body, reason="Ready", message="the CronJob is in sync with the spec")
+
+
+def _reconcile(body: kopf.Body) -> Outcome:
+    try:
+        outcome = reconcile(body, STATE.kube, STATE.settings)
+    except ApiException as error:
+        if error.status in (400, 403, 422):
+            raise kopf.PermanentError(f"the API server refused: {error.reason}") from error
+        raise kopf.TemporaryError(
+            f"API error {error.status}: {error.reason}", delay=RETRY_DELAY_SECONDS
+        ) from error
+    _post_events(body, outcome)
+    return outcome
+
+
+@kopf.on.resume(*DYNAMICJOBS)
+@kopf.on.create(*DYNAMICJOBS)
+@kopf.on.update(*DYNAMICJOBS, field="spec")
+def reconcile_dynamicjob(body: kopf.Body, **_: Any) -> None:
+    """Create, update or resume: converge. An invalid spec is Stalled, not retried."""
+    outcome = _reconcile(body)
+    if outcome.problems:
+        raise kopf.PermanentError(format_problems(outcome.problems))
+
+
+@kopf.timer(*DYNAMICJOBS, interval=DRIFT_CHECK_SECONDS, initial_delay=DRIFT_CHECK_SECONDS)
+def check_drift(body: kopf.Body, **_: Any) -> None:
+    """Periodically: repair drift and move the next run times forward as time passes."""
+    _reconcile(body)
+
+
+@kopf.on.event("batch", "v1", "cronjobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
+def cronjob_changed(event: kopf.RawEvent, **_: Any) -> None:
+    """A CronJob we own changed or vanished: reconcile its DynamicJob (no-op if all holds)."""
+    cronjob = event["object"]
+    metadata = cronjob.get("metadata", {})
+    name = metadata.get("labels", {}).get(LABEL_JOB)
+    if not name or not getattr(STATE, "kube", None):
+        return
+    owner = STATE.kube.get("DynamicJob", metadata.get("namespace"), name)
+    if owner is None or owner["metadata"].get("deletionTimestamp"):
+        return
+    _reconcile(kopf.Body(owner))
+
+
+@kopf.on.validate(*DYNAMICJOBS, id=WEBHOOK_ID, operations=["CREATE", "UPDATE"])
+def validate_admission(
+    body: kopf.Body, old: kopf.BodyEssence | None, userinfo: kopf.UserInfo, **_: Any
+) -> None:
+    """Refuse a DynamicJob that breaks any rule, naming every field at fault."""
+    checker = secret_access_checker(STATE.kube.api_client, userinfo)
+    problems = admission_problems(dict(body), dict(old) if old else None, checker)
+    if problems:
+        raise refuse(problems)

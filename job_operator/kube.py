@@ -1,0 +1,125 @@
+"""A small typed layer over the Kubernetes REST API for the few calls the operator makes.
+
+Objects are plain dicts (as the builders make them). Writes are server-side apply with the
+operator's field manager, so a field the operator stops setting is removed, and a field a
+person changed by hand is taken back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.settings import FIELD_MANAGER
+from job_runner.api import GROUP, VERSION
+
+_CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Secret": "secrets"}
+_GROUP_KINDS = {
+    "CronJob": ("batch/v1", "cronjobs"),
+    "Job": ("batch/v1", "jobs"),
+    "Role": ("rbac.authorization.k8s.io/v1", "roles"),
+    "RoleBinding": ("rbac.authorization.k8s.io/v1", "rolebindings"),
+    "DynamicJob": (f"{GROUP}/{VERSION}", "dynamicjobs"),
+    "DynamicJobTemplate": (f"{GROUP}/{VERSION}", "dynamicjobtemplates"),
+}
+
+
+def load_config() -> client.ApiClient:
+    """In a pod: the service account; elsewhere: the kubeconfig ($KUBECONFIG or ~/.kube/config)."""
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+def resource_path(kind: str, namespace: str | None, name: str | None = None) -> str:
+    if kind in _CORE_KINDS:
+        prefix, plural = "/api/v1", _CORE_KINDS[kind]
+    else:
+        api_version, plural = _GROUP_KINDS[kind]
+        prefix = f"/apis/{api_version}"
+    path = prefix + (f"/namespaces/{namespace}" if namespace else "") + f"/{plural}"
+    return path + (f"/{name}" if name else "")
+
+
+class Kube:
+    """The operator's view of the API: get, apply, delete, patch status."""
+
+    def __init__(self, api_client: client.ApiClient) -> None:
+        self.api_client = api_client
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: Any = None,
+        content_type: str = "application/json",
+        query: list[tuple[str, str]] | None = None,
+    ) -> Any:
+        return self.api_client.call_api(
+            path,
+            method,
+            query_params=query or [],
+            header_params={"Content-Type": content_type, "Accept": "application/json"},
+            body=body,
+            response_type="object",
+            auth_settings=["BearerToken"],
+            _return_http_data_only=True,
+            _preload_content=True,
+        )
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        try:
+            found = self._call("GET", resource_path(kind, namespace, name))
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+        return dict(found)
+
+    def list(
+        self, kind: str, namespace: str | None = None, label_selector: str | None = None
+    ) -> list[dict[str, Any]]:
+        query = [("labelSelector", label_selector)] if label_selector else []
+        found = self._call("GET", resource_path(kind, namespace), query=query)
+        return list(found.get("items", []))
+
+    def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        metadata = obj["metadata"]
+        path = resource_path(obj["kind"], metadata.get("namespace"), metadata["name"])
+        return dict(self._call(
+            "PATCH",
+            path,
+            body=json.dumps(obj),
+            content_type="application/apply-patch+yaml",
+            query=[("fieldManager", FIELD_MANAGER), ("force", "true")],
+        ))
+
+    def delete(self, kind: str, namespace: str | None, name: str) -> bool:
+        try:
+            self._call("DELETE", resource_path(kind, namespace, name),
+                       body={"propagationPolicy": "Background"})
+        except ApiException as error:
+            if error.status == 404:
+                return False
+            raise
+        return True
+
+    def patch_status(
+        self, kind: str, namespace: str | None, name: str, status: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        path = resource_path(kind, namespace, name) + "/status"
+        return dict(self._call(
+            "PATCH", path, body={"status": status}, content_type="application/merge-patch+json"
+        ))
+
+    def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        metadata = obj["metadata"]
+        path = resource_path(obj["kind"], metadata.get("namespace"))
+        return dict(self._call("POST", path, body=obj))

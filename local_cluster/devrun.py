@@ -1,0 +1,99 @@
+"""The README's main job: run the operator against a cluster, local when none is configured."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+from local_cluster.binaries import ensure_binaries
+from local_cluster.controlplane import ControlPlane, free_port
+
+REPO = Path(__file__).resolve().parent.parent
+CRDS = REPO / "crds"
+STATUS_EVERY_SECONDS = 30.0
+
+
+def configured_kubeconfig() -> Path | None:
+    """The kubeconfig kubectl would use, if there is one."""
+    explicit = os.environ.get("KUBECONFIG")
+    if explicit:
+        first = Path(explicit.split(os.pathsep)[0])
+        return first if first.exists() else None
+    default = Path.home() / ".kube" / "config"
+    return default if default.exists() else None
+
+
+def _kubectl(kubectl: Path, kubeconfig: Path, *args: str) -> None:
+    subprocess.run([str(kubectl), f"--kubeconfig={kubeconfig}", *args], check=True)
+
+
+def operator_environment(plane: ControlPlane, workdir: Path) -> dict[str, str]:
+    """Environment for an operator on this machine serving the webhook to ``plane``."""
+    webhook = plane.issue_serving_cert("webhook", workdir)
+    return {
+        "KUBECONFIG": str(plane.kubeconfig),
+        "DYNAMICJOBS_WEBHOOK_PORT": str(free_port()),
+        "DYNAMICJOBS_WEBHOOK_HOST": "127.0.0.1",
+        "DYNAMICJOBS_WEBHOOK_CERTFILE": str(webhook.cert),
+        "DYNAMICJOBS_WEBHOOK_KEYFILE": str(webhook.key),
+        "DYNAMICJOBS_WEBHOOK_CAFILE": str(plane.ca_cert),
+    }
+
+
+def _start_operator(environment: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "job_operator"],
+                            env={**os.environ, **environment})
+
+
+def run_dev(*, local: bool, examples: Path) -> int:
+    binaries = ensure_binaries()
+    kubeconfig = None if local else configured_kubeconfig()
+    with ExitStack() as stack:
+        if kubeconfig is None:
+            print("no cluster configured: starting a local control plane", flush=True)
+            plane = stack.enter_context(ControlPlane(binaries=binaries))
+            kubeconfig = plane.kubeconfig
+            environment = operator_environment(plane, plane.kubeconfig.parent)
+            print(f"control plane at {plane.server}; export KUBECONFIG={kubeconfig}", flush=True)
+        else:
+            examples = Path()
+            environment = {"KUBECONFIG": str(kubeconfig)}
+            print(f"running against the cluster in {kubeconfig}", flush=True)
+        _kubectl(binaries.kubectl, kubeconfig, "apply", "--server-side", "-f", str(CRDS))
+        _kubectl(binaries.kubectl, kubeconfig, "wait", "--for=condition=Established",
+                 "--timeout=60s", "-f", str(CRDS))
+        operator = _start_operator(environment)
+        stack.callback(_stop, operator)
+        if examples != Path() and examples.is_dir():
+            _kubectl(binaries.kubectl, kubeconfig, "apply", "-f", str(examples))
+        return _watch(binaries.kubectl, kubeconfig, operator)
+    return 0
+
+
+def _watch(kubectl: Path, kubeconfig: Path, operator: subprocess.Popen[bytes]) -> int:
+    """Show the DynamicJobs now and then until Ctrl-C or the operator exits."""
+    try:
+        while operator.poll() is None:
+            subprocess.run([str(kubectl), f"--kubeconfig={kubeconfig}", "get",
+                            "dynamicjobs", "--all-namespaces"], check=False)
+            deadline = time.monotonic() + STATUS_EVERY_SECONDS
+            while operator.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("stopping", flush=True)
+        return 0
+    print(f"the operator exited with {operator.returncode}", flush=True)
+    return operator.returncode or 1
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -1,0 +1,49 @@
+"""The operator as a real subprocess, started and stopped by tests."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+from local_cluster.controlplane import free_port
+from tests.kube.waiting import wait_for
+
+
+class OperatorProcess:
+    def __init__(self, env: dict[str, str], log: Path) -> None:
+        self.env = env
+        self.log = log
+        self.process: subprocess.Popen[bytes] | None = None
+        self.liveness_port = 0
+
+    def start(self) -> None:
+        self.liveness_port = free_port()
+        with open(self.log, "ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "job_operator",
+                 f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz"],
+                env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        wait_for(self._alive, timeout=90, what=f"the operator to be alive (log: {self.log})")
+
+    def _alive(self) -> bool:
+        assert self.process is not None
+        if self.process.poll() is not None:
+            raise AssertionError(f"the operator exited; log:\n{self.log.read_text()[-4000:]}")
+        url = f"http://127.0.0.1:{self.liveness_port}/healthz"
+        with urllib.request.urlopen(url, timeout=2) as answer:
+            return bool(answer.status == 200)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
