@@ -13,10 +13,11 @@ from datetime import datetime
 
 from job_operator.schedule import gotime
 from job_operator.schedule.describe import describe
+from job_operator.schedule.dst import dst_warnings, utc_now
 from job_operator.schedule.errors import SCHEDULE_FIELD, TIME_ZONE_FIELD, ScheduleError
 from job_operator.schedule.never import reachability
 from job_operator.schedule.nextruns import next_instant
-from job_operator.schedule.parse import EverySpec, parse_spec, schedule_problems
+from job_operator.schedule.parse import CronSpec, EverySpec, parse_spec, schedule_problems
 from job_operator.schedule.timezone import load_zone, time_zone_problems
 
 __all__ = [
@@ -52,8 +53,13 @@ def validate_time_zone(name: str | None) -> list[ScheduleError]:
     return time_zone_problems(name)
 
 
-def parse_schedule(expression: str, time_zone: str | None = None) -> ScheduleInfo:
-    """Describe a valid schedule; raises the first ScheduleError otherwise."""
+def parse_schedule(expression: str, time_zone: str | None = None, *,
+                   now: datetime | None = None) -> ScheduleInfo:
+    """Describe a valid schedule; raises the first ScheduleError otherwise.
+
+    Warnings include daylight-saving changes in the next ~400 days after ``now``
+    (default: the current time) that skip or repeat a run.
+    """
     problems = validate_schedule(expression) + validate_time_zone(time_zone)
     if problems:
         raise problems[0]
@@ -62,6 +68,10 @@ def parse_schedule(expression: str, time_zone: str | None = None) -> ScheduleInf
     warnings = list(reach.warnings)
     if isinstance(spec, EverySpec):
         warnings.extend(_every_warnings(spec))
+    elif isinstance(spec, CronSpec) and time_zone is not None and not reach.never_fires:
+        zone = load_zone(time_zone)
+        assert zone is not None
+        warnings.extend(dst_warnings(spec, zone, time_zone, now or utc_now()))
     return ScheduleInfo(
         expression=expression,
         time_zone=time_zone,

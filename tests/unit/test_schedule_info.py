@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from job_operator.schedule import parse_schedule
@@ -47,7 +49,7 @@ def test_february_29_warns_about_leap_years() -> None:
 
 
 def test_info_keeps_expression_and_zone() -> None:
-    info = parse_schedule("0 3 * * *", "Europe/Berlin")
+    info = parse_schedule("0 3 * * *", "Europe/Berlin", now=datetime(2026, 1, 1, tzinfo=UTC))
     assert (info.expression, info.time_zone, info.warnings) == ("0 3 * * *", "Europe/Berlin", [])
 
 
@@ -93,3 +95,34 @@ def test_every_below_a_minute_warns_about_job_names() -> None:
 def test_every_with_sub_second_part_warns_about_rounding() -> None:
     warnings = parse_schedule("@every 1500ms").warnings
     assert any("this runs every 1s" in warning for warning in warnings)
+
+
+NEW_YEAR_2026 = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def test_dst_gap_and_overlap_are_warned_about() -> None:
+    warnings = parse_schedule("30 2 * * *", "Europe/Berlin", now=NEW_YEAR_2026).warnings
+    assert warnings == [
+        "on 2026-03-29 clocks in Europe/Berlin skip ahead: runs at 02:30 would be skipped "
+        "that day",
+        "on 2026-10-25 clocks in Europe/Berlin go back: runs at 02:30 would happen twice "
+        "that day",
+    ]
+
+
+def test_dst_overlap_in_new_york() -> None:
+    warnings = parse_schedule("30 1 * * *", "America/New_York", now=NEW_YEAR_2026).warnings
+    assert warnings == ["on 2026-11-01 clocks in America/New_York go back: runs at 01:30 "
+                        "would happen twice that day"]
+
+
+@pytest.mark.parametrize(("expression", "zone"), [("0 3 * * *", "Europe/Berlin"),
+                                                  ("30 2 * * *", "UTC"),
+                                                  ("30 2 * * *", "Asia/Kolkata")])
+def test_no_dst_warning_when_no_run_is_affected(expression: str, zone: str) -> None:
+    assert parse_schedule(expression, zone, now=NEW_YEAR_2026).warnings == []
+
+
+def test_half_hour_dst_shift() -> None:
+    warnings = parse_schedule("15 2 * * *", "Australia/Lord_Howe", now=NEW_YEAR_2026).warnings
+    assert any("2026-10-04" in w and "02:15 would be skipped" in w for w in warnings)
