@@ -7,6 +7,7 @@ validation and stores nothing. Every disagreement is collected and reported at o
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -70,7 +71,7 @@ def cron_job(name: str, schedule: str, time_zone: str | None) -> dict[str, Any]:
 
 def server_verdict(batch: client.BatchV1Api, namespace: str, index: int, schedule: str,
                    time_zone: str | None) -> Verdict:
-    body = cron_job(f"schedule-case-{index}", schedule, time_zone)
+    body: Any = cron_job(f"schedule-case-{index}", schedule, time_zone)  # sent as-is
     try:
         batch.create_namespaced_cron_job(namespace, body, dry_run="All")
     except ApiException as refusal:
@@ -82,7 +83,7 @@ def server_verdict(batch: client.BatchV1Api, namespace: str, index: int, schedul
 
 
 def mismatches(batch: client.BatchV1Api, namespace: str,
-               cases: list[tuple[str, str | None]]) -> list[str]:
+               cases: Sequence[tuple[str, str | None]]) -> list[str]:
     found = []
     for index, (schedule, time_zone) in enumerate(cases):
         ours = validate_schedule(schedule) + validate_time_zone(time_zone)
