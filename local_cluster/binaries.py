@@ -46,7 +46,8 @@ def cache_root() -> Path:
 
 def pinned_version(module: str, gomod: Path) -> str:
     """The version that ``gomod/go.mod`` requires of ``module``."""
-    match = re.search(rf"^require {re.escape(module)} (\S+)$", gomod.read_text(), re.MULTILINE)
+    pattern = rf"^\s*(?:require\s+)?{re.escape(module)}\s+(v\S+)\s*(?://.*)?$"
+    match = re.search(pattern, gomod.read_text(), re.MULTILINE)
     if not match:
         raise RuntimeError(f"{gomod} does not pin {module}")
     return match.group(1)

@@ -191,6 +191,7 @@ class ControlPlane:
             "--service-cluster-ip-range=10.0.0.0/24",
             f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json", "--profiling=false", f"--cert-dir={pki}",
+            "--endpoint-reconciler-type=none",
         ])
         apiserver.start()
         self._wait_http(apiserver, f"{self.server}/readyz", admin)

@@ -39,6 +39,16 @@ class ScheduleStatus(ApiModel):
     """True for a valid schedule that matches no date, such as 30 February."""
 
 
+class AttemptRecord(ApiModel):
+    """One try of a run."""
+
+    attempt: int = Field(ge=1)
+    started_at: str
+    finished_at: str
+    result: RunResult
+    message: str = ""
+
+
 class RunRecord(ApiModel):
     """One run of the job, as the runner (or, for a pod that died, the operator) saw it."""
 
@@ -56,10 +66,14 @@ class RunRecord(ApiModel):
     """What the template reported, e.g. rows deleted or the file written."""
     dry_run: bool = False
     """True when the run only planned."""
+    attempt_history: list[AttemptRecord] = Field(default_factory=list)
+    """Each attempt with its own result, oldest first."""
 
 
 class DynamicJobStatus(ApiModel):
     """Written by the operator (conditions, schedule) and the runner (runs)."""
+
+    model_config = ApiModel.model_config | {"extra": "ignore"}
 
     observed_generation: int | None = None
     """The metadata.generation the operator last reconciled."""

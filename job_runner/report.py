@@ -1,0 +1,99 @@
+"""Write a run into its DynamicJob's status, beside the operator's fields, never over them.
+
+The runner owns ``lastRun``, ``recentRuns``, ``lastSuccessfulTime`` and ``lastFailureTime``.
+Each write is a merge patch of only those keys, carrying the resourceVersion it was computed
+from: when the operator (or another run) wrote in between, the API server answers 409 and
+the runner reads again and recomputes, so no run record is lost.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from job_runner.api import GROUP, VERSION
+
+PLURAL = "dynamicjobs"
+CONFLICT_RETRIES = 8
+log = logging.getLogger("dynamicjobs.runner")
+
+
+def load_client() -> client.ApiClient:
+    """In a pod: its service account; elsewhere (a dev run): $KUBECONFIG."""
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
+
+
+def merge_run(
+    status: Mapping[str, Any], record: Mapping[str, Any], history_limit: int
+) -> dict[str, Any]:
+    """The runner's keys of a status with ``record`` in it (replacing a record of the same id)."""
+    others = [r for r in status.get("recentRuns") or [] if r.get("id") != record["id"]]
+    recent = [dict(record), *others][:history_limit]
+    newest = max(recent, key=lambda r: r.get("startedAt") or "")
+    patch: dict[str, Any] = {"lastRun": newest, "recentRuns": recent}
+    finished = record.get("finishedAt")
+    if record["result"] == "Succeeded" and finished:
+        patch["lastSuccessfulTime"] = max(finished, status.get("lastSuccessfulTime") or "")
+    elif record["result"] in ("Failed", "TimedOut") and finished:
+        patch["lastFailureTime"] = max(finished, status.get("lastFailureTime") or "")
+    return patch
+
+
+class StatusReporter:
+    """Records runs of one DynamicJob; ``api_client`` needs only get and patch of its status."""
+
+    def __init__(self, api_client: client.ApiClient, namespace: str, name: str) -> None:
+        self.api = client.CustomObjectsApi(api_client)
+        self.core = client.CoreV1Api(api_client)
+        self.namespace = namespace
+        self.name = name
+
+    def record(self, record: Mapping[str, Any], history_limit: int) -> None:
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            current = self.api.get_namespaced_custom_object_status(
+                GROUP, VERSION, self.namespace, PLURAL, self.name)
+            patch = {
+                "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
+                "status": merge_run(current.get("status") or {}, record, history_limit),
+            }
+            try:
+                self.api.patch_namespaced_custom_object_status(
+                    GROUP, VERSION, self.namespace, PLURAL, self.name, patch)
+                return
+            except ApiException as error:
+                if error.status != 409 or attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("status changed meanwhile, retrying", extra={"attempt": attempt})
+                time.sleep(0.05 * attempt)
+
+    def event(self, reason: str, message: str, warning: bool) -> None:
+        """Post an Event on the DynamicJob; losing one is logged, never fatal."""
+        now = datetime.now(UTC)
+        body = client.CoreV1Event(
+            metadata=client.V1ObjectMeta(generate_name=f"{self.name}.", namespace=self.namespace),
+            involved_object=client.V1ObjectReference(
+                api_version=f"{GROUP}/{VERSION}", kind="DynamicJob",
+                name=self.name, namespace=self.namespace,
+            ),
+            reason=reason,
+            message=message[:1024],
+            type="Warning" if warning else "Normal",
+            first_timestamp=now,
+            last_timestamp=now,
+            count=1,
+            source=client.V1EventSource(component="dynamicjobs-runner"),
+        )
+        try:
+            self.core.create_namespaced_event(self.namespace, body)
+        except ApiException as error:
+            log.warning("could not post an event", extra={"status": error.status})

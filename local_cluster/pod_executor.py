@@ -1,0 +1,244 @@
+"""A stand-in kubelet for tests and development: runs pods' containers as local processes.
+
+These machines have no container runtime, so this executor plays the node's part for pods
+that select it by label: it binds each pending pod to a node named ``local-executor``,
+starts the first container's command with the pod's env (values, fieldRefs, Secret keys),
+gives the process a kubeconfig holding a token issued for the pod's service account (so it
+has exactly the pod's RBAC), and reports the phase back, exit code and reason included.
+A pod that is deleted (the Job's activeDeadlineSeconds, or a test) gets SIGTERM, then
+SIGKILL after its grace period. Everything else, the CronJob and Job controllers, RBAC,
+admission, is the real control plane.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+from kubernetes import client, watch
+from kubernetes.client.exceptions import ApiException
+
+NODE_NAME = "local-executor"
+log = logging.getLogger("local_cluster.pod_executor")
+_LABEL_REF = re.compile(r"^metadata\.labels\['(.+)'\]$")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class _Running:
+    process: subprocess.Popen[bytes]
+    workdir: Path
+    grace: int
+    deleted: bool = False
+
+
+@dataclass
+class PodExecutor:
+    """Run pods matching ``label_selector`` (all namespaces) until :meth:`stop`."""
+
+    api_client: client.ApiClient
+    server: str
+    ca_cert: Path
+    label_selector: str = "app.kubernetes.io/managed-by=dynamicjobs-operator"
+    python: str = sys.executable
+    logs_dir: Path | None = None
+    _running: dict[str, _Running] = field(default_factory=dict)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    _thread: threading.Thread | None = None
+
+    def __post_init__(self) -> None:
+        self.core = client.CoreV1Api(self.api_client)
+
+    def start(self) -> PodExecutor:
+        self._thread = threading.Thread(target=self._loop, name="pod-executor", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        for key, running in list(self._running.items()):
+            self._terminate(key, running)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                stream = watch.Watch().stream(
+                    self.core.list_pod_for_all_namespaces,
+                    label_selector=self.label_selector, timeout_seconds=5,
+                )
+                for event in stream:
+                    self._handle(event["type"], event["object"])
+                    if self._stop.is_set():
+                        break
+                self._reap()
+            except Exception:  # noqa: BLE001 - keep serving; a test will see what broke
+                log.exception("pod executor loop failed; retrying")
+                time.sleep(0.5)
+
+    def _handle(self, kind: str, pod: client.V1Pod) -> None:
+        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
+        running = self._running.get(key)
+        if running is not None and (kind == "DELETED" or pod.metadata.deletion_timestamp):
+            running.deleted = True
+            self._terminate(key, running)
+            return
+        if running is None and kind in ("ADDED", "MODIFIED") and pod.status.phase == "Pending" \
+                and not pod.metadata.deletion_timestamp and pod.spec.node_name in (None, NODE_NAME):
+            self._launch(key, pod)
+        self._reap()
+
+    def _reap(self) -> None:
+        for key, running in list(self._running.items()):
+            code = running.process.poll()
+            if code is None:
+                continue
+            del self._running[key]
+            namespace, name = key.split("/", 1)
+            if running.deleted:
+                self._force_delete(namespace, name)
+            else:
+                self._report_exit(namespace, name, code)
+
+    def _launch(self, key: str, pod: client.V1Pod) -> None:
+        namespace, name = pod.metadata.namespace, pod.metadata.name
+        try:
+            if pod.spec.node_name is None:
+                self.core.create_namespaced_binding(namespace, client.V1Binding(
+                    metadata=client.V1ObjectMeta(name=name),
+                    target=client.V1ObjectReference(kind="Node", name=NODE_NAME),
+                ), _preload_content=False)
+            container = pod.spec.containers[0]
+            workdir = Path(tempfile.mkdtemp(prefix=f"pod-{name}-"))
+            env = self._environment(pod, container, workdir)
+            command = [self.python if part == "python" else part
+                       for part in [*(container.command or []), *(container.args or [])]]
+            log_path = (self.logs_dir or workdir) / f"{namespace}_{name}.log"
+            with open(log_path, "ab") as out:
+                process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out,
+                                           stderr=subprocess.STDOUT, start_new_session=True)
+        except ApiException as error:
+            log.warning("could not start pod %s: %s", key, error.reason)
+            return
+        except (KeyError, OSError) as error:
+            self._report_failure(namespace, name, "CreateContainerConfigError", str(error))
+            return
+        grace = pod.spec.termination_grace_period_seconds or 30
+        self._running[key] = _Running(process, workdir, grace)
+        self._patch_status(namespace, name, {
+            "phase": "Running", "startTime": _now(),
+            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": _now()}],
+            "containerStatuses": [self._container_status(pod, {"running": {"startedAt": _now()}})],
+        })
+
+    def _environment(self, pod: client.V1Pod, container: client.V1Container,
+                     workdir: Path) -> dict[str, str]:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
+               "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir))}
+        for var in container.env or []:
+            if var.value is not None:
+                env[var.name] = var.value
+            elif var.value_from and var.value_from.field_ref:
+                env[var.name] = self._field(pod, var.value_from.field_ref.field_path)
+            elif var.value_from and var.value_from.secret_key_ref:
+                ref = var.value_from.secret_key_ref
+                secret = self.core.read_namespaced_secret(ref.name, pod.metadata.namespace)
+                env[var.name] = base64.b64decode((secret.data or {})[ref.key]).decode()
+        return env
+
+    @staticmethod
+    def _field(pod: client.V1Pod, path: str) -> str:
+        simple = {"metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace,
+                  "metadata.uid": pod.metadata.uid, "spec.nodeName": NODE_NAME,
+                  "spec.serviceAccountName": pod.spec.service_account_name}
+        if path in simple:
+            return str(simple[path])
+        label = _LABEL_REF.match(path)
+        if label:
+            return str((pod.metadata.labels or {}).get(label.group(1), ""))
+        raise KeyError(f"fieldRef {path} is not supported by the local executor")
+
+    def _kubeconfig(self, pod: client.V1Pod, workdir: Path) -> Path:
+        """A kubeconfig with a token bound to this pod, for its service account."""
+        request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
+            audiences=[], expiration_seconds=3600,
+            bound_object_ref=client.V1BoundObjectReference(
+                api_version="v1", kind="Pod", name=pod.metadata.name, uid=pod.metadata.uid),
+        ))
+        token = self.core.create_namespaced_service_account_token(
+            pod.spec.service_account_name or "default", pod.metadata.namespace, request,
+        ).status.token
+        path = workdir / "kubeconfig"
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "pod",
+            "clusters": [{"name": "local", "cluster": {
+                "server": self.server, "certificate-authority": str(self.ca_cert)}}],
+            "users": [{"name": "pod", "user": {"token": token}}],
+            "contexts": [{"name": "pod", "context": {
+                "cluster": "local", "user": "pod", "namespace": pod.metadata.namespace}}],
+        }))
+        return path
+
+    @staticmethod
+    def _container_status(pod: client.V1Pod, state: dict[str, Any]) -> dict[str, Any]:
+        container = pod.spec.containers[0]
+        return {"name": container.name, "image": container.image, "imageID": "",
+                "ready": "running" in state, "restartCount": 0, "state": state}
+
+    def _report_exit(self, namespace: str, name: str, code: int) -> None:
+        reason = "Completed" if code == 0 else "Error"
+        try:
+            pod = self.core.read_namespaced_pod(name, namespace)
+        except ApiException:
+            return
+        terminated = {"exitCode": code if code >= 0 else 128 - code, "reason": reason,
+                      "finishedAt": _now()}
+        self._patch_status(namespace, name, {
+            "phase": "Succeeded" if code == 0 else "Failed",
+            "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": _now()}],
+            "containerStatuses": [self._container_status(pod, {"terminated": terminated})],
+        })
+
+    def _report_failure(self, namespace: str, name: str, reason: str, message: str) -> None:
+        self._patch_status(namespace, name, {"phase": "Failed", "reason": reason,
+                                             "message": message})
+
+    def _patch_status(self, namespace: str, name: str, status: dict[str, Any]) -> None:
+        try:
+            self.core.patch_namespaced_pod_status(name, namespace, {"status": status})
+        except ApiException as error:
+            log.warning("could not report pod %s/%s: %s", namespace, name, error.reason)
+
+    def _terminate(self, key: str, running: _Running) -> None:
+        if running.process.poll() is not None:
+            return
+        os.killpg(running.process.pid, signal.SIGTERM)
+        try:
+            running.process.wait(timeout=running.grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(running.process.pid, signal.SIGKILL)
+            running.process.wait()
+
+    def _force_delete(self, namespace: str, name: str) -> None:
+        try:
+            self.core.delete_namespaced_pod(name, namespace, grace_period_seconds=0)
+        except ApiException as error:
+            if error.status != 404:
+                log.warning("could not remove pod %s/%s: %s", namespace, name, error.reason)
