@@ -1,0 +1,137 @@
+{{/*
+The chart's name, or nameOverride.
+*/}}
+{{- define "dynamicjobs.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The full name of the release's objects: fullnameOverride, or "<release>-<name>" unless
+the release name already contains the name. Cut to 63 characters (a DNS label).
+*/}}
+{{- define "dynamicjobs.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/*
+"<chart>-<version>" for the helm.sh/chart label.
+*/}}
+{{- define "dynamicjobs.chart" -}}
+{{- printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+Labels that select the operator's pods; they never change across upgrades.
+*/}}
+{{- define "dynamicjobs.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "dynamicjobs.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end }}
+
+{{/*
+The standard labels of every object the chart creates.
+*/}}
+{{- define "dynamicjobs.labels" -}}
+helm.sh/chart: {{ include "dynamicjobs.chart" . }}
+{{ include "dynamicjobs.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: dynamicjobs
+{{- end }}
+
+{{/*
+The operator's ServiceAccount.
+*/}}
+{{- define "dynamicjobs.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create }}
+{{- default (include "dynamicjobs.fullname" .) .Values.serviceAccount.name }}
+{{- else }}
+{{- required "serviceAccount.name is required when serviceAccount.create is false" .Values.serviceAccount.name }}
+{{- end }}
+{{- end }}
+
+{{/*
+The operator's image reference: repository, then @digest or :tag (appVersion by default).
+*/}}
+{{- define "dynamicjobs.image" -}}
+{{- if .Values.image.digest }}
+{{- printf "%s@%s" .Values.image.repository .Values.image.digest }}
+{{- else }}
+{{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) }}
+{{- end }}
+{{- end }}
+
+{{/*
+The runner's image: runner.image when set, else the operator's image.
+*/}}
+{{- define "dynamicjobs.runnerImage" -}}
+{{- if .Values.runner.image.repository }}
+{{- printf "%s:%s" .Values.runner.image.repository (default .Chart.AppVersion .Values.runner.image.tag) }}
+{{- else }}
+{{- include "dynamicjobs.image" . }}
+{{- end }}
+{{- end }}
+
+{{/*
+Names of the webhook's Service, TLS Secret and cert-manager objects.
+*/}}
+{{- define "dynamicjobs.webhookServiceName" -}}
+{{- printf "%s-webhook" (include "dynamicjobs.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "dynamicjobs.webhookSecretName" -}}
+{{- printf "%s-webhook-tls" (include "dynamicjobs.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/*
+The rules the operator needs in each namespace where it handles DynamicJobs. Rendered in
+a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
+*/}}
+{{- define "dynamicjobs.namespacedRules" -}}
+# Framework (kopf): posting Events about handler progress and errors. The runner's Role
+# that the operator creates grants `create` on events too, which RBAC only lets the
+# operator grant because it holds it itself.
+- apiGroups: [""]
+  resources: [events]
+  verbs: [create, patch]
+# Framework (kopf) and application: watching DynamicJobs, and writing the finalizer and
+# the progress annotations kopf keeps on them. No create or delete: users own those.
+- apiGroups: [dynamicjobs.io]
+  resources: [dynamicjobs]
+  verbs: [get, list, watch, patch]
+# Application: conditions, schedule and run history in the status. The runner's Role
+# grants get/patch/update here, which the operator must itself hold to grant.
+- apiGroups: [dynamicjobs.io]
+  resources: [dynamicjobs/status]
+  verbs: [get, patch, update]
+# Application: the one CronJob per DynamicJob, applied server-side, repaired on drift,
+# and deleted when it is no longer wanted.
+- apiGroups: [batch]
+  resources: [cronjobs]
+  verbs: [get, list, watch, create, patch, delete]
+# Application: noticing failed Jobs and the reasons of their pods (OOM, eviction,
+# deadline) to record runs that died without reporting. Read only.
+- apiGroups: [batch]
+  resources: [jobs]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list, watch]
+# Application: one ServiceAccount, Role and RoleBinding per DynamicJob, so each runner
+# may read its own DynamicJob and write its status and nothing else.
+- apiGroups: [""]
+  resources: [serviceaccounts]
+  verbs: [get, create, patch]
+- apiGroups: [rbac.authorization.k8s.io]
+  resources: [roles, rolebindings]
+  verbs: [get, create, patch]
+{{- end }}
