@@ -6,6 +6,7 @@ changed or deleted by hand) ends in the same idempotent reconcile.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -34,6 +35,7 @@ DRIFT_CHECK_SECONDS = Settings.from_env().drift_check_seconds
 class _State:
     kube: Kube
     settings: Settings
+    resync: asyncio.Task[None]
 
 
 STATE = _State()
@@ -91,10 +93,46 @@ def reconcile_dynamicjob(body: kopf.Body, **_: Any) -> None:
         raise kopf.PermanentError(format_problems(outcome.problems))
 
 
-@kopf.timer(*DYNAMICJOBS, interval=DRIFT_CHECK_SECONDS, initial_delay=DRIFT_CHECK_SECONDS)
-def check_drift(body: kopf.Body, **_: Any) -> None:
-    """Periodically: repair drift and move the next run times forward as time passes."""
-    _reconcile(body)
+@kopf.on.startup()
+async def start_resync(**_: Any) -> None:
+    """Every DRIFT_CHECK_SECONDS reconcile every DynamicJob: repair drift nobody reported and
+    move the next run times forward as time passes. One loop for all objects rather than
+    kopf timers, because kopf puts a finalizer on every object that has a timer, and a
+    finalizer would block deletion while the operator is down."""
+    STATE.resync = asyncio.create_task(_resync_forever(), name="resync")
+
+
+@kopf.on.cleanup()
+async def stop_resync(**_: Any) -> None:
+    STATE.resync.cancel()
+
+
+async def _resync_forever() -> None:
+    while True:
+        await asyncio.sleep(DRIFT_CHECK_SECONDS)
+        try:
+            bodies = await asyncio.to_thread(_watched_dynamicjobs)
+        except ApiException as error:
+            logging.getLogger(__name__).warning(f"resync: cannot list DynamicJobs: {error}")
+            continue
+        for body in bodies:
+            if not body["metadata"].get("deletionTimestamp"):
+                await asyncio.to_thread(_resync_one, body)
+
+
+def _watched_dynamicjobs() -> list[dict[str, Any]]:
+    namespaces = STATE.settings.namespaces
+    if not namespaces:
+        return STATE.kube.list("DynamicJob")
+    return [body for ns in namespaces for body in STATE.kube.list("DynamicJob", ns)]
+
+
+def _resync_one(body: dict[str, Any]) -> None:
+    try:
+        _reconcile(kopf.Body(body))
+    except (kopf.TemporaryError, kopf.PermanentError) as error:
+        name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
+        logging.getLogger(__name__).warning(f"resync of {name}: {error}")
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels={LABEL_MANAGED_BY: MANAGED_BY})

@@ -62,17 +62,20 @@ class Kube:
         content_type: str = "application/json",
         query: list[tuple[str, str]] | None = None,
     ) -> Any:
-        return self.api_client.call_api(
-            path,
-            method,
+        method, url, headers, serialized, _ = self.api_client.param_serialize(
+            method=method,
+            resource_path=path,
             query_params=query or [],
             header_params={"Content-Type": content_type, "Accept": "application/json"},
             body=body,
-            response_type="object",
             auth_settings=["BearerToken"],
-            _return_http_data_only=True,
-            _preload_content=True,
         )
+        response = self.api_client.call_api(method, url, header_params=headers, body=serialized)
+        response.read()
+        if not 200 <= response.status < 300:
+            raise ApiException.from_response(
+                http_resp=response, body=response.data.decode(errors="replace"), data=None)
+        return json.loads(response.data)
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         try:

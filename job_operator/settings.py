@@ -34,6 +34,8 @@ class Settings:
     runner_service_account: str | None
     drift_check_seconds: float
     webhook: WebhookSettings | None
+    namespaces: tuple[str, ...] = ()
+    """The namespaces the operator watches; empty means the whole cluster."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -54,4 +56,5 @@ class Settings:
             runner_service_account=env.get("DYNAMICJOBS_RUNNER_SERVICE_ACCOUNT") or None,
             drift_check_seconds=float(env.get("DYNAMICJOBS_DRIFT_CHECK_SECONDS", "60")),
             webhook=webhook,
+            namespaces=tuple(n for n in env.get("DYNAMICJOBS_NAMESPACES", "").split(",") if n),
         )

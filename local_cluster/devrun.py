@@ -15,6 +15,7 @@ from local_cluster.controlplane import ControlPlane, free_port
 REPO = Path(__file__).resolve().parent.parent
 CRDS = REPO / "crds"
 STATUS_EVERY_SECONDS = 30.0
+OPERATOR_USER = "dynamicjobs-operator"
 
 
 def configured_kubeconfig() -> Path | None:
@@ -32,10 +33,14 @@ def _kubectl(kubectl: Path, kubeconfig: Path, *args: str) -> None:
 
 
 def operator_environment(plane: ControlPlane, workdir: Path) -> dict[str, str]:
-    """Environment for an operator on this machine serving the webhook to ``plane``."""
+    """Environment for an operator on this machine serving the webhook to ``plane``.
+
+    The operator authenticates as its own user, so the audit log tells its requests apart.
+    """
     webhook = plane.issue_serving_cert("webhook", workdir)
+    kubeconfig = plane.user_kubeconfig(OPERATOR_USER, groups=("system:masters",))
     return {
-        "KUBECONFIG": str(plane.kubeconfig),
+        "KUBECONFIG": str(kubeconfig),
         "DYNAMICJOBS_WEBHOOK_PORT": str(free_port()),
         "DYNAMICJOBS_WEBHOOK_HOST": "127.0.0.1",
         "DYNAMICJOBS_WEBHOOK_CERTFILE": str(webhook.cert),

@@ -1,0 +1,179 @@
+"""The operator on the real control plane: admission, reconcile, status, drift, deletion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import yaml
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from local_cluster.controlplane import ControlPlane
+from tests.kube.dynamicjobs import DynamicJobs, manifest
+from tests.kube.waiting import wait_for
+
+Kubectl = Callable[..., subprocess.CompletedProcess[str]]
+pytestmark = pytest.mark.usefixtures("operator")
+
+
+@pytest.fixture
+def jobs(api_client: client.ApiClient, namespace: str) -> DynamicJobs:
+    return DynamicJobs(api_client, namespace)
+
+
+def _apply(kubectl: Kubectl, body: dict, kubeconfig: Path | None = None,
+           ) -> subprocess.CompletedProcess[str]:
+    return kubectl("apply", "-f", "-", input=yaml.safe_dump(body), check=False,
+                   kubeconfig=kubeconfig)
+
+
+def test_a_valid_job_gets_its_cronjob_and_a_ready_status(jobs: DynamicJobs, kubectl: Kubectl,
+                                                          namespace: str) -> None:
+    jobs.create("nightly", schedule="30 2 * * *", timeZone="Europe/Berlin",
+                parameters={"message": "hi"}, tags={"team": "payments"})
+    kubectl("wait", "--for=condition=Ready", "dj/nightly", "-n", namespace, "--timeout=60s")
+    cronjob = jobs.cronjob("nightly")
+    assert cronjob is not None
+    assert (cronjob.spec.schedule, cronjob.spec.time_zone) == ("30 2 * * *", "Europe/Berlin")
+    owner = cronjob.metadata.owner_references[0]
+    assert (owner.kind, owner.name, owner.controller) == ("DynamicJob", "nightly", True)
+    assert cronjob.metadata.labels["tags.dynamicjobs.io/team"] == "payments"
+    status = jobs.get("nightly")["status"]
+    assert status["observedGeneration"] == 1
+    assert status["cronJobName"] == "nightly"
+    assert "Europe/Berlin" in status["schedule"]["description"]
+    assert len(status["schedule"]["nextRuns"]) == 5
+    types = {c["type"]: c["status"] for c in status["conditions"]}
+    assert types == {"Ready": "True", "Reconciling": "False", "Stalled": "False",
+                     "ScheduleValid": "True", "TemplateFound": "True", "CronJobSynced": "True"}
+    events = kubectl("get", "events", "-n", namespace, "-o", "json").stdout
+    assert "created CronJob/nightly" in events
+
+
+def test_the_webhook_refuses_a_bad_job_naming_every_field(kubectl: Kubectl,
+                                                           namespace: str) -> None:
+    bad = manifest("b" * 53, namespace, template="heartbeat", schedule="0 3 * * 7",
+                   timeZone="Mars/Olympus", parameters={"message": "x", "colour": "red"})
+    refused = _apply(kubectl, bad)
+    assert refused.returncode != 0
+    for field in ("metadata.name", "spec.schedule", "spec.timeZone", "spec.parameters"):
+        assert field in refused.stderr, refused.stderr
+    unknown = _apply(kubectl, manifest("unknown", namespace, template="no-such-thing"))
+    assert "spec.template" in unknown.stderr and "database-cleanup" in unknown.stderr
+
+
+def test_an_update_reaches_the_cronjob_and_observed_generation(jobs: DynamicJobs) -> None:
+    jobs.create("hourly", schedule="0 * * * *")
+    wait_for(lambda: jobs.is_ready("hourly"), timeout=60, what="hourly to be Ready")
+    jobs.patch_spec("hourly", schedule="15 * * * *", suspend=True)
+    wait_for(lambda: jobs.is_ready("hourly") and jobs.get("hourly")["status"][
+        "observedGeneration"] == 2, timeout=60, what="generation 2 to be reconciled")
+    cronjob = jobs.cronjob("hourly")
+    assert cronjob is not None
+    assert (cronjob.spec.schedule, cronjob.spec.suspend) == ("15 * * * *", True)
+
+
+def test_a_cronjob_edited_or_deleted_by_hand_is_repaired(jobs: DynamicJobs,
+                                                         api_client: client.ApiClient,
+                                                         namespace: str) -> None:
+    jobs.create("repaired", schedule="5 4 * * *")
+    wait_for(lambda: jobs.is_ready("repaired"), timeout=60, what="repaired to be Ready")
+    batch = client.BatchV1Api(api_client)
+    batch.patch_namespaced_cron_job("repaired", namespace, {"spec": {"schedule": "* * * * *"}})
+    wait_for(lambda: (cj := jobs.cronjob("repaired")) and cj.spec.schedule == "5 4 * * *",
+             timeout=60, what="the hand edit to be reverted")
+    uid = jobs.cronjob("repaired").metadata.uid  # type: ignore[union-attr]
+    batch.delete_namespaced_cron_job("repaired", namespace)
+    wait_for(lambda: (cj := jobs.cronjob("repaired")) and cj.metadata.uid != uid,
+             timeout=60, what="the deleted CronJob to be recreated")
+
+
+def test_deleting_the_job_deletes_its_cronjob_without_a_finalizer(jobs: DynamicJobs) -> None:
+    jobs.create("short-lived")
+    wait_for(lambda: jobs.cronjob("short-lived"), timeout=60, what="the CronJob")
+    assert not jobs.get("short-lived")["metadata"].get("finalizers")
+    jobs.delete("short-lived")
+    wait_for(lambda: jobs.cronjob("short-lived") is None, timeout=60,
+             what="the garbage collector to delete the CronJob")
+
+
+def test_a_job_that_slipped_past_the_webhook_is_stalled_with_no_cronjob(
+    jobs: DynamicJobs, api_client: client.ApiClient, webhook_down: None,
+) -> None:
+    jobs.create("slipped", schedule="61 * * * *")
+    wait_for(lambda: (c := jobs.condition("slipped", "Stalled")) and c["status"] == "True",
+             timeout=60, what="Stalled=True")
+    stalled = jobs.condition("slipped", "Stalled")
+    assert stalled is not None and "spec.schedule" in stalled["message"]
+    assert jobs.condition("slipped", "Ready")["status"] == "False"  # type: ignore[index]
+    assert jobs.condition("slipped", "ScheduleValid")["status"] == "False"  # type: ignore[index]
+    assert jobs.cronjob("slipped") is None
+
+
+def test_a_secret_the_user_may_not_read_is_refused(
+    control_plane: ControlPlane, api_client: client.ApiClient, kubectl: Kubectl, namespace: str,
+) -> None:
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="bob-edits-jobs"),
+        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
+                                  name="edit-dynamicjobs"),
+        subjects=[client.RbacV1Subject(kind="User", name="bob",
+                                       api_group="rbac.authorization.k8s.io")]))
+    rbac.create_namespaced_role(namespace, client.V1Role(
+        metadata=client.V1ObjectMeta(name="edit-dynamicjobs"),
+        rules=[client.V1PolicyRule(api_groups=["dynamicjobs.io"], resources=["dynamicjobs"],
+                                   verbs=["get", "list", "create", "update", "patch"])]))
+    bob = control_plane.user_kubeconfig("bob")
+    body = manifest("hook", namespace, template="webhook-trigger", parameters={
+        "url": "https://hooks.example.com/deploy", "method": "POST",
+        "headers": {"Authorization": {"secretRef": {"name": "deploy-token", "key": "token"}}},
+    })
+    refused = wait_for(lambda: (r := _apply(kubectl, body, bob)) and "deploy-token" in r.stderr
+                       and r, timeout=30, what="the webhook to refuse bob")
+    assert refused.returncode != 0
+    assert "spec.parameters.headers.Authorization.secretRef" in refused.stderr
+
+    rbac.create_namespaced_role(namespace, client.V1Role(
+        metadata=client.V1ObjectMeta(name="read-deploy-token"),
+        rules=[client.V1PolicyRule(api_groups=[""], resources=["secrets"],
+                                   resource_names=["deploy-token"], verbs=["get"])]))
+    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="bob-reads-token"),
+        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
+                                  name="read-deploy-token"),
+        subjects=[client.RbacV1Subject(kind="User", name="bob",
+                                       api_group="rbac.authorization.k8s.io")]))
+    wait_for(lambda: _apply(kubectl, body, bob).returncode == 0, timeout=30,
+             what="bob to be allowed once he may read the Secret")
+
+
+def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
+    listed = json.loads(kubectl("get", "djt", "-o", "json").stdout)
+    names = {item["metadata"]["name"] for item in listed["items"]}
+    assert {"heartbeat", "database-cleanup", "email-notification", "data-export",
+            "webhook-trigger"} <= names
+    heartbeat = next(i for i in listed["items"] if i["metadata"]["name"] == "heartbeat")
+    assert heartbeat["spec"]["parametersSchema"]["type"] == "object"
+    assert heartbeat["spec"]["examples"]
+
+
+@pytest.fixture
+def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
+    """Take the webhook configuration away, as if the webhook were down, and put it back."""
+    admission = client.AdmissionregistrationV1Api(api_client)
+    name = "dynamicjobs.io-operator"
+    saved = admission.read_validating_webhook_configuration(name)
+    admission.delete_validating_webhook_configuration(name)
+    yield
+    saved.metadata = client.V1ObjectMeta(name=name)
+    try:
+        admission.create_validating_webhook_configuration(saved)
+    except ApiException as error:
+        if error.status != 409:
+            raise
+
