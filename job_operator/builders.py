@@ -80,7 +80,7 @@ def _secret_env(job: DynamicJob) -> list[dict[str, Any]]:
     return [env[name] for name in sorted(env)]
 
 
-def _runner_env(job: DynamicJob) -> list[dict[str, Any]]:
+def _runner_env(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:
     return [
         {"name": SPEC_ENV, "value": spec_snapshot(job)},
         {"name": "DYNAMICJOBS_JOB", "value": job.metadata.name},
@@ -89,6 +89,7 @@ def _runner_env(job: DynamicJob) -> list[dict[str, Any]]:
          "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
         {"name": "DYNAMICJOBS_RUN_ID", "valueFrom": {"fieldRef": {
             "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}},
+        *({"name": name, "value": value} for name, value in settings.runner_env),
         *_secret_env(job),
     ]
 
@@ -119,7 +120,7 @@ def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
             "imagePullPolicy": settings.image_pull_policy,
             "command": ["python", "-m", "job_runner"],
             "args": ["run", "--from-env"],
-            "env": _runner_env(job),
+            "env": _runner_env(job, settings),
             "resources": _resources(job),
             "securityContext": {
                 "allowPrivilegeEscalation": False,

@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 
 from job_operator.catalogue import publish_catalogue
 from job_operator.kube import Kube, load_config
+from job_operator.lost_runs import lost_run_record
 from job_operator.reconcile import Outcome, reconcile
 from job_operator.settings import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY, Settings
 from job_operator.validation import format_problems
@@ -26,6 +27,7 @@ from job_operator.webhook import (
     secret_access_checker,
 )
 from job_runner.api import GROUP, VERSION
+from job_runner.report import StatusReporter
 
 DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")
 RETRY_DELAY_SECONDS = 10
@@ -158,3 +160,27 @@ def validate_admission(
     problems = admission_problems(dict(body), dict(old) if old else None, checker)
     if problems:
         raise refuse(problems)
+
+
+@kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
+def job_changed(event: kopf.RawEvent, **_: Any) -> None:
+    """A failed Job whose runner never reported (OOM, eviction, deadline) is still a run."""
+    job = event["object"]
+    conditions = (job.get("status") or {}).get("conditions") or []
+    if event["type"] == "DELETED" or not any(
+        c.get("type") == "Failed" and c.get("status") == "True" for c in conditions
+    ):
+        return
+    metadata = job["metadata"]
+    namespace, owner_name = metadata.get("namespace"), metadata.get("labels", {}).get(LABEL_JOB)
+    owner = STATE.kube.get("DynamicJob", namespace, owner_name) if owner_name else None
+    if owner is None:
+        return
+    pods = STATE.kube.list("Pod", namespace,
+                           label_selector=f"batch.kubernetes.io/job-name={metadata['name']}")
+    record = lost_run_record(job, pods, owner.get("status") or {})
+    if record is None:
+        return
+    history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
+    StatusReporter(STATE.kube.api_client, namespace, owner_name).record(record, history_limit)
+    kopf.warn(kopf.Body(owner), reason=f"Run{record['result']}", message=record["message"])

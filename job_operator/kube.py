@@ -17,7 +17,7 @@ from kubernetes.client.exceptions import ApiException
 from job_operator.settings import FIELD_MANAGER
 from job_runner.api import GROUP, VERSION
 
-_CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Secret": "secrets"}
+_CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Pod": "pods"}
 _GROUP_KINDS = {
     "CronJob": ("batch/v1", "cronjobs"),
     "Job": ("batch/v1", "jobs"),

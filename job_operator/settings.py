@@ -13,6 +13,7 @@ LABEL_TEMPLATE = "dynamicjobs.io/template"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
 ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
+RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Settings:
     webhook: WebhookSettings | None
     namespaces: tuple[str, ...] = ()
     """The namespaces the operator watches; empty means the whole cluster."""
+    runner_env: tuple[tuple[str, str], ...] = ()
+    """Admin policy the operator hands to every runner pod (e.g. the webhook network policy)."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -57,4 +60,5 @@ class Settings:
             drift_check_seconds=float(env.get("DYNAMICJOBS_DRIFT_CHECK_SECONDS", "60")),
             webhook=webhook,
             namespaces=tuple(n for n in env.get("DYNAMICJOBS_NAMESPACES", "").split(",") if n),
+            runner_env=tuple((name, env[name]) for name in RUNNER_POLICY_ENV if env.get(name)),
         )

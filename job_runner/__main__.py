@@ -1,7 +1,8 @@
 """``python -m job_runner``: the runner's command line.
 
 Subcommands:
-  run        run one template (local mode: ``--template NAME --params FILE``)
+  run        run one template: in a CronJob's pod ``--from-env``; for template authors
+             ``--template NAME --params FILE`` (local mode, no cluster)
   templates  print the installed catalogue as JSON
 """
 
@@ -9,14 +10,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from job_runner import local
+from job_runner import cluster, local
 from job_runner.registry import installed_templates
 
 
 def _add_run_parser(subcommands: argparse._SubParsersAction) -> None:
     run = subcommands.add_parser("run", help="run one template")
+    run.add_argument("--from-env", action="store_true",
+                     help="cluster mode: the spec, job and Secrets come from the pod's env")
     run.add_argument("--template", help="template name (local mode)")
     run.add_argument("--params", help="parameters file (JSON or YAML), '-' for stdin")
     run.add_argument("--dry-run", action="store_true", help="plan only, change nothing")
@@ -28,6 +32,8 @@ def _add_run_parser(subcommands: argparse._SubParsersAction) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.from_env:
+        return cluster.run_from_env(os.environ)
     if args.template is None or args.params is None:
         print("run: local mode needs --template and --params", file=sys.stderr)
         return 2

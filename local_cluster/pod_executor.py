@@ -77,6 +77,17 @@ class PodExecutor:
         if self._thread is not None:
             self._thread.join(timeout=10)
 
+    def kill(self, namespace: str, name: str) -> bool:
+        """SIGKILL a pod's process, as the kernel's OOM killer would; False if not running."""
+        running = self._running.get(f"{namespace}/{name}")
+        if running is None or running.process.poll() is not None:
+            return False
+        os.killpg(running.process.pid, signal.SIGKILL)
+        return True
+
+    def running_pods(self) -> list[str]:
+        return [key for key, running in self._running.items() if running.process.poll() is None]
+
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:

@@ -25,6 +25,8 @@ class Reply:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b'{"ok": true}'
+    delay_seconds: float = 0.0
+    """Hold the answer this long (or until the server stops): a slow endpoint."""
 
 
 class HttpServer:
@@ -34,6 +36,7 @@ class HttpServer:
         self.requests: list[RecordedRequest] = []
         self.routes: dict[str, Reply] = {}
         self._lock = threading.Lock()
+        self._stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -45,6 +48,8 @@ class HttpServer:
                         RecordedRequest(self.command, self.path, dict(self.headers.items()), body)
                     )
                     reply = server.routes.get(self.path.split("?")[0], Reply())
+                if reply.delay_seconds:
+                    server._stopping.wait(reply.delay_seconds)
                 self.send_response(reply.status)
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -67,5 +72,6 @@ class HttpServer:
         self._thread.start()
 
     def stop(self) -> None:
+        self._stopping.set()
         self.httpd.shutdown()
         self.httpd.server_close()

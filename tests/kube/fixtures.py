@@ -18,6 +18,7 @@ from kubernetes import client, config
 
 from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import operator_environment
+from local_cluster.pod_executor import PodExecutor
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
@@ -95,8 +96,21 @@ def operator(
         **os.environ,
         **operator_environment(control_plane, workdir),
         "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "5",
+        # The e2e tier's webhook targets are HTTP servers on loopback.
+        "DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS": "127.0.0.0/8",
     }
     process = OperatorProcess(env=env, log=workdir / "operator.log")
     process.start()
     yield process
     process.stop()
+
+
+@pytest.fixture(scope="session")
+def pod_executor(control_plane: ControlPlane, api_client: client.ApiClient,
+                 tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodExecutor]:
+    """The stand-in kubelet: runs runner pods as local processes (see local_cluster)."""
+    executor = PodExecutor(api_client=api_client, server=control_plane.server,
+                           ca_cert=control_plane.ca_cert,
+                           logs_dir=tmp_path_factory.mktemp("pods")).start()
+    yield executor
+    executor.stop()

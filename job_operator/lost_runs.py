@@ -1,0 +1,63 @@
+"""Runs whose pod died before the runner could report: recorded from the failed Job.
+
+The runner records its own runs. When its pod is OOM-killed, evicted, or stopped at the
+Job's activeDeadlineSeconds, nothing is written; the operator sees the failed Job and
+writes the run itself, with the most specific reason it can find.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
+
+
+def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    for condition in (job.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == "Failed" and condition.get("status") == "True":
+            return condition  # type: ignore[no-any-return]
+    return None
+
+
+def pod_failure_reason(pods: list[Mapping[str, Any]]) -> str | None:
+    """The most telling reason among a Job's pods: Evicted, OOMKilled, or an exit code."""
+    for pod in pods:
+        status = pod.get("status") or {}
+        if status.get("reason"):
+            return f"{status['reason']}: {status.get('message', '')}".rstrip(": ")
+        for container in status.get("containerStatuses") or []:
+            terminated = (container.get("state") or {}).get("terminated")
+            if terminated and terminated.get("exitCode", 0) != 0:
+                reason = terminated.get("reason") or "Error"
+                return f"{reason} (exit code {terminated['exitCode']})"
+    return None
+
+
+def lost_run_record(
+    job: Mapping[str, Any], pods: list[Mapping[str, Any]], status: Mapping[str, Any]
+) -> dict[str, Any] | None:
+    """The record to write for a failed Job the runner did not report, else None."""
+    failed = _failed_condition(job)
+    if failed is None:
+        return None
+    run_id = job["metadata"]["name"]
+    for record in status.get("recentRuns") or []:
+        if record.get("id") == run_id and record.get("result") in TERMINAL:
+            return None
+    job_reason = failed.get("reason") or "Failed"
+    timed_out = job_reason == "DeadlineExceeded"
+    pod_reason = pod_failure_reason(pods)
+    detail = pod_reason or failed.get("message") or job_reason
+    message = (f"the Job hit its deadline ({detail})" if timed_out
+               else f"the pod failed without reporting: {detail}")
+    started = (job.get("status") or {}).get("startTime")
+    return {
+        "id": run_id,
+        "trigger": "Schedule",
+        "startedAt": started,
+        "finishedAt": failed.get("lastTransitionTime"),
+        "result": "TimedOut" if timed_out else "Failed",
+        "attempts": 1,
+        "message": message,
+    }

@@ -1,0 +1,121 @@
+"""The whole path: the schedule fires, the real controller-manager creates the Job, the pod
+executor runs the runner from the pod's spec, and the run lands in the DynamicJob's status.
+
+All jobs are created at once, on `* * * * *`, so they share the wait for the next minute.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kubernetes import client
+
+from local_cluster.pod_executor import PodExecutor
+from tests.backends.http import HttpServer, Reply
+from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.waiting import wait_for
+
+pytestmark = pytest.mark.usefixtures("operator", "pod_executor")
+RUN_TIMEOUT = 180
+TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
+
+
+@pytest.fixture(scope="module")
+def hooks() -> Iterator[HttpServer]:
+    server = HttpServer()
+    server.routes["/fail"] = Reply(status=500, body=b'{"error": "boom"}')
+    server.routes["/slow"] = Reply(delay_seconds=120)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
+         pod_executor: PodExecutor) -> Iterator[DynamicJobs]:
+    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
+    core = client.CoreV1Api(api_client)
+    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
+    wait_for(lambda: core.list_namespaced_service_account(namespace).items, timeout=60,
+             what="the default service account")
+    jobs = DynamicJobs(api_client, namespace)
+    every_minute = {"schedule": "* * * * *"}
+    jobs.create("beat", parameters={"message": "e2e"}, **every_minute)
+    jobs.create("hook-ok", template="webhook-trigger", **every_minute, parameters={
+        "url": f"{hooks.url}/ok", "body": {"hello": "world"}})
+    jobs.create("hook-fails", template="webhook-trigger", **every_minute,
+                retries={"limit": 2, "backoffSeconds": 1},
+                parameters={"url": f"{hooks.url}/fail", "timeoutSeconds": 10})
+    jobs.create("hook-slow", template="webhook-trigger", **every_minute, timeoutSeconds=3,
+                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
+    jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
+                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 300})
+    yield jobs
+    core.delete_namespace(namespace)
+
+
+def _first_finished(jobs: DynamicJobs, name: str) -> dict[str, Any] | None:
+    runs = jobs.get(name).get("status", {}).get("recentRuns", [])
+    finished = sorted((r for r in runs if r["result"] in TERMINAL), key=lambda r: r["startedAt"])
+    return finished[0] if finished else None
+
+
+def _wait_finished(jobs: DynamicJobs, name: str) -> dict[str, Any]:
+    return wait_for(lambda: _first_finished(jobs, name), timeout=RUN_TIMEOUT,
+                    what=f"a finished run of {name}")
+
+
+def test_a_scheduled_heartbeat_succeeds_and_reports_its_outputs(
+    jobs: DynamicJobs, api_client: client.ApiClient
+) -> None:
+    run = _wait_finished(jobs, "beat")
+    assert run["result"] == "Succeeded", run
+    assert run["outputs"]["message"] == "e2e"
+    assert run["attempts"] == 1 and run["trigger"] == "Schedule"
+    job = client.BatchV1Api(api_client).read_namespaced_job(run["id"], jobs.namespace)
+    assert job.metadata.owner_references[0].kind == "CronJob"
+    status = jobs.get("beat")["status"]
+    assert status["lastSuccessfulTime"] >= run["finishedAt"]
+    events = client.CoreV1Api(api_client).list_namespaced_event(jobs.namespace).items
+    assert any(e.reason == "RunSucceeded" and e.involved_object.name == "beat" for e in events)
+
+
+def test_a_webhook_run_reaches_the_server(jobs: DynamicJobs, hooks: HttpServer) -> None:
+    run = _wait_finished(jobs, "hook-ok")
+    assert run["result"] == "Succeeded", run
+    assert any(r.path == "/ok" and r.json() == {"hello": "world"} for r in hooks.requests)
+
+
+def test_a_failing_run_is_retried_and_shows_each_attempt(jobs: DynamicJobs) -> None:
+    run = _wait_finished(jobs, "hook-fails")
+    assert run["result"] == "Failed"
+    assert "500" in run["message"]
+    assert run["attempts"] == 3
+    assert [a["attempt"] for a in run["attemptHistory"]] == [1, 2, 3]
+    assert jobs.get("hook-fails")["status"]["lastFailureTime"] >= run["finishedAt"]
+
+
+def test_a_run_past_its_timeout_is_timed_out(jobs: DynamicJobs) -> None:
+    run = _wait_finished(jobs, "hook-slow")
+    assert run["result"] == "TimedOut", run
+
+
+def test_a_pod_killed_mid_run_is_still_recorded(
+    jobs: DynamicJobs, pod_executor: PodExecutor
+) -> None:
+    def killed_pod() -> str | None:
+        for key in pod_executor.running_pods():
+            namespace, pod = key.split("/", 1)
+            if namespace == jobs.namespace and pod.startswith("hook-killed-"):
+                runs = jobs.get("hook-killed").get("status", {}).get("recentRuns", [])
+                if any(r["result"] == "Running" for r in runs) and pod_executor.kill(namespace,
+                                                                                      pod):
+                    return pod
+        return None
+
+    wait_for(killed_pod, timeout=RUN_TIMEOUT, what="a running hook-killed pod to kill")
+    run = _wait_finished(jobs, "hook-killed")
+    assert run["result"] == "Failed", run
+    assert "without reporting" in run["message"] and "137" in run["message"]
