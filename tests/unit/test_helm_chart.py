@@ -312,6 +312,24 @@ def test_runner_network_policy_values_reach_the_operator(render: Render) -> None
     assert env["DYNAMICJOBS_WEBHOOK_DENY_CIDRS"] == "10.20.99.0/24"
 
 
+def test_runner_pods_receive_the_network_policy_the_chart_sets(render: Render) -> None:
+    """End to end without a cluster: values -> operator env -> Settings -> runner pod env."""
+    from job_operator.builders import build_pod_spec
+    from job_operator.settings import Settings
+    from job_runner.api import DynamicJob
+
+    env = env_of(only(render("-f", str(CHART / "ci" / "jobs-values.yaml")), "Deployment"))
+    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)})
+    job = DynamicJob.model_validate({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "hook", "namespace": "ops", "uid": "u-1"},
+        "spec": {"template": "heartbeat", "schedule": "@daily"},
+    })
+    runner_env = build_pod_spec(job, settings)["containers"][0]["env"]
+    assert {"name": "DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "value": "10.20.0.0/16"} in runner_env
+    assert {"name": "DYNAMICJOBS_WEBHOOK_DENY_CIDRS", "value": "10.20.99.0/24"} in runner_env
+
+
 def test_namespaced_watch_flags(render: Render) -> None:
     objects = render("-f", str(CHART / "ci" / "namespaced-watch-values.yaml"))
     container = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
