@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib.metadata
 import logging
+import re
 import warnings
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -96,24 +97,230 @@ def _json_path(base: str, parts: Any) -> str:
     return path
 
 
+MAX_VALUE_CHARS = 60
+"""A message quotes at most this many characters of the offending value."""
+
+_JSON_TYPES = {
+    "string": "a string", "integer": "an integer", "number": "a number",
+    "boolean": "a boolean (true or false)", "object": "an object", "array": "an array",
+    "null": "null",
+}
+
+
+def short_value(value: Any) -> str:
+    """The value's repr, cut to `MAX_VALUE_CHARS` characters with an ellipsis."""
+    text = repr(value)
+    if len(text) <= MAX_VALUE_CHARS:
+        return text
+    return text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def _shorten_in(message: str, value: Any) -> str:
+    """`message` with any full repr of `value` in it replaced by the short one."""
+    full = repr(value)
+    if len(full) > MAX_VALUE_CHARS and full in message:
+        return message.replace(full, short_value(value))
+    return message
+
+
+def _json_type(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list | tuple):
+        return "array"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _a(json_type: str) -> str:
+    return _JSON_TYPES.get(json_type, json_type)
+
+
+def _is_null_schema(schema: Any) -> bool:
+    return isinstance(schema, dict) and schema.get("type") == "null" and len(schema) == 1
+
+
+def _branch_errors(
+    error: jsonschema.ValidationError, index: int
+) -> list[jsonschema.ValidationError]:
+    return [e for e in error.context or () if e.relative_schema_path and
+            e.relative_schema_path[0] == index]
+
+
+def _explain_alternatives(error: jsonschema.ValidationError) -> list[tuple[str, str]] | None:
+    """anyOf/oneOf: the errors of the one branch the value was meant for, when there is one."""
+    branches = error.validator_value
+    instance = error.instance
+    if not isinstance(branches, list) or not error.context:
+        return None
+    # Optional[T]: anyOf [T, null] and the value is not null, so it was meant to be a T.
+    candidates = [i for i, branch in enumerate(branches) if not _is_null_schema(branch)]
+    if instance is not None and len(candidates) == 1:
+        return _explain_all(_branch_errors(error, candidates[0]))
+    # A tagged union (pydantic's discriminator): the tag picks the branch.
+    discriminator = error.schema.get("discriminator") if isinstance(error.schema, dict) else None
+    if isinstance(discriminator, dict) and isinstance(instance, dict):
+        tag = discriminator.get("propertyName")
+        tags = {}
+        for index, branch in enumerate(branches):
+            const = branch.get("properties", {}).get(tag, {}).get("const") \
+                if isinstance(branch, dict) else None
+            if const is not None:
+                tags[const] = index
+        if tags and tag in instance and instance[tag] in tags:
+            return _explain_all(_branch_errors(error, tags[instance[tag]]))
+        if tags:
+            allowed = ", ".join(repr(name) for name in tags)
+            return [(_json_path("parameters", [*error.absolute_path, tag]),
+                     f"must be one of {allowed}" if tag in instance else
+                     f"required: one of {allowed}")]
+    # Alternatives of plain types, e.g. string | integer | boolean.
+    types = [branch.get("type") if isinstance(branch, dict) else None for branch in branches]
+    if all(isinstance(t, str) for t in types) and _json_type(instance) not in types and not (
+        _json_type(instance) == "integer" and "number" in types
+    ):
+        names = [_a(str(t)) for t in dict.fromkeys(types)]
+        wanted = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return [(_json_path("parameters", error.absolute_path),
+                 f"must be {wanted}, not {_a(_json_type(instance))}")]
+    return None
+
+
+def _explain(error: jsonschema.ValidationError) -> list[tuple[str, str]]:
+    """Short (path, message) pairs for one JSON Schema error, never echoing a long value."""
+    path = _json_path("parameters", error.absolute_path)
+    keyword, expected, instance = error.validator, error.validator_value, error.instance
+    if keyword in ("anyOf", "oneOf"):
+        explained = _explain_alternatives(error)
+        if explained:
+            return explained
+    elif keyword == "additionalProperties" and isinstance(instance, dict):
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        known = list(schema.get("properties", {}))
+        patterns = list(schema.get("patternProperties", {}))
+        extras = [key for key in instance if key not in known
+                  and not any(re.search(p, key) for p in patterns)]
+        allowed = f"; known fields: {', '.join(known)}" if known else ""
+        return [(_json_path("parameters", [*error.absolute_path, key]),
+                 f"unknown field{allowed}") for key in extras]
+    elif keyword == "required" and isinstance(instance, dict):
+        return [(_json_path("parameters", [*error.absolute_path, key]), "required")
+                for key in expected if key not in instance]
+    elif keyword == "type":
+        wanted = [expected] if isinstance(expected, str) else list(expected)
+        names = [_a(t) for t in wanted]
+        text = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        return [(path, f"must be {text}, not {_a(_json_type(instance))}")]
+    elif keyword == "maxLength" and isinstance(instance, str):
+        return [(path, f"longer than {expected} characters ({len(instance)})")]
+    elif keyword == "minLength" and isinstance(instance, str):
+        if expected == 1:
+            return [(path, "must not be empty")]
+        return [(path, f"shorter than {expected} characters ({len(instance)})")]
+    elif keyword == "pattern":
+        return [(path, f"{short_value(instance)} does not match the pattern {expected}")]
+    elif keyword in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        relation = {"minimum": "at least", "maximum": "at most",
+                    "exclusiveMinimum": "more than", "exclusiveMaximum": "less than"}[keyword]
+        return [(path, f"must be {relation} {expected}, not {short_value(instance)}")]
+    elif keyword in ("minItems", "maxItems") and isinstance(instance, list):
+        relation = "at least" if keyword == "minItems" else "at most"
+        return [(path, f"needs {relation} {expected} item{'s' * (expected != 1)}, "
+                       f"has {len(instance)}")]
+    elif keyword in ("minProperties", "maxProperties") and isinstance(instance, dict):
+        relation = "at least" if keyword == "minProperties" else "at most"
+        return [(path, f"needs {relation} {expected} entr{'ies' if expected != 1 else 'y'}, "
+                       f"has {len(instance)}")]
+    elif keyword == "enum" and isinstance(expected, list):
+        allowed = ", ".join(short_value(choice) for choice in expected)
+        return [(path, f"must be one of {allowed}, not {short_value(instance)}")]
+    elif keyword == "const":
+        return [(path, f"must be {short_value(expected)}, not {short_value(instance)}")]
+    return [(path, _shorten_in(error.message, instance))]
+
+
+def _explain_all(errors: Any) -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    for error in sorted(errors, key=lambda e: [str(part) for part in e.absolute_path]):
+        for problem in _explain(error):
+            if problem not in found:
+                found.append(problem)
+    return found
+
+
+def _pydantic_path(params: Any, detail: Mapping[str, Any]) -> str:
+    """The field path of a pydantic error, without the union-member tags pydantic adds.
+
+    pydantic's ``loc`` names the member of a union it tried (``values.team.str``,
+    ``connection.sqlite.path``); those parts are not in the data, so they are dropped by
+    walking the data along the location.
+    """
+    loc = list(detail["loc"])
+    parts: list[Any] = []
+    value = params
+    for position, part in enumerate(loc):
+        last = position == len(loc) - 1
+        if isinstance(value, dict) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and isinstance(part, int) and 0 <= part < len(value):
+            value = value[part]
+        elif last and detail.get("type") == "missing":
+            pass
+        elif isinstance(part, str) and not (last and isinstance(value, dict) and
+                                            detail.get("type") == "extra_forbidden"):
+            continue  # a union tag
+        parts.append(part)
+    return _json_path("parameters", parts)
+
+
+def _pydantic_message(detail: Mapping[str, Any]) -> str:
+    message = str(detail["msg"])
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if message.startswith(prefix):
+            message = message[len(prefix):]
+    return _shorten_in(message, detail.get("input"))
+
+
+def _covers(ancestor: str, path: str) -> bool:
+    return path == ancestor or (ancestor != "parameters" and (
+        path.startswith(ancestor + ".") or path.startswith(ancestor + "[")))
+
+
 def validate_parameters(template: type[Template], params: Any) -> list[tuple[str, str]]:
     """Field path and message for every problem in `params`; empty when they are valid.
 
     The JSON Schema is what admission and dashboards see, the pydantic model is what the
     template runs with (it also holds cross-field rules a schema cannot say); both must
-    accept the parameters.
+    accept the parameters. Each field is reported once: where both object, the schema's
+    message is kept unless pydantic's comes from the template's own rule (a value error),
+    which says more. Messages quote at most `MAX_VALUE_CHARS` characters of a value.
     """
     validator = jsonschema.Draft202012Validator(template.parameters_schema())
-    schema_errors = sorted(
-        validator.iter_errors(params), key=lambda e: [str(part) for part in e.absolute_path]
-    )
-    errors = [(_json_path("parameters", e.absolute_path), e.message) for e in schema_errors]
+    problems: dict[str, list[str]] = {}
+    for path, message in _explain_all(validator.iter_errors(params)):
+        problems.setdefault(path, []).append(message)
+    schema_paths = list(problems)
     try:
         template.Parameters.model_validate(params)
     except ValidationError as error:
-        reported = {path for path, _ in errors}
         for detail in error.errors(include_url=False):
-            path = _json_path("parameters", detail["loc"])
-            if path not in reported:
-                errors.append((path, detail["msg"]))
-    return errors
+            path = _pydantic_path(params, detail)
+            message = _pydantic_message(detail)
+            own_rule = detail["type"] in ("value_error", "assertion_error")
+            if path in schema_paths and own_rule:
+                problems[path] = [message]
+                schema_paths.remove(path)
+            elif not any(_covers(reported, path) for reported in problems) and (
+                own_rule or not any(_covers(path, reported) for reported in schema_paths)
+            ):
+                problems[path] = [message]
+    return [(path, "; ".join(messages)) for path, messages in problems.items()]
