@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -242,10 +243,10 @@ def test_uninstall_removes_everything_but_the_crds(
         ("-n", namespace, "service", f"{full}-webhook"),
         ("-n", namespace, "secret", f"{full}-webhook-tls"),
     ]
+    def deleted(what: tuple[str, ...]) -> bool:
+        return "NotFound" in kubectl("get", *what, check=False).stderr
+
     for what in gone:
-        wait_for(
-            lambda what=what: "NotFound" in kubectl("get", *what, check=False).stderr,
-            timeout=30, what=f"{' '.join(what)} to be deleted",
-        )
+        wait_for(partial(deleted, what), timeout=30, what=f"{' '.join(what)} to be deleted")
     get(kubectl, "crd", "dynamicjobs.dynamicjobs.io")
     get(kubectl, "crd", "dynamicjobtemplates.dynamicjobs.io")
