@@ -83,7 +83,7 @@ def _structural(node: Any, defs: dict[str, Any]) -> Any:
 
 def openapi_schema(model: type[BaseModel]) -> dict[str, Any]:
     raw = model.model_json_schema(by_alias=True, mode="validation")
-    return _structural(raw, raw.get("$defs", {}))  # type: ignore[no-any-return]
+    return _structural(raw, raw.get("$defs", {}))
 
 
 def _resource_schema(model: type[BaseModel], with_status: bool) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, cast
 
 import kopf
 from kubernetes.client.exceptions import ApiException
@@ -44,7 +44,9 @@ STATE = _State()
 
 
 @kopf.on.startup()
-def startup(settings: kopf.OperatorSettings, logger: logging.Logger, **_: Any) -> None:
+def startup(
+    settings: kopf.OperatorSettings, logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any
+) -> None:
     STATE.settings = Settings.from_env()
     STATE.kube = Kube(load_config())
     settings.persistence.finalizer = f"{GROUP}/operator"
@@ -58,6 +60,10 @@ def startup(settings: kopf.OperatorSettings, logger: logging.Logger, **_: Any) -
         configure_server(settings, STATE.settings.webhook)
     published, removed = publish_catalogue(STATE.kube)
     logger.info(f"catalogue: published {published}, removed stale {removed}")
+
+
+def _as_body(raw: dict[str, Any]) -> kopf.Body:
+    return kopf.Body(cast(kopf.RawBody, raw))
 
 
 def _post_events(body: kopf.Body, outcome: Outcome) -> None:
@@ -131,7 +137,7 @@ def _watched_dynamicjobs() -> list[dict[str, Any]]:
 
 def _resync_one(body: dict[str, Any]) -> None:
     try:
-        _reconcile(kopf.Body(body))
+        _reconcile(_as_body(body))
     except (kopf.TemporaryError, kopf.PermanentError) as error:
         name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
         logging.getLogger(__name__).warning(f"resync of {name}: {error}")
@@ -148,12 +154,12 @@ def cronjob_changed(event: kopf.RawEvent, **_: Any) -> None:
     owner = STATE.kube.get("DynamicJob", metadata.get("namespace"), name)
     if owner is None or owner["metadata"].get("deletionTimestamp"):
         return
-    _reconcile(kopf.Body(owner))
+    _reconcile(_as_body(owner))
 
 
 @kopf.on.validate(*DYNAMICJOBS, id=WEBHOOK_ID, operations=["CREATE", "UPDATE"])
 def validate_admission(
-    body: kopf.Body, old: kopf.BodyEssence | None, userinfo: kopf.UserInfo, **_: Any
+    body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.BodyEssence | None = None, **_: Any
 ) -> None:
     """Refuse a DynamicJob that breaks any rule, naming every field at fault."""
     checker = secret_access_checker(STATE.kube.api_client, userinfo)
@@ -173,7 +179,9 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
         return
     metadata = job["metadata"]
     namespace, owner_name = metadata.get("namespace"), metadata.get("labels", {}).get(LABEL_JOB)
-    owner = STATE.kube.get("DynamicJob", namespace, owner_name) if owner_name else None
+    if not namespace or not owner_name:
+        return
+    owner = STATE.kube.get("DynamicJob", namespace, owner_name)
     if owner is None:
         return
     pods = STATE.kube.list("Pod", namespace,
@@ -183,4 +191,4 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
         return
     history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
     StatusReporter(STATE.kube.api_client, namespace, owner_name).record(record, history_limit)
-    kopf.warn(kopf.Body(owner), reason=f"Run{record['result']}", message=record["message"])
+    kopf.warn(_as_body(owner), reason=f"Run{record['result']}", message=record["message"])

@@ -72,10 +72,11 @@ class Kube:
         )
         response = self.api_client.call_api(method, url, header_params=headers, body=serialized)
         response.read()
+        data = response.data or b""
         if not 200 <= response.status < 300:
             raise ApiException.from_response(
-                http_resp=response, body=response.data.decode(errors="replace"), data=None)
-        return json.loads(response.data)
+                http_resp=response, body=data.decode(errors="replace"), data=None)
+        return json.loads(data) if data else {}
 
     def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
         try:

@@ -7,7 +7,7 @@ writes the run itself, with the most specific reason it can find.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
@@ -16,11 +16,11 @@ TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
     for condition in (job.get("status") or {}).get("conditions") or []:
         if condition.get("type") == "Failed" and condition.get("status") == "True":
-            return condition  # type: ignore[no-any-return]
+            return condition
     return None
 
 
-def pod_failure_reason(pods: list[Mapping[str, Any]]) -> str | None:
+def pod_failure_reason(pods: Sequence[Mapping[str, Any]]) -> str | None:
     """The most telling reason among a Job's pods: Evicted, OOMKilled, or an exit code."""
     for pod in pods:
         status = pod.get("status") or {}
@@ -35,7 +35,7 @@ def pod_failure_reason(pods: list[Mapping[str, Any]]) -> str | None:
 
 
 def lost_run_record(
-    job: Mapping[str, Any], pods: list[Mapping[str, Any]], status: Mapping[str, Any]
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any]
 ) -> dict[str, Any] | None:
     """The record to write for a failed Job the runner did not report, else None."""
     failed = _failed_condition(job)

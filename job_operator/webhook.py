@@ -43,6 +43,8 @@ def secret_access_checker(
             ),
         ))
         result = authorization.create_subject_access_review(review).status
+        if result is None:
+            return "the API server gave no access review result"
         if result.allowed:
             return None
         return result.reason or f"RBAC does not allow {userinfo.get('username')} to get it"

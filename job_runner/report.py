@@ -60,7 +60,7 @@ class StatusReporter:
 
     def record(self, record: Mapping[str, Any], history_limit: int) -> None:
         for attempt in range(1, CONFLICT_RETRIES + 1):
-            current = self.api.get_namespaced_custom_object_status(
+            current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
                 GROUP, VERSION, self.namespace, PLURAL, self.name)
             patch = {
                 "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},

@@ -6,11 +6,15 @@ import os
 import subprocess
 import sys
 import time
+import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
+from kubernetes import config
+
 from local_cluster.binaries import ensure_binaries
 from local_cluster.controlplane import ControlPlane, free_port
+from local_cluster.pod_executor import PodExecutor
 
 REPO = Path(__file__).resolve().parent.parent
 CRDS = REPO / "crds"
@@ -49,9 +53,23 @@ def operator_environment(plane: ControlPlane, workdir: Path) -> dict[str, str]:
     }
 
 
-def _start_operator(environment: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "job_operator"],
-                            env={**os.environ, **environment})
+def _start_operator(environment: dict[str, str], timeout: float = 120) -> subprocess.Popen[bytes]:
+    """Start the operator and wait until its liveness endpoint answers (startup done)."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "job_operator", f"--liveness=http://127.0.0.1:{port}/healthz"],
+        env={**os.environ, **environment},
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            url = f"http://127.0.0.1:{port}/healthz"
+            with urllib.request.urlopen(url, timeout=2):
+                return process
+        except OSError:
+            time.sleep(0.5)
+    _stop(process)
+    raise RuntimeError("the operator did not become ready; see its output above")
 
 
 def run_dev(*, local: bool, examples: Path) -> int:
@@ -64,6 +82,13 @@ def run_dev(*, local: bool, examples: Path) -> int:
             kubeconfig = plane.kubeconfig
             environment = operator_environment(plane, plane.kubeconfig.parent)
             print(f"control plane at {plane.server}; export KUBECONFIG={kubeconfig}", flush=True)
+            executor = PodExecutor(
+                api_client=config.new_client_from_config(config_file=str(kubeconfig)),
+                server=plane.server, ca_cert=plane.ca_cert, logs_dir=plane.kubeconfig.parent,
+            ).start()
+            stack.callback(executor.stop)
+            print(f"runner pods run as local processes; their logs: {plane.kubeconfig.parent}",
+                  flush=True)
         else:
             examples = Path()
             environment = {"KUBECONFIG": str(kubeconfig)}

@@ -33,6 +33,8 @@ from kubernetes.client.exceptions import ApiException
 
 NODE_NAME = "local-executor"
 log = logging.getLogger("local_cluster.pod_executor")
+Pod = dict[str, Any]
+"""A pod as the API serves it (camelCase JSON), so missing fields are just missing keys."""
 _LABEL_REF = re.compile(r"^metadata\.labels\['(.+)'\]$")
 
 
@@ -100,19 +102,23 @@ class PodExecutor:
                     if self._stop.is_set():
                         break
                 self._reap()
-            except Exception:  # noqa: BLE001 - keep serving; a test will see what broke
+            except Exception:
                 log.exception("pod executor loop failed; retrying")
                 time.sleep(0.5)
 
-    def _handle(self, kind: str, pod: client.V1Pod) -> None:
-        key = f"{pod.metadata.namespace}/{pod.metadata.name}"
+    def _handle(self, kind: str, obj: client.V1Pod) -> None:
+        pod: Pod = self.api_client.sanitize_for_serialization(obj)
+        meta, spec = pod["metadata"], pod["spec"]
+        key = f"{meta['namespace']}/{meta['name']}"
         running = self._running.get(key)
-        if running is not None and (kind == "DELETED" or pod.metadata.deletion_timestamp):
+        if running is not None and (kind == "DELETED" or meta.get("deletionTimestamp")):
             running.deleted = True
             self._terminate(key, running)
             return
-        if running is None and kind in ("ADDED", "MODIFIED") and pod.status.phase == "Pending" \
-                and not pod.metadata.deletion_timestamp and pod.spec.node_name in (None, NODE_NAME):
+        pending = pod.get("status", {}).get("phase") == "Pending"
+        if running is None and kind in ("ADDED", "MODIFIED") and pending \
+                and not meta.get("deletionTimestamp") \
+                and spec.get("nodeName") in (None, NODE_NAME):
             self._launch(key, pod)
         self._reap()
 
@@ -128,19 +134,20 @@ class PodExecutor:
             else:
                 self._report_exit(namespace, name, code)
 
-    def _launch(self, key: str, pod: client.V1Pod) -> None:
-        namespace, name = pod.metadata.namespace, pod.metadata.name
+    def _launch(self, key: str, pod: Pod) -> None:
+        meta, spec = pod["metadata"], pod["spec"]
+        namespace, name = meta["namespace"], meta["name"]
         try:
-            if pod.spec.node_name is None:
+            if not spec.get("nodeName"):
                 self.core.create_namespaced_binding(namespace, client.V1Binding(
                     metadata=client.V1ObjectMeta(name=name),
                     target=client.V1ObjectReference(kind="Node", name=NODE_NAME),
                 ), _preload_content=False)
-            container = pod.spec.containers[0]
+            container = spec["containers"][0]
             workdir = Path(tempfile.mkdtemp(prefix=f"pod-{name}-"))
             env = self._environment(pod, container, workdir)
             command = [self.python if part == "python" else part
-                       for part in [*(container.command or []), *(container.args or [])]]
+                       for part in [*container.get("command", []), *container.get("args", [])]]
             log_path = (self.logs_dir or workdir) / f"{namespace}_{name}.log"
             with open(log_path, "ab") as out:
                 process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out,
@@ -151,7 +158,7 @@ class PodExecutor:
         except (KeyError, OSError) as error:
             self._report_failure(namespace, name, "CreateContainerConfigError", str(error))
             return
-        grace = pod.spec.termination_grace_period_seconds or 30
+        grace = int(spec.get("terminationGracePeriodSeconds") or 30)
         self._running[key] = _Running(process, workdir, grace)
         self._patch_status(namespace, name, {
             "phase": "Running", "startTime": _now(),
@@ -159,64 +166,68 @@ class PodExecutor:
             "containerStatuses": [self._container_status(pod, {"running": {"startedAt": _now()}})],
         })
 
-    def _environment(self, pod: client.V1Pod, container: client.V1Container,
-                     workdir: Path) -> dict[str, str]:
+    def _environment(self, pod: Pod, container: dict[str, Any], workdir: Path) -> dict[str, str]:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
                "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir))}
-        for var in container.env or []:
-            if var.value is not None:
-                env[var.name] = var.value
-            elif var.value_from and var.value_from.field_ref:
-                env[var.name] = self._field(pod, var.value_from.field_ref.field_path)
-            elif var.value_from and var.value_from.secret_key_ref:
-                ref = var.value_from.secret_key_ref
-                secret = self.core.read_namespaced_secret(ref.name, pod.metadata.namespace)
-                env[var.name] = base64.b64decode((secret.data or {})[ref.key]).decode()
+        for var in container.get("env", []):
+            source = var.get("valueFrom") or {}
+            if "value" in var:
+                env[var["name"]] = var["value"]
+            elif "fieldRef" in source:
+                env[var["name"]] = self._field(pod, source["fieldRef"]["fieldPath"])
+            elif "secretKeyRef" in source:
+                ref = source["secretKeyRef"]
+                secret = self.core.read_namespaced_secret(ref["name"], pod["metadata"]["namespace"])
+                env[var["name"]] = base64.b64decode((secret.data or {})[ref["key"]]).decode()
         return env
 
     @staticmethod
-    def _field(pod: client.V1Pod, path: str) -> str:
-        simple = {"metadata.name": pod.metadata.name, "metadata.namespace": pod.metadata.namespace,
-                  "metadata.uid": pod.metadata.uid, "spec.nodeName": NODE_NAME,
-                  "spec.serviceAccountName": pod.spec.service_account_name}
+    def _field(pod: Pod, path: str) -> str:
+        meta, spec = pod["metadata"], pod["spec"]
+        simple = {"metadata.name": meta["name"], "metadata.namespace": meta["namespace"],
+                  "metadata.uid": meta["uid"], "spec.nodeName": NODE_NAME,
+                  "spec.serviceAccountName": spec.get("serviceAccountName", "default")}
         if path in simple:
             return str(simple[path])
         label = _LABEL_REF.match(path)
         if label:
-            return str((pod.metadata.labels or {}).get(label.group(1), ""))
+            return str(meta.get("labels", {}).get(label.group(1), ""))
         raise KeyError(f"fieldRef {path} is not supported by the local executor")
 
-    def _kubeconfig(self, pod: client.V1Pod, workdir: Path) -> Path:
+    def _kubeconfig(self, pod: Pod, workdir: Path) -> Path:
         """A kubeconfig with a token bound to this pod, for its service account."""
+        meta = pod["metadata"]
         request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
             audiences=[], expiration_seconds=3600,
             bound_object_ref=client.V1BoundObjectReference(
-                api_version="v1", kind="Pod", name=pod.metadata.name, uid=pod.metadata.uid),
+                api_version="v1", kind="Pod", name=meta["name"], uid=meta["uid"]),
         ))
-        token = self.core.create_namespaced_service_account_token(
-            pod.spec.service_account_name or "default", pod.metadata.namespace, request,
-        ).status.token
+        issued = self.core.create_namespaced_service_account_token(
+            pod["spec"].get("serviceAccountName", "default"), meta["namespace"], request)
+        if issued.status is None:
+            raise KeyError("the API server issued no service-account token")
         path = workdir / "kubeconfig"
         path.write_text(yaml.safe_dump({
             "apiVersion": "v1", "kind": "Config", "current-context": "pod",
             "clusters": [{"name": "local", "cluster": {
                 "server": self.server, "certificate-authority": str(self.ca_cert)}}],
-            "users": [{"name": "pod", "user": {"token": token}}],
+            "users": [{"name": "pod", "user": {"token": issued.status.token}}],
             "contexts": [{"name": "pod", "context": {
-                "cluster": "local", "user": "pod", "namespace": pod.metadata.namespace}}],
+                "cluster": "local", "user": "pod", "namespace": meta["namespace"]}}],
         }))
         return path
 
     @staticmethod
-    def _container_status(pod: client.V1Pod, state: dict[str, Any]) -> dict[str, Any]:
-        container = pod.spec.containers[0]
-        return {"name": container.name, "image": container.image, "imageID": "",
+    def _container_status(pod: Pod, state: dict[str, Any]) -> dict[str, Any]:
+        container = pod["spec"]["containers"][0]
+        return {"name": container["name"], "image": container["image"], "imageID": "",
                 "ready": "running" in state, "restartCount": 0, "state": state}
 
     def _report_exit(self, namespace: str, name: str, code: int) -> None:
         reason = "Completed" if code == 0 else "Error"
         try:
-            pod = self.core.read_namespaced_pod(name, namespace)
+            pod: Pod = self.api_client.sanitize_for_serialization(
+                self.core.read_namespaced_pod(name, namespace))
         except ApiException:
             return
         terminated = {"exitCode": code if code >= 0 else 128 - code, "reason": reason,
