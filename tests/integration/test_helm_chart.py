@@ -111,6 +111,9 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
     full = f"{name}-dynamicjobs"
     status = json.loads(helm("status", name, "--namespace", namespace, "-o", "json").stdout)
     assert status["info"]["status"] == "deployed"
+    notes = helm("get", "notes", name, "--namespace", namespace).stdout
+    assert f"{namespace}/from-values (heartbeat, \"@daily\")" in notes, notes
+    assert "watches every namespace" in notes
 
     for target in (f"serviceaccount/{full}", f"deployment/{full}",
                    f"service/{full}-webhook", f"secret/{full}-webhook-tls"):
