@@ -2,7 +2,8 @@
 
 Each subcommand is a ``register_*`` function that adds its parser and sets ``handler``
 to the function that runs it; ``_SUBCOMMANDS`` is the one place they are listed.
-Handlers return the process exit code: 0 success, 2 invalid input.
+Handlers return the process exit code: 0 success, 1 invalid manifests (validate),
+2 invalid input or usage.
 """
 
 from __future__ import annotations
@@ -12,11 +13,16 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
+from job_operator import manifests
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.schedule.timezone import load_zone
+from job_operator.validation import Problem, validate_dynamicjob
+from job_runner.api import API_VERSION
 
 EXIT_OK = 0
+EXIT_PROBLEMS = 1
 EXIT_INVALID = 2
 
 
@@ -108,7 +114,129 @@ def _positive_int(text: str) -> int:
     return value
 
 
-_SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (register_schedule,)
+VALIDATE_DESCRIPTION = f"""\
+Check DynamicJob manifests offline, with the rules the admission webhook and the operator
+apply (see docs/validation.md): structure, name and size limits, schedule
+and time zone, tags, the template and its parameters.
+
+Not checked offline: whether the user applying the manifest may read each Secret it
+references (that needs the API server; the webhook checks it), and templates that are
+installed in the cluster but not here (the catalogue is the one installed with this CLI).
+
+FILE is a YAML or JSON file, a directory (searched recursively for *.yaml, *.yml, *.json)
+or - for stdin. Multi-document YAML and kind: List are read; documents that are not
+{API_VERSION.split("/")[0]} DynamicJobs are skipped (-v says which).
+
+Exit status: 0 all valid, 1 a manifest is invalid (including YAML syntax errors and empty
+files), 2 usage or I/O error (a missing or unreadable path, no DynamicJob at all).
+"""
+
+
+def register_validate(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "validate",
+        help="check DynamicJob manifests offline (for CI)",
+        description=VALIDATE_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("files", metavar="FILE", nargs="+",
+                        help="manifest file, directory, or - for stdin")
+    parser.add_argument("-o", "--output", choices=("text", "json"), default="text")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also list valid DynamicJobs and skipped documents")
+    parser.set_defaults(handler=run_validate)
+
+
+def _check(document: manifests.Document) -> list[Problem]:
+    problems = validate_dynamicjob(document.body)
+    if document.api_version != API_VERSION:
+        problems.insert(0, Problem(
+            "apiVersion", f"{document.api_version!r} is not served; use {API_VERSION!r}"
+        ))
+    return problems
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    verbose = args.verbose
+    notes = sys.stdout if args.output == "text" else sys.stderr
+    entries: list[dict[str, Any]] = []
+    lines: list[str] = []
+    io_error = invalid = False
+    checked = 0
+    for raw in args.files:
+        try:
+            files = manifests.expand(raw)
+        except manifests.InputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            io_error = True
+            continue
+        for path in files:
+            try:
+                result = manifests.load(path)
+            except manifests.InputError as error:
+                print(f"error: {error}", file=sys.stderr)
+                io_error = True
+                continue
+            if result.error is not None:
+                invalid = True
+                lines.append(result.error)
+                entries.append({
+                    "file": result.file, "document": None, "name": None, "namespace": None,
+                    "valid": False, "problems": [{"field": None, "message": result.error}],
+                })
+                continue
+            for document in result.documents:
+                if not document.is_dynamicjob():
+                    if verbose:
+                        print(f"{document.location}: skipped: {document.describe()}, "
+                              "not a DynamicJob", file=notes)
+                    continue
+                checked += 1
+                metadata = document.body.get("metadata")
+                metadata = metadata if isinstance(metadata, dict) else {}
+                name, namespace = _text(metadata.get("name")), _text(metadata.get("namespace"))
+                problems = _check(document)
+                invalid = invalid or bool(problems)
+                who = f"{namespace}/{name}" if namespace else (name or "<unnamed>")
+                for problem in problems:
+                    lines.append(f"{document.location} {who}: {problem.field}: {problem.message}")
+                if not problems and verbose:
+                    lines.append(f"{document.location} {who}: valid")
+                entries.append({
+                    "file": document.file, "document": document.document,
+                    **({"item": document.item} if document.item is not None else {}),
+                    "name": name, "namespace": namespace, "valid": not problems,
+                    "problems": [{"field": p.field, "message": p.message} for p in problems],
+                })
+    if not io_error and not entries:
+        print("error: no DynamicJob found in the input; nothing was validated",
+              file=sys.stderr)
+        io_error = True
+    if args.output == "json":
+        print(json.dumps(entries, indent=2))
+    else:
+        for line in lines:
+            print(line)
+        bad_jobs = sum(1 for e in entries if e["document"] is not None and not e["valid"])
+        bad_files = sum(1 for e in entries if e["document"] is None)
+        summary = f"{checked} DynamicJob{'s' * (checked != 1)} checked, {bad_jobs} invalid"
+        if bad_files:
+            summary += f"; {bad_files} file{'s' * (bad_files != 1)} could not be read as manifests"
+        if entries:
+            print(summary)
+    if io_error:
+        return EXIT_INVALID
+    return EXIT_PROBLEMS if invalid else EXIT_OK
+
+
+_SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
+    register_schedule,
+    register_validate,
+)
 
 
 if __name__ == "__main__":
