@@ -123,9 +123,12 @@ async def _resync_forever() -> None:
         except ApiException as error:
             logging.getLogger(__name__).warning(f"resync: cannot list DynamicJobs: {error}")
             continue
+        changed = 0
         for body in bodies:
             if not body["metadata"].get("deletionTimestamp"):
-                await asyncio.to_thread(_resync_one, body)
+                changed += await asyncio.to_thread(_resync_one, body)
+        logging.getLogger(__name__).info(
+            f"resync: checked {len(bodies)} DynamicJobs, {changed} needed writes")
 
 
 def _watched_dynamicjobs() -> list[dict[str, Any]]:
@@ -135,12 +138,15 @@ def _watched_dynamicjobs() -> list[dict[str, Any]]:
     return [body for ns in namespaces for body in STATE.kube.list("DynamicJob", ns)]
 
 
-def _resync_one(body: dict[str, Any]) -> None:
+def _resync_one(body: dict[str, Any]) -> bool:
+    """Reconcile one DynamicJob; True when that took a write."""
     try:
-        _reconcile(_as_body(body))
+        outcome = _reconcile(_as_body(body))
     except (kopf.TemporaryError, kopf.PermanentError) as error:
         name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
         logging.getLogger(__name__).warning(f"resync of {name}: {error}")
+        return False
+    return bool(outcome.created or outcome.applied or outcome.status_changed)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels={LABEL_MANAGED_BY: MANAGED_BY})

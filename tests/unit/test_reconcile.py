@@ -1,0 +1,115 @@
+"""reconcile() against an in-memory API: what it writes, and that it writes nothing twice."""
+
+from __future__ import annotations
+
+import copy
+from datetime import UTC, datetime
+from typing import Any
+
+from job_operator.kube import Kube
+from job_operator.reconcile import reconcile
+from job_operator.settings import Settings
+
+SETTINGS = Settings.from_env({})
+NOW = datetime(2026, 11, 28, 10, 0, 30, tzinfo=UTC)
+
+
+class FakeKube(Kube):
+    """Stores applied objects as the API server would return them, and counts writes."""
+
+    def __init__(self, dynamicjob: dict[str, Any]) -> None:
+        self.objects: dict[tuple[str, str | None, str], dict[str, Any]] = {}
+        self.writes: list[str] = []
+        self.dynamicjob = dynamicjob
+
+    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+        found = self.objects.get((kind, namespace, name))
+        return copy.deepcopy(found) if found else None
+
+    def apply(self, obj: Any) -> dict[str, Any]:
+        meta = obj["metadata"]
+        stored = copy.deepcopy(dict(obj))
+        stored["metadata"]["resourceVersion"] = str(len(self.writes) + 1)
+        self.objects[(obj["kind"], meta.get("namespace"), meta["name"])] = stored
+        self.writes.append(f"apply {obj['kind']}/{meta['name']}")
+        return stored
+
+    def patch_status(self, kind: str, namespace: str | None, name: str,
+                     status: Any) -> dict[str, Any]:
+        current = self.dynamicjob.setdefault("status", {})
+        for key, value in status.items():
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = copy.deepcopy(value)
+        self.writes.append(f"status {kind}/{name}")
+        return self.dynamicjob
+
+
+def _dynamicjob(**spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "beat", "namespace": "ns", "uid": "u", "generation": 1},
+        "spec": {"template": "heartbeat", "schedule": "* * * * *", **spec},
+    }
+
+
+def test_first_reconcile_creates_everything_and_the_second_writes_nothing() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    first = reconcile(body, kube, SETTINGS, NOW)
+    assert first.created == ["ServiceAccount/beat-runner", "Role/beat-runner",
+                             "RoleBinding/beat-runner", "CronJob/beat"]
+    assert kube.writes[-1] == "status DynamicJob/beat"
+    assert first.ready_changed
+    kube.writes.clear()
+    again = reconcile(body, kube, SETTINGS, NOW)
+    assert kube.writes == []
+    assert not again.created and not again.applied and not again.status_changed
+
+
+def test_next_runs_move_forward_as_time_passes() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    reconcile(body, kube, SETTINGS, NOW)
+    assert body["status"]["schedule"]["nextRuns"][0] == "2026-11-28T10:01:00Z"
+    kube.writes.clear()
+    reconcile(body, kube, SETTINGS, datetime(2026, 11, 28, 10, 1, 5, tzinfo=UTC))
+    assert kube.writes == ["status DynamicJob/beat"]
+    assert body["status"]["schedule"]["nextRuns"][:2] == ["2026-11-28T10:02:00Z",
+                                                          "2026-11-28T10:03:00Z"]
+
+
+def test_a_changed_cronjob_is_put_back() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    reconcile(body, kube, SETTINGS, NOW)
+    kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] = "0 0 * * *"
+    kube.writes.clear()
+    outcome = reconcile(body, kube, SETTINGS, NOW)
+    assert outcome.applied == ["CronJob/beat"]
+    assert kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] == "* * * * *"
+
+
+def test_an_invalid_spec_is_stalled_and_builds_nothing() -> None:
+    body = _dynamicjob(schedule="61 * * * *", template="nope")
+    kube = FakeKube(body)
+    outcome = reconcile(body, kube, SETTINGS, NOW)
+    assert not outcome.created
+    assert kube.writes == ["status DynamicJob/beat"]
+    conditions = {c["type"]: c for c in body["status"]["conditions"]}
+    assert conditions["Stalled"]["status"] == "True"
+    assert "spec.schedule" in conditions["Stalled"]["message"]
+    assert conditions["ScheduleValid"]["status"] == "False"
+    assert conditions["TemplateFound"]["status"] == "False"
+    assert "schedule" not in body["status"]
+
+
+def test_a_never_firing_schedule_is_ready_but_flagged() -> None:
+    body = _dynamicjob(schedule="0 0 31 2 *")
+    reconcile(body, FakeKube(body), SETTINGS, NOW)
+    conditions = {c["type"]: c for c in body["status"]["conditions"]}
+    assert conditions["Ready"]["status"] == "True"
+    assert conditions["ScheduleValid"]["reason"] == "NeverFires"
+    assert body["status"]["schedule"]["neverFires"] is True
+    assert body["status"]["schedule"]["nextRuns"] == []
