@@ -147,8 +147,21 @@ def register_validate(subcommands: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_validate)
 
 
+def _shape_problems(body: dict[str, Any]) -> list[Problem]:
+    """Shapes that `validate_dynamicjob` assumes (it raises on them rather than reporting)."""
+    problems = []
+    metadata = body.get("metadata", {})
+    if not isinstance(metadata, dict):
+        problems.append(Problem("metadata", "must be an object with a name"))
+    elif "name" in metadata and not isinstance(metadata["name"], str):
+        problems.append(Problem("metadata.name", "must be a string"))
+    if not isinstance(body.get("spec", {}), dict):
+        problems.append(Problem("spec", "must be an object"))
+    return problems
+
+
 def _check(document: manifests.Document) -> list[Problem]:
-    problems = validate_dynamicjob(document.body)
+    problems = _shape_problems(document.body) or validate_dynamicjob(document.body)
     if document.api_version != API_VERSION:
         problems.insert(0, Problem(
             "apiVersion", f"{document.api_version!r} is not served; use {API_VERSION!r}"
@@ -201,7 +214,7 @@ def run_validate(args: argparse.Namespace) -> int:
                 name, namespace = _text(metadata.get("name")), _text(metadata.get("namespace"))
                 problems = _check(document)
                 invalid = invalid or bool(problems)
-                who = f"{namespace}/{name}" if namespace else (name or "<unnamed>")
+                who = f"{namespace}/{name or '<unnamed>'}" if namespace else (name or "<unnamed>")
                 for problem in problems:
                     lines.append(f"{document.location} {who}: {problem.field}: {problem.message}")
                 if not problems and verbose:
