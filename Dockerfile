@@ -13,13 +13,13 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/dynamicjobs
 ENV PATH=/opt/dynamicjobs/bin:$PATH
 WORKDIR /src
-# Dependencies first, from the lock file, so that a code change reuses this layer.
-COPY requirements.lock ./
-RUN pip install --requirement requirements.lock
+# Runtime dependencies first (no test tools), from their lock file, so that a code change
+# reuses this layer.
+COPY requirements-runtime.lock ./
+RUN pip install --requirement requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY job_operator ./job_operator
 COPY job_runner ./job_runner
-COPY local_cluster ./local_cluster
 # The project itself, without touching the locked dependencies.
 RUN pip install --no-deps . \
  && python -m compileall -q /opt/dynamicjobs

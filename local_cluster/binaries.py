@@ -22,6 +22,8 @@ from pathlib import Path
 
 GOMOD_DIR = Path(__file__).parent / "gomod"
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager")
+BUILD_RECIPE_VERSION = "2"
+"""Bump when the build flags change, so caches built the old way are not reused."""
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def kubernetes_version() -> str:
 
 def build_key(go_version: str) -> str:
     """Names the cache folder: the Kubernetes version plus a hash of everything pinned."""
-    digest = hashlib.sha256(go_version.encode())
+    digest = hashlib.sha256(go_version.encode() + BUILD_RECIPE_VERSION.encode())
     for path in sorted(GOMOD_DIR.glob("*/go.*")):
         digest.update(path.name.encode() + path.read_bytes())
     return f"{kubernetes_version()}-{digest.hexdigest()[:12]}"
@@ -76,6 +78,18 @@ def _kube_ldflags(version: str) -> str:
             f"-X {package}.gitMinor={minor}",
             f"-X {package}.gitTreeState=clean",
         ]
+    return " ".join(flags)
+
+
+def _helm_ldflags() -> str:
+    """Stamp helm's version and the Kubernetes version it assumes without a cluster, as
+    helm's own Makefile does (the minor of the client-go it was built with)."""
+    gomod = GOMOD_DIR / "helm" / "go.mod"
+    minor = pinned_version("k8s.io/client-go", gomod).lstrip("v").split(".")[1]
+    flags = ["-s", "-w", f"-X helm.sh/helm/v3/internal/version.version="
+                         f"{pinned_version('helm.sh/helm/v3', gomod)}"]
+    for package in ("helm.sh/helm/v3/pkg/lint/rules", "helm.sh/helm/v3/pkg/chartutil"):
+        flags += [f"-X {package}.k8sVersionMajor=1", f"-X {package}.k8sVersionMinor={minor}"]
     return " ".join(flags)
 
 
@@ -96,7 +110,7 @@ def _build_steps() -> list[_BuildStep]:
             KUBE_BINARIES,
             _kube_ldflags(kubernetes_version()),
         ),
-        _BuildStep("helm", ("helm.sh/helm/v3/cmd/helm",), ("helm",), "-s -w"),
+        _BuildStep("helm", ("helm.sh/helm/v3/cmd/helm",), ("helm",), _helm_ldflags()),
     ]
 
 

@@ -631,8 +631,8 @@ def test_dockerfile_pins_its_base_and_uses_no_latest_tag() -> None:
 def test_dockerfile_installs_the_lock_file_and_the_two_entry_points() -> None:
     lines = _dockerfile()
     text = "\n".join(lines)
-    assert "COPY requirements.lock" in text
-    assert re.search(r"pip install .*(-r|--requirement) requirements\.lock", text)
+    assert "COPY requirements-runtime.lock" in text
+    assert re.search(r"pip install .*(-r|--requirement) requirements-runtime\.lock", text)
     assert 'CMD ["python", "-m", "job_operator"]' in lines
     assert not any(line.startswith("ENTRYPOINT") for line in lines)
     assert "PYTHONDONTWRITEBYTECODE=1" in text
