@@ -74,7 +74,7 @@ def run_from_env(environ: Mapping[str, str]) -> int:
         reporter.record({"id": run_id, "trigger": trigger, "startedAt": started,
                          "result": "Running", "attempts": 0, "dryRun": spec.dry_run},
                         spec.history_limit)
-    except Exception:  # noqa: BLE001 - the run matters more than the "Running" mark
+    except Exception:
         log.exception("could not mark the run as Running; running anyway")
     record = {**_execute(spec, environ, run_id, job, namespace), "trigger": trigger}
     print(json.dumps(record), flush=True)
