@@ -166,6 +166,13 @@ def _explain_alternatives(error: jsonschema.ValidationError) -> list[tuple[str, 
     candidates = [i for i, branch in enumerate(branches) if not _is_null_schema(branch)]
     if instance is not None and len(candidates) == 1:
         return _explain_all(_branch_errors(error, candidates[0]))
+    # Only one branch takes a value of this JSON type: the value was meant for that one.
+    fitting = [i for i in candidates if not any(
+        e.validator == "type" and list(e.absolute_path) == list(error.absolute_path)
+        for e in _branch_errors(error, i)
+    )]
+    if len(fitting) == 1:
+        return _explain_all(_branch_errors(error, fitting[0]))
     # A tagged union (pydantic's discriminator): the tag picks the branch.
     discriminator = error.schema.get("discriminator") if isinstance(error.schema, dict) else None
     if isinstance(discriminator, dict) and isinstance(instance, dict):
@@ -309,6 +316,7 @@ def validate_parameters(template: type[Template], params: Any) -> list[tuple[str
     for path, message in _explain_all(validator.iter_errors(params)):
         problems.setdefault(path, []).append(message)
     schema_paths = list(problems)
+    generic: set[str] = set()  # paths holding only a generic pydantic message so far
     try:
         template.Parameters.model_validate(params)
     except ValidationError as error:
@@ -316,11 +324,17 @@ def validate_parameters(template: type[Template], params: Any) -> list[tuple[str
             path = _pydantic_path(params, detail)
             message = _pydantic_message(detail)
             own_rule = detail["type"] in ("value_error", "assertion_error")
-            if path in schema_paths and own_rule:
+            if own_rule and (path in schema_paths or path in generic):
+                # The template's own rule says more, also than another union member's
+                # "should be a valid dictionary".
                 problems[path] = [message]
-                schema_paths.remove(path)
+                generic.discard(path)
+                if path in schema_paths:
+                    schema_paths.remove(path)
             elif not any(_covers(reported, path) for reported in problems) and (
                 own_rule or not any(_covers(path, reported) for reported in schema_paths)
             ):
                 problems[path] = [message]
+                if not own_rule:
+                    generic.add(path)
     return [(path, "; ".join(messages)) for path, messages in problems.items()]

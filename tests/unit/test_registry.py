@@ -265,3 +265,18 @@ def test_where_both_object_the_templates_own_rule_wins_and_the_field_is_named_on
     assert validate_parameters(Lower, {"code": 5}) == [
         ("parameters.code", "must be a string, not an integer")
     ]
+
+
+def test_a_union_reports_the_branch_that_takes_the_values_type():
+    params = _email_params(security="tls", caCertificate={"secretRef": {"name": "Bad"}})
+    problems = _problems("email-notification", params)
+    assert problems == {
+        "parameters.smtp.caCertificate.secretRef.key": "required",
+        "parameters.smtp.caCertificate.secretRef.name":
+            "'Bad' does not match the pattern ^[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+            "(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$",
+    }
+    wrong_type = _problems("email-notification", _email_params(security="tls", caCertificate=5))
+    assert wrong_type == {
+        "parameters.smtp.caCertificate": "must be an object, a string or null, not an integer"
+    }
