@@ -28,6 +28,8 @@ _ADDRESS = re.compile(
 )
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([A-Za-z_][A-Za-z0-9_]{0,63})\}")
 _HOST = r"^[A-Za-z0-9_.:-]{1,253}$"
+_PEM_CERTIFICATE = "-----BEGIN CERTIFICATE-----"
+_X509_NAME_MISMATCHES = (62, 63, 64)  # X509_V_ERR_{HOSTNAME,EMAIL,IP_ADDRESS}_MISMATCH
 
 
 def _no_line_breaks(value: str) -> str:
@@ -43,8 +45,21 @@ def _address(value: str) -> str:
     return value
 
 
+def _pem_certificates(value: str) -> str:
+    if "PRIVATE KEY" in value:
+        raise ValueError("contains a private key: give only the CA certificate(s)")
+    if _PEM_CERTIFICATE not in value:
+        raise ValueError(f"must be PEM text starting with {_PEM_CERTIFICATE}")
+    try:
+        ssl.create_default_context(cadata=value)
+    except (ssl.SSLError, ValueError) as error:
+        raise ValueError(f"is not a readable PEM certificate: {error}") from None
+    return value
+
+
 Address = Annotated[str, Field(max_length=320), AfterValidator(_address)]
 HeaderText = Annotated[str, AfterValidator(_no_line_breaks)]
+PemCertificates = Annotated[str, Field(max_length=32_768), AfterValidator(_pem_certificates)]
 
 
 def fill_placeholders(text: str, values: dict[str, Any]) -> str:
@@ -76,6 +91,13 @@ class SmtpSettings(BaseModel):
     )
     username: HeaderText | None = Field(default=None, max_length=256, description="Login name.")
     password: SecretRef | None = Field(default=None, description="Secret holding the password.")
+    ca_certificate: SecretRef | PemCertificates | None = Field(
+        default=None, alias="caCertificate",
+        description="CA certificate(s) that issued the server's certificate, as PEM text or a "
+        "secretRef to a Secret key holding PEM (e.g. cert-manager's ca.crt). When set, only "
+        "these CAs are trusted; when unset, the system's CA store. The server's certificate "
+        "and host name are always verified.",
+    )
     timeout_seconds: float = Field(
         default=30, gt=0, le=300, alias="timeoutSeconds", description="Network timeout."
     )
@@ -84,7 +106,33 @@ class SmtpSettings(BaseModel):
     def _no_cleartext_password(self) -> SmtpSettings:
         if self.password is not None and self.security == "none":
             raise ValueError("a password needs security starttls or tls")
+        if self.ca_certificate is not None and self.security == "none":
+            raise ValueError("caCertificate needs security starttls or tls")
+        if (self.username is None) != (self.password is None):
+            raise ValueError("username and password go together: give both or neither")
         return self
+
+    def ssl_context(self, ctx: RunContext) -> ssl.SSLContext:
+        """Certificate and host-name verification against caCertificate or the system store."""
+        if self.ca_certificate is None:
+            return ssl.create_default_context()
+        if isinstance(self.ca_certificate, SecretRef):
+            pem = ctx.secrets(self.ca_certificate)
+            try:
+                return ssl.create_default_context(cadata=pem)
+            except (ssl.SSLError, ValueError) as error:
+                raise TemplateError(
+                    f"smtp.caCertificate ({self.ca_certificate.describe()}) is not a readable "
+                    f"PEM certificate: {error}"
+                ) from None
+        return ssl.create_default_context(cadata=self.ca_certificate)
+
+    def trust_source(self) -> str:
+        if self.ca_certificate is None:
+            return "the system's trusted CAs"
+        if isinstance(self.ca_certificate, SecretRef):
+            return f"smtp.caCertificate from {self.ca_certificate.describe()}"
+        return "smtp.caCertificate"
 
 
 class EmailParameters(BaseModel):
@@ -161,6 +209,24 @@ class EmailNotification(Template[EmailParameters]):
             refused = self._send(message, params, ctx, timeout)
         except smtplib.SMTPRecipientsRefused as error:
             raise TemplateError(f"the SMTP server refused every recipient: {error}") from error
+        except ssl.SSLCertVerificationError as error:
+            reason = (error.verify_message or str(error)).rstrip(".")
+            advice = (
+                f"connect with a host name the certificate is issued for, not {settings.host!r}"
+                if error.verify_code in _X509_NAME_MISMATCHES else
+                "set smtp.caCertificate to the CA that issued the server's certificate"
+            )
+            raise TemplateError(
+                f"the TLS certificate of {settings.host}:{settings.port} was not accepted: "
+                f"{reason} (checked against {settings.trust_source()}); {advice}"
+            ) from error
+        except smtplib.SMTPAuthenticationError as error:
+            detail = error.smtp_error.decode(errors="replace") if isinstance(
+                error.smtp_error, bytes) else str(error.smtp_error)
+            raise TemplateError(
+                f"{settings.host}:{settings.port} refused the login of {settings.username!r}: "
+                f"{error.smtp_code} {detail}"
+            ) from error
         except (smtplib.SMTPException, OSError) as error:
             raise TemplateError(
                 f"sending through {settings.host}:{settings.port} failed: "
@@ -179,7 +245,7 @@ class EmailNotification(Template[EmailParameters]):
         message: EmailMessage, params: EmailParameters, ctx: RunContext, timeout: float
     ) -> dict[str, Any]:
         settings = params.smtp
-        context = ssl.create_default_context()
+        context = settings.ssl_context(ctx) if settings.security != "none" else None
         client: smtplib.SMTP
         if settings.security == "tls":
             client = smtplib.SMTP_SSL(
@@ -189,8 +255,16 @@ class EmailNotification(Template[EmailParameters]):
             client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
         with client:
             if settings.security == "starttls":
+                client.ehlo()
+                if not client.has_extn("starttls"):
+                    raise TemplateError(
+                        f"{settings.host}:{settings.port} does not offer STARTTLS; not sending "
+                        "without TLS (security: starttls)"
+                    )
                 client.starttls(context=context)
-            if settings.username and settings.password:
+            if settings.username is not None and settings.password is not None:
+                if settings.security == "none":  # refused by validation; never send it in clear
+                    raise TemplateError("a password needs security starttls or tls")
                 client.login(settings.username, ctx.secrets(settings.password))
             return client.send_message(
                 message, from_addr=params.from_, to_addrs=[*params.to, *params.cc]
