@@ -67,10 +67,11 @@ def _as_body(raw: dict[str, Any]) -> kopf.Body:
 
 
 def _post_events(body: kopf.Body, outcome: Outcome) -> None:
-    for label in outcome.created:
-        kopf.info(body, reason="Created", message=f"created {label}")
-    for label in outcome.applied:
-        kopf.info(body, reason="Updated", message=f"brought {label} back in line with the spec")
+    if outcome.created:
+        kopf.info(body, reason="Created", message=f"created {', '.join(outcome.created)}")
+    if outcome.applied:
+        kopf.info(body, reason="Updated",
+                  message=f"brought {', '.join(outcome.applied)} back in line with the spec")
     if outcome.ready_changed:
         if outcome.problems:
             kopf.warn(body, reason="InvalidSpec", message=format_problems(outcome.problems))

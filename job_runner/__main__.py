@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from job_runner import cluster, local
+from job_runner import local
 from job_runner.registry import installed_templates
 
 
@@ -33,6 +33,8 @@ def _add_run_parser(subcommands: argparse._SubParsersAction) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.from_env:
+        from job_runner import cluster  # the Kubernetes client only where it is used
+
         return cluster.run_from_env(os.environ)
     if args.template is None or args.params is None:
         print("run: local mode needs --template and --params", file=sys.stderr)

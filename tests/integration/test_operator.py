@@ -51,7 +51,8 @@ def test_a_valid_job_gets_its_cronjob_and_a_ready_status(jobs: DynamicJobs, kube
     assert types == {"Ready": "True", "Reconciling": "False", "Stalled": "False",
                      "ScheduleValid": "True", "TemplateFound": "True", "CronJobSynced": "True"}
     events = kubectl("get", "events", "-n", namespace, "-o", "json").stdout
-    assert "created CronJob/nightly" in events
+    assert "created ServiceAccount/nightly-runner, Role/nightly-runner, " \
+        "RoleBinding/nightly-runner, CronJob/nightly" in events
 
 
 def test_the_webhook_refuses_a_bad_job_naming_every_field(kubectl: Kubectl,
