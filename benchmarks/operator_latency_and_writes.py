@@ -26,12 +26,12 @@ from kubernetes import client, config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from local_cluster.audit import audited_writes  # noqa: E402
-from local_cluster.controlplane import ControlPlane  # noqa: E402
-from local_cluster.devrun import OPERATOR_USER, operator_environment  # noqa: E402
-from tests.kube.dynamicjobs import DynamicJobs  # noqa: E402
-from tests.kube.operator_process import OperatorProcess  # noqa: E402
-from tests.kube.waiting import wait_for  # noqa: E402
+from local_cluster.audit import audited_writes
+from local_cluster.controlplane import ControlPlane
+from local_cluster.devrun import OPERATOR_USER, operator_environment
+from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.operator_process import OperatorProcess
+from tests.kube.waiting import wait_for
 
 RESULTS = Path(__file__).parent / "results" / "operator.json"
 

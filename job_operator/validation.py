@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from job_operator.schedule import validate_schedule, validate_time_zone
-from job_runner.api import DynamicJob, DynamicJobSpec
+from job_runner.api import DynamicJob
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import find_secret_refs
 
@@ -49,45 +49,79 @@ def _depth(value: Any) -> int:
     return 0
 
 
-def _pydantic_problems(error: ValidationError, prefix: str) -> list[Problem]:
+_PYDANTIC_MESSAGES = {
+    "missing": "required",
+    "extra_forbidden": "unknown field",
+    "less_than_equal": "must be at most {le}",
+    "less_than": "must be less than {lt}",
+    "greater_than_equal": "must be at least {ge}",
+    "greater_than": "must be more than {gt}",
+    "literal_error": "must be one of {expected}",
+    "string_too_long": "longer than {max_length} characters",
+    "string_too_short": "shorter than {min_length} characters",
+    "string_pattern_mismatch": "must match {pattern}",
+    "too_long": "more than {max_length} entries",
+    "string_type": "must be a string",
+    "int_type": "must be an integer",
+    "int_parsing": "must be an integer",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "model_attributes_type": "must be an object",
+}
+
+
+def _short(value: Any) -> str:
+    text = json.dumps(value) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _pydantic_problems(error: ValidationError) -> list[Problem]:
     problems = []
     for item in error.errors():
-        path = ".".join(part for part in [prefix, *(str(p) for p in item["loc"])] if part)
-        problems.append(Problem(path, item["msg"]))
+        path = ".".join(str(part) for part in item["loc"])
+        template = _PYDANTIC_MESSAGES.get(item["type"])
+        message = template.format(**item.get("ctx", {})) if template else item["msg"]
+        value = item.get("input")
+        if item["type"] not in ("missing", "extra_forbidden") and not isinstance(
+            value, (dict, list)
+        ):
+            message += f", not {_short(value)}"
+        problems.append(Problem(path, message))
     return problems
 
 
-def check_bounds(body: Mapping[str, Any]) -> list[Problem]:
+def check_bounds(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Problem]:
     problems = []
-    name = body.get("metadata", {}).get("name") or ""
-    if len(name) > MAX_NAME_LENGTH:
+    name = metadata.get("name")
+    if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
         problems.append(Problem(
             "metadata.name",
             f"{len(name)} characters is too long: at most {MAX_NAME_LENGTH}, "
             "because the CronJob takes the same name",
         ))
-    spec = body.get("spec", {})
-    size = len(json.dumps(spec, separators=(",", ":")))
+    size = len(json.dumps(spec, separators=(",", ":"), default=str))
     if size > MAX_SPEC_BYTES:
         problems.append(Problem(
             "spec", f"{size} bytes is too large: at most {MAX_SPEC_BYTES}; move bulk data out"
         ))
-    if _depth(spec.get("parameters", {})) > MAX_NESTING:
+    if _depth(spec.get("parameters")) > MAX_NESTING:
         problems.append(Problem(
             "spec.parameters", f"nested deeper than {MAX_NESTING} levels"
         ))
     return problems
 
 
-def check_tags(spec: DynamicJobSpec) -> list[Problem]:
+def check_tags(tags: Mapping[str, Any]) -> list[Problem]:
     problems = []
-    for key, value in spec.tags.items():
+    for key, value in tags.items():
         if not LABEL_KEY_NAME.match(key):
             problems.append(Problem(
                 f"spec.tags.{key}", "a tag name must be a label name: up to 63 letters, "
                 "digits, '-', '_' or '.', starting and ending alphanumeric",
             ))
-        if not LABEL_VALUE.match(value):
+        if not isinstance(value, str) or not LABEL_VALUE.match(value):
             problems.append(Problem(
                 f"spec.tags.{key}", "a tag value must be a label value: up to 63 letters, "
                 "digits, '-', '_' or '.', starting and ending alphanumeric",
@@ -95,21 +129,21 @@ def check_tags(spec: DynamicJobSpec) -> list[Problem]:
     return problems
 
 
-def check_template(spec: DynamicJobSpec) -> list[Problem]:
+def check_template(name: str, parameters: Any) -> list[Problem]:
     try:
-        template = get_template(spec.template)
+        template = get_template(name)
     except UnknownTemplate as error:
         return [Problem("spec.template", str(error))]
     return [Problem(f"spec.{field}", message) for field, message in validate_parameters(
-        template, spec.parameters
+        template, parameters
     )]
 
 
 def check_secret_refs(
-    spec: DynamicJobSpec, namespace: str | None, may_read: SecretAccessCheck | None
+    parameters: Any, namespace: str | None, may_read: SecretAccessCheck | None
 ) -> list[Problem]:
     problems = []
-    for field, ref in find_secret_refs(spec.parameters):
+    for field, ref in find_secret_refs(parameters):
         selector = ref.secret_ref
         if may_read is not None and namespace:
             denial = may_read(namespace, selector.name)
@@ -125,18 +159,38 @@ def check_secret_refs(
 def validate_dynamicjob(
     body: Mapping[str, Any], *, may_read_secret: SecretAccessCheck | None = None
 ) -> list[Problem]:
-    """All problems of a DynamicJob body; an empty list means it is valid."""
-    problems = check_bounds(body)
+    """All problems of a DynamicJob body at once; an empty list means it is valid.
+
+    Structural problems (types, bounds, unknown fields) do not hide the others: each
+    semantic rule runs on its field whenever that field itself is well-formed.
+    """
+    metadata, spec = body.get("metadata"), body.get("spec")
+    if not isinstance(metadata, Mapping):
+        return [Problem("metadata", "required: an object with at least a name")]
+    if not isinstance(spec, Mapping):
+        return [Problem("spec", "required: an object with at least template and schedule")]
+    problems = check_bounds(metadata, spec)
     try:
-        job = DynamicJob.model_validate(body)
+        DynamicJob.model_validate(body)
     except ValidationError as error:
-        return problems + _pydantic_problems(error, "")
-    spec = job.spec
-    problems += [Problem(e.field, e.message) for e in validate_schedule(spec.schedule)]
-    problems += [Problem(e.field, e.message) for e in validate_time_zone(spec.time_zone)]
-    problems += check_tags(spec)
-    problems += check_template(spec)
-    problems += check_secret_refs(spec, job.metadata.namespace, may_read_secret)
+        problems += _pydantic_problems(error)
+    malformed = {problem.field for problem in problems}
+
+    def usable(field: str, kind: type | tuple[type, ...]) -> bool:
+        return f"spec.{field}" not in malformed and isinstance(spec.get(field), kind)
+
+    if usable("schedule", str):
+        problems += [Problem(e.field, e.message) for e in validate_schedule(spec["schedule"])]
+    if usable("timeZone", (str, type(None))):
+        problems += [Problem(e.field, e.message) for e in validate_time_zone(spec.get("timeZone"))]
+    if usable("tags", Mapping):
+        problems += check_tags(spec["tags"])
+    parameters = spec.get("parameters", {})
+    if usable("template", str) and isinstance(parameters, Mapping):
+        problems += check_template(spec["template"], parameters)
+        namespace = metadata.get("namespace")
+        problems += check_secret_refs(parameters, namespace if isinstance(namespace, str)
+                                      else None, may_read_secret)
     return problems
 
 

@@ -70,3 +70,20 @@ def test_a_secret_the_user_may_not_read_is_refused_and_named() -> None:
     assert [p.field for p in problems] == ["spec.parameters.headers.Authorization.secretRef"]
     assert "other-team" in problems[0].message
     assert validate_dynamicjob(body, may_read_secret=lambda ns, n: None) == []
+
+
+def test_structural_problems_do_not_hide_the_others() -> None:
+    problems = validate_dynamicjob(_body(retries={"limit": 99}, schedule="61 * * * *",
+                                         timeZone="Mars/Olympus", template="no-such"))
+    fields = [p.field for p in problems]
+    assert {"spec.retries.limit", "spec.schedule", "spec.timeZone", "spec.template"} <= set(fields)
+    limit = next(p for p in problems if p.field == "spec.retries.limit")
+    assert limit.message == "must be at most 10, not 99"
+
+
+def test_malformed_shapes_are_refused_not_crashed_on() -> None:
+    assert [p.field for p in validate_dynamicjob({"metadata": None, "spec": {}})] == ["metadata"]
+    assert [p.field for p in validate_dynamicjob({"metadata": {"name": "x"}, "spec": None})] == [
+        "spec"]
+    fields = _fields({"metadata": {"name": 5}, "spec": {"schedule": 7, "parameters": []}})
+    assert {"metadata.name", "spec.template", "spec.schedule", "spec.parameters"} <= set(fields)
