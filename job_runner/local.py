@@ -30,9 +30,25 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the time of the record, not at set-up: a caller
+    that swaps stderr (a test harness, an embedding program) never leaves it a closed one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
+
+
 def configure_json_logging(level: int = logging.INFO) -> None:
     """Send every log record to stderr as one JSON line."""
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(JsonLineFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]

@@ -12,6 +12,8 @@ import yaml
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from job_operator.catalogue import publish_catalogue
+from job_operator.kube import Kube
 from local_cluster.controlplane import ControlPlane
 from tests.kube.dynamicjobs import DynamicJobs, manifest
 from tests.kube.waiting import wait_for
@@ -178,3 +180,31 @@ def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
         if error.status != 409:
             raise
 
+
+
+def test_kubectl_explain_shows_the_models_descriptions(kubectl: Kubectl) -> None:
+    explained = kubectl("explain", "dynamicjobs.spec.schedule").stdout
+    assert "5-field cron" in explained
+    explained = kubectl("explain", "dj.status.lastRun.attempts").stdout
+    assert "retries included" in explained
+
+
+def test_publishing_the_catalogue_removes_stale_templates(api_client: client.ApiClient) -> None:
+    kube = Kube(api_client)
+    kube.apply({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJobTemplate",
+        "metadata": {"name": "retired-template",
+                     "labels": {"app.kubernetes.io/managed-by": "dynamicjobs-operator"}},
+        "spec": {"version": "0.1.0", "description": "gone", "parametersSchema": {}},
+    })
+    kube.apply({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJobTemplate",
+        "metadata": {"name": "someone-elses"},
+        "spec": {"version": "1.0.0", "description": "not ours", "parametersSchema": {}},
+    })
+    published, removed = publish_catalogue(kube)
+    assert published == []
+    assert removed == ["retired-template"]
+    assert kube.get("DynamicJobTemplate", None, "retired-template") is None
+    assert kube.get("DynamicJobTemplate", None, "someone-elses") is not None
+    kube.delete("DynamicJobTemplate", None, "someone-elses")
