@@ -10,7 +10,6 @@ same run: etcd alone to /health.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -22,10 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.recording import record
 from local_cluster.binaries import ensure_binaries
 from local_cluster.controlplane import ControlPlane, free_port
-
-RESULTS = Path(__file__).parent / "results" / "control_plane_start.json"
 
 
 def _etcd_alone(etcd: Path) -> float:
@@ -71,10 +69,7 @@ def main() -> int:
         "etcd_alone_median_s": round(statistics.median(baseline), 2),
         "ratio_vs_etcd_alone": round(statistics.median(starts) / statistics.median(baseline), 1),
     }
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    RESULTS.write_text(json.dumps([*history, figures], indent=2) + "\n")
+    record("control_plane_start", figures)
     return 0
 
 

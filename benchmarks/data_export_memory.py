@@ -21,9 +21,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchmarks.recording import record
 from tests.backends.postgres import start_postgres
 
-RESULTS = Path(__file__).parent / "results" / "data_export_memory.json"
 FETCHALL_ROWS = 200_000
 
 CHILD = r"""
@@ -76,7 +76,7 @@ def main(rows: int) -> None:
             file_bytes = (Path(out) / "bench.csv").stat().st_size
     finally:
         server.stop()
-    record = {
+    figures = {
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
         "rows": rows,
         "exportSeconds": round(export["seconds"], 2),
@@ -92,11 +92,7 @@ def main(rows: int) -> None:
         "python": sys.version.split()[0],
         "selfRssKiB": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
     }
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    history.append(record)
-    RESULTS.write_text(json.dumps(history, indent=2) + "\n")
-    print(json.dumps(record, indent=2))
+    record("data_export_memory", figures)
 
 
 if __name__ == "__main__":

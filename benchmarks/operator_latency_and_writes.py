@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import json
 import os
 import statistics
 import subprocess
@@ -26,14 +25,13 @@ from kubernetes import client, config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.recording import record
 from local_cluster.audit import audited_writes
 from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import OPERATOR_USER, operator_environment
 from tests.kube.dynamicjobs import DynamicJobs
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
-
-RESULTS = Path(__file__).parent / "results" / "operator.json"
 
 
 def _now() -> str:
@@ -135,10 +133,7 @@ def main() -> int:
         "writes_on_restart_by_resource": dict(by_resource),
         "restart_to_resumed_and_resynced_s": round(resume_seconds, 1),
     }
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    RESULTS.write_text(json.dumps([*history, figures], indent=2) + "\n")
+    record("operator", figures)
     return 0
 
 

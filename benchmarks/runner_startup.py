@@ -21,7 +21,10 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results" / "runner_startup.json"
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.recording import record
+
 FIRST_LINE = b"attempt started"
 
 
@@ -77,10 +80,7 @@ def main() -> int:
         "with_bytecode_ratio_vs_bare_python": round(
             statistics.median(with_bytecode) / statistics.median(baseline), 1),
     }
-    print(json.dumps(figures, indent=2))
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    history = json.loads(RESULTS.read_text()) if RESULTS.exists() else []
-    RESULTS.write_text(json.dumps([*history, figures], indent=2) + "\n")
+    record("runner_startup", figures)
     return 0
 
 

@@ -14,7 +14,7 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.catalogue import publish_catalogue
-from job_operator.kube import Kube, load_config
+from job_operator.kube import Kube
 from job_operator.lost_runs import lost_run_record
 from job_operator.reconcile import Outcome, reconcile
 from job_operator.settings import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY, Settings
@@ -27,7 +27,7 @@ from job_operator.webhook import (
     secret_access_checker,
 )
 from job_runner.api import GROUP, VERSION
-from job_runner.report import StatusReporter
+from job_runner.report import StatusReporter, load_client
 
 DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")
 RETRY_DELAY_SECONDS = 10
@@ -48,7 +48,7 @@ def startup(
     settings: kopf.OperatorSettings, logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any
 ) -> None:
     STATE.settings = Settings.from_env()
-    STATE.kube = Kube(load_config())
+    STATE.kube = Kube(load_client())
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(

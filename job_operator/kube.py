@@ -11,7 +11,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.settings import FIELD_MANAGER
@@ -26,15 +26,6 @@ _GROUP_KINDS = {
     "DynamicJob": (f"{GROUP}/{VERSION}", "dynamicjobs"),
     "DynamicJobTemplate": (f"{GROUP}/{VERSION}", "dynamicjobtemplates"),
 }
-
-
-def load_config() -> client.ApiClient:
-    """In a pod: the service account; elsewhere: the kubeconfig ($KUBECONFIG or ~/.kube/config)."""
-    try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        config.load_kube_config()
-    return client.ApiClient()
 
 
 def resource_path(kind: str, namespace: str | None, name: str | None = None) -> str:

@@ -10,6 +10,7 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from local_cluster.controlplane import ControlPlane
+from tests.kube.rbac import grant
 from tests.kube.waiting import wait_for
 
 WIDGET_CRD = {
@@ -127,17 +128,8 @@ def test_rbac_refuses_a_user_without_a_binding_and_allows_one_with_it(
     assert refused.returncode != 0
     assert "forbidden" in refused.stderr.lower()
 
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    rbac.create_namespaced_role(namespace, client.V1Role(
-        metadata=client.V1ObjectMeta(name="read-configmaps"),
-        rules=[client.V1PolicyRule(api_groups=[""], resources=["configmaps"],
-                                   verbs=["get", "list"])]))
-    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
-        metadata=client.V1ObjectMeta(name="alice-reads"),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
-                                  name="read-configmaps"),
-        subjects=[client.RbacV1Subject(kind="User", name="alice",
-                                       api_group="rbac.authorization.k8s.io")]))
+    grant(api_client, namespace, "alice", "read-configmaps", [client.V1PolicyRule(
+        api_groups=[""], resources=["configmaps"], verbs=["get", "list"])])
     allowed = wait_for(
         lambda: kubectl("get", "configmaps", "-n", namespace, kubeconfig=alice,
                         check=False).returncode == 0,

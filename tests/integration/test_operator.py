@@ -16,6 +16,7 @@ from job_operator.catalogue import publish_catalogue
 from job_operator.kube import Kube
 from local_cluster.controlplane import ControlPlane
 from tests.kube.dynamicjobs import DynamicJobs, manifest
+from tests.kube.rbac import grant
 from tests.kube.waiting import wait_for
 
 Kubectl = Callable[..., subprocess.CompletedProcess[str]]
@@ -120,17 +121,9 @@ def test_a_job_that_slipped_past_the_webhook_is_stalled_with_no_cronjob(
 def test_a_secret_the_user_may_not_read_is_refused(
     control_plane: ControlPlane, api_client: client.ApiClient, kubectl: Kubectl, namespace: str,
 ) -> None:
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
-        metadata=client.V1ObjectMeta(name="bob-edits-jobs"),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
-                                  name="edit-dynamicjobs"),
-        subjects=[client.RbacV1Subject(kind="User", name="bob",
-                                       api_group="rbac.authorization.k8s.io")]))
-    rbac.create_namespaced_role(namespace, client.V1Role(
-        metadata=client.V1ObjectMeta(name="edit-dynamicjobs"),
-        rules=[client.V1PolicyRule(api_groups=["dynamicjobs.io"], resources=["dynamicjobs"],
-                                   verbs=["get", "list", "create", "update", "patch"])]))
+    grant(api_client, namespace, "bob", "edit-dynamicjobs", [client.V1PolicyRule(
+        api_groups=["dynamicjobs.io"], resources=["dynamicjobs"],
+        verbs=["get", "list", "create", "update", "patch"])])
     bob = control_plane.user_kubeconfig("bob")
     body = manifest("hook", namespace, template="webhook-trigger", parameters={
         "url": "https://hooks.example.com/deploy", "method": "POST",
@@ -141,16 +134,8 @@ def test_a_secret_the_user_may_not_read_is_refused(
     assert refused.returncode != 0
     assert "spec.parameters.headers.Authorization.secretRef" in refused.stderr
 
-    rbac.create_namespaced_role(namespace, client.V1Role(
-        metadata=client.V1ObjectMeta(name="read-deploy-token"),
-        rules=[client.V1PolicyRule(api_groups=[""], resources=["secrets"],
-                                   resource_names=["deploy-token"], verbs=["get"])]))
-    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
-        metadata=client.V1ObjectMeta(name="bob-reads-token"),
-        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="Role",
-                                  name="read-deploy-token"),
-        subjects=[client.RbacV1Subject(kind="User", name="bob",
-                                       api_group="rbac.authorization.k8s.io")]))
+    grant(api_client, namespace, "bob", "read-deploy-token", [client.V1PolicyRule(
+        api_groups=[""], resources=["secrets"], resource_names=["deploy-token"], verbs=["get"])])
     wait_for(lambda: _apply(kubectl, body, bob).returncode == 0, timeout=30,
              what="bob to be allowed once he may read the Secret")
 
