@@ -1,9 +1,10 @@
 """Runner start-up: process start to the template's first log line (not a test).
 
 Runs `python -m job_runner run --template heartbeat` N times and times the moment its
-"attempt started" JSON line appears on stderr, with bytecode (a warm __pycache__) and
-without (each run compiles from source into an empty PYTHONPYCACHEPREFIX). The baseline,
-measured in the same run, is a bare `python -c pass`.
+"attempt started" JSON line appears on stderr, with bytecode (the usual __pycache__, written
+by a warm-up run) and without (an empty PYTHONPYCACHEPREFIX and PYTHONDONTWRITEBYTECODE, so
+every run compiles every module from source, as a read-only image without .pyc files
+would). The baseline, measured in the same run, is a bare `python -c pass`.
 
     .venv/bin/python benchmarks/runner_startup.py [--runs 20]
 """
@@ -62,14 +63,13 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         params = Path(scratch) / "params.json"
         params.write_text(json.dumps({"message": "benchmark"}))
-        warm_cache = Path(scratch) / "warm"
-        warm = {**os.environ, "PYTHONPYCACHEPREFIX": str(warm_cache)}
+        warm = {name: value for name, value in os.environ.items()
+                if name not in ("PYTHONPYCACHEPREFIX", "PYTHONDONTWRITEBYTECODE")}
         _time_to_first_line(warm, params)
         with_bytecode = [_time_to_first_line(warm, params) for _ in range(args.runs)]
-        without_bytecode = []
-        for index in range(args.runs):
-            cold = {**os.environ, "PYTHONPYCACHEPREFIX": str(Path(scratch) / f"cold-{index}")}
-            without_bytecode.append(_time_to_first_line(cold, params))
+        cold = {**warm, "PYTHONPYCACHEPREFIX": str(Path(scratch) / "empty"),
+                "PYTHONDONTWRITEBYTECODE": "1"}
+        without_bytecode = [_time_to_first_line(cold, params) for _ in range(args.runs)]
         baseline = [_bare_python() for _ in range(args.runs)]
     figures = {
         "when": datetime.now(UTC).isoformat(timespec="seconds"),

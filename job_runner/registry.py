@@ -82,7 +82,32 @@ def installed_templates() -> Mapping[str, type[Template]]:
     return MappingProxyType(dict(sorted(found.items())))
 
 
+@functools.cache
+def _only_template_named(name: str) -> type[Template] | None:
+    """Load just the entry point called ``name``: a run needs one template, not the
+    imports of all of them. None when there is no such single entry point."""
+    candidates = {
+        entry_point.value: entry_point
+        for entry_point in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+        if entry_point.name == name
+    }
+    if len(candidates) != 1:
+        return None
+    return _load(next(iter(candidates.values())))
+
+
+def clear_cache() -> None:
+    """Forget what was discovered (after installing a plugin, or in tests)."""
+    installed_templates.cache_clear()
+    _only_template_named.cache_clear()
+
+
 def get_template(name: str) -> type[Template]:
+    """The template called ``name``; an unknown name lists the installed ones. A duplicate
+    or broken plugin of that name goes through full discovery, which warns about it."""
+    single = _only_template_named(name)
+    if single is not None:
+        return single
     templates = installed_templates()
     try:
         return templates[name]

@@ -40,9 +40,9 @@ class Other(Template[_Params]):
 
 @pytest.fixture(autouse=True)
 def fresh_cache():
-    installed_templates.cache_clear()
+    registry.clear_cache()
     yield
-    installed_templates.cache_clear()
+    registry.clear_cache()
 
 
 def fake_entry_points(monkeypatch, *specs: tuple[str, str]) -> None:
