@@ -136,7 +136,7 @@ def build_crd(
                 "plural": model.plural,
                 "singular": singular,
                 "shortNames": list(model.short_names),
-                "categories": ["dynamicjobs"],
+                "categories": ["dynamicjobs-all"],
             },
             "versions": [version],
         },

@@ -109,7 +109,7 @@ def _watch(kubectl: Path, kubeconfig: Path, operator: subprocess.Popen[bytes]) -
     try:
         while operator.poll() is None:
             subprocess.run([str(kubectl), f"--kubeconfig={kubeconfig}", "get",
-                            "dynamicjobs", "--all-namespaces"], check=False)
+                            "dynamicjobs-all", "--all-namespaces"], check=False)
             deadline = time.monotonic() + STATUS_EVERY_SECONDS
             while operator.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.5)

@@ -26,11 +26,14 @@ def _describe_spec(spec: Spec) -> str:
     fields = [_canonical_field(text, spec, bounds)
               for text, bounds in zip(spec.source_fields, FIELDS, strict=True)]
     options = Options()
-    options.verbose = True
+    options.verbose = False
+    options.use_24hour_time_format = True
     try:
         text = ExpressionDescriptor(" ".join(fields), options).get_description()
     except Exception:  # a description is a courtesy; never fail validation over it
-        text = f"At cron schedule {' '.join(fields)}"
+        return f"At cron schedule {' '.join(fields)}"
+    if fields[1] != "*" and fields[2:] == ["*", "*", "*"] and text.startswith("At "):
+        text += ", every day"
     return text
 
 

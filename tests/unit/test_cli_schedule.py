@@ -20,7 +20,7 @@ def test_text_lists_runs_in_utc_and_in_the_zone(capsys: pytest.CaptureFixture[st
                          "--after", "2026-11-27T12:00:00Z", "--count", "2")
     assert (code, err) == (0, "")
     assert out.splitlines() == [
-        "At 03:00 AM, every day (Europe/Berlin)",
+        "At 03:00, every day (Europe/Berlin)",
         "Next runs:",
         "  2026-11-28T02:00:00Z  2026-11-28T03:00:00+01:00 (Europe/Berlin)",
         "  2026-11-29T02:00:00Z  2026-11-29T03:00:00+01:00 (Europe/Berlin)",
@@ -32,7 +32,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
                        "--after", "2026-11-27T12:00:00+00:00", "--count", "1", "-o", "json")
     assert code == 0
     assert json.loads(out) == {
-        "description": "At 03:00 AM, every day (UTC)",
+        "description": "At 03:00, every day (UTC)",
         "nextRuns": ["2026-11-28T03:00:00Z"],
         "neverFires": False,
         "timeZone": "UTC",

@@ -54,18 +54,18 @@ def test_info_keeps_expression_and_zone() -> None:
 
 
 DESCRIPTIONS = [
-    ("0 3 * * *", "Europe/Berlin", "At 03:00 AM, every day (Europe/Berlin)"),
-    ("*/15 * * * *", "UTC", "Every 15 minutes, every hour, every day (UTC)"),
-    ("0 0 1 * 1", "UTC", "At 12:00 AM, on day 1 of the month, or on Monday (UTC)"),
-    ("0 0 ? * MON", "UTC", "At 12:00 AM, only on Monday (UTC)"),
-    ("0 0 */1 * 5", "UTC", "At 12:00 AM, only on Friday (UTC)"),
-    ("@daily", "Asia/Tokyo", "At 12:00 AM, every day (Asia/Tokyo)"),
-    ("@hourly", "UTC", "Every hour, every day (UTC)"),
-    ("@weekly", "UTC", "At 12:00 AM, only on Sunday (UTC)"),
-    ("@monthly", "UTC", "At 12:00 AM, on day 1 of the month (UTC)"),
-    ("@yearly", "UTC", "At 12:00 AM, on day 1 of the month, only in January (UTC)"),
-    ("+5 * * * *", "UTC", "At 5 minutes past the hour, every hour, every day (UTC)"),
-    ("*-3 * * * *", "UTC", "Every minute, every hour, every day (UTC)"),
+    ("0 3 * * *", "Europe/Berlin", "At 03:00, every day (Europe/Berlin)"),
+    ("*/15 * * * *", "UTC", "Every 15 minutes (UTC)"),
+    ("0 0 1 * 1", "UTC", "At 00:00, on day 1 of the month, or on Monday (UTC)"),
+    ("0 0 ? * MON", "UTC", "At 00:00, only on Monday (UTC)"),
+    ("0 0 */1 * 5", "UTC", "At 00:00, only on Friday (UTC)"),
+    ("@daily", "Asia/Tokyo", "At 00:00, every day (Asia/Tokyo)"),
+    ("@hourly", "UTC", "Every hour (UTC)"),
+    ("@weekly", "UTC", "At 00:00, only on Sunday (UTC)"),
+    ("@monthly", "UTC", "At 00:00, on day 1 of the month (UTC)"),
+    ("@yearly", "UTC", "At 00:00, on day 1 of the month, only in January (UTC)"),
+    ("+5 * * * *", "UTC", "At 5 minutes past the hour (UTC)"),
+    ("*-3 * * * *", "UTC", "Every minute (UTC)"),
     ("@every 1h30m", "UTC",
      "Every 1h30m0s, counted from the CronJob's creation or last scheduled time (UTC)"),
 ]
@@ -78,7 +78,7 @@ def test_description(expression: str, zone: str, expected: str) -> None:
 
 def test_description_without_zone_says_utc_is_assumed() -> None:
     description = parse_schedule("0 3 * * *").description
-    assert description == "At 03:00 AM, every day (UTC, the controller's zone)"
+    assert description == "At 03:00, every day (UTC, the controller's zone)"
 
 
 def test_every_warns_that_runs_are_not_clock_aligned() -> None:
