@@ -12,7 +12,9 @@ import json
 from typing import Any
 
 from job_operator.settings import (
+    ANNOTATION_RUN_REQUESTED,
     ANNOTATION_SPEC_HASH,
+    ANNOTATION_TRIGGER,
     LABEL_JOB,
     LABEL_MANAGED_BY,
     LABEL_TEMPLATE,
@@ -196,6 +198,22 @@ def build_runner_rbac(job: DynamicJob) -> list[dict[str, Any]]:
                       "namespace": job.metadata.namespace}],
     }
     return [service_account, role, binding]
+
+
+def manual_job_name(dynamicjob_name: str, request: str) -> str:
+    """Deterministic, so a request seen twice (a restart, a retry) creates one Job."""
+    return f"{dynamicjob_name}-manual-{hashlib.sha256(request.encode()).hexdigest()[:8]}"
+
+
+def build_manual_job(job: DynamicJob, settings: Settings, request: str) -> dict[str, Any]:
+    """A Job run now from the same template as the CronJob's, marked as a manual run."""
+    template = build_cronjob(job, settings)["spec"]["jobTemplate"]
+    container = template["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [*container["env"], {"name": "DYNAMICJOBS_TRIGGER", "value": "Manual"}]
+    metadata = _metadata(job, manual_job_name(job.metadata.name, request))
+    metadata["annotations"] = {ANNOTATION_TRIGGER: "Manual", ANNOTATION_RUN_REQUESTED: request}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
+            "spec": template["spec"]}
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

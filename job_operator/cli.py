@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from job_operator import manifests
+from job_operator.cli_run import register_run
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.schedule.timezone import load_zone
 from job_operator.validation import Problem, validate_dynamicjob
@@ -249,6 +250,7 @@ def run_validate(args: argparse.Namespace) -> int:
 _SUBCOMMANDS: Sequence[Callable[[argparse._SubParsersAction], None]] = (
     register_schedule,
     register_validate,
+    register_run,
 )
 
 

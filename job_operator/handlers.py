@@ -16,8 +16,15 @@ from kubernetes.client.exceptions import ApiException
 from job_operator.catalogue import publish_catalogue
 from job_operator.kube import Kube
 from job_operator.lost_runs import lost_run_record
+from job_operator.manual_runs import start_requested_run
 from job_operator.reconcile import Outcome, reconcile
-from job_operator.settings import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY, Settings
+from job_operator.settings import (
+    ANNOTATION_RUN_REQUESTED,
+    LABEL_JOB,
+    LABEL_MANAGED_BY,
+    MANAGED_BY,
+    Settings,
+)
 from job_operator.validation import format_problems
 from job_operator.webhook import (
     WEBHOOK_ID,
@@ -199,3 +206,23 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
     history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
     StatusReporter(STATE.kube.api_client, namespace, owner_name).record(record, history_limit)
     kopf.warn(_as_body(owner), reason=f"Run{record['result']}", message=record["message"])
+
+
+@kopf.on.event(*DYNAMICJOBS, annotations={ANNOTATION_RUN_REQUESTED: kopf.PRESENT})
+def run_requested(event: kopf.RawEvent, **_: Any) -> None:
+    """Start a run now for a new value of dynamicjobs.io/run-requested-at (manual runs)."""
+    if event["type"] == "DELETED":
+        return
+    body = _as_body(dict(event["object"]))
+    try:
+        run = start_requested_run(body, STATE.kube, STATE.settings)
+    except ApiException as error:
+        raise kopf.TemporaryError(f"could not start the requested run: {error.reason}",
+                                  delay=RETRY_DELAY_SECONDS) from error
+    if run is None:
+        return
+    if run.job_name is None:
+        kopf.warn(body, reason="RunRefused", message=run.refusal)
+    else:
+        kopf.info(body, reason="RunRequested", message=f"started Job {run.job_name} "
+                                                      f"for the request {run.request!r}")

@@ -52,9 +52,10 @@ def lost_run_record(
     message = (f"the Job hit its deadline ({detail})" if timed_out
                else f"the pod failed without reporting: {detail}")
     started = (job.get("status") or {}).get("startTime")
+    annotations = job["metadata"].get("annotations") or {}
     return {
         "id": run_id,
-        "trigger": "Schedule",
+        "trigger": annotations.get("dynamicjobs.io/trigger", "Schedule"),
         "startedAt": started,
         "finishedAt": failed.get("lastTransitionTime"),
         "result": "TimedOut" if timed_out else "Failed",

@@ -13,6 +13,8 @@ LABEL_TEMPLATE = "dynamicjobs.io/template"
 LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
 ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
+ANNOTATION_RUN_REQUESTED = "dynamicjobs.io/run-requested-at"
+ANNOTATION_TRIGGER = "dynamicjobs.io/trigger"
 RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")
 
 

@@ -6,8 +6,13 @@ All jobs are created at once, on `* * * * *`, so they share the wait for the nex
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -119,3 +124,24 @@ def test_a_pod_killed_mid_run_is_still_recorded(
     run = _wait_finished(jobs, "hook-killed")
     assert run["result"] == "Failed", run
     assert "without reporting" in run["message"] and "137" in run["message"]
+
+
+def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(
+    jobs: DynamicJobs, kubeconfig: Any
+) -> None:
+    jobs.create("on-demand", schedule="0 3 * * *", suspend=True,
+                parameters={"message": "by hand"})
+    wait_for(lambda: jobs.is_ready("on-demand"), timeout=60, what="on-demand to be Ready")
+    finished = subprocess.run(
+        [str(Path(sys.executable).parent / "dynamicjobs"), "run", "on-demand",
+         "-n", jobs.namespace, "--wait", "--timeout", str(RUN_TIMEOUT)],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT + 30,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+    )
+    assert finished.returncode == 0, finished.stderr
+    run = json.loads(finished.stdout)
+    assert (run["result"], run["trigger"]) == ("Succeeded", "Manual")
+    assert run["outputs"]["message"] == "by hand"
+    status = jobs.get("on-demand")["status"]
+    assert status["lastHandledRunRequest"]
+    assert status["lastRun"]["id"] == run["id"]

@@ -1,0 +1,100 @@
+"""``dynamicjobs run NAME``: ask the operator for a run now, and optionally wait for it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from job_operator.settings import ANNOTATION_RUN_REQUESTED
+from job_runner.api import GROUP, VERSION
+
+if TYPE_CHECKING:
+    from kubernetes import client
+
+EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
+POLL_SECONDS = 1.0
+
+
+def register_run(subcommands: argparse._SubParsersAction) -> None:
+    parser = subcommands.add_parser(
+        "run", help="start a run of a DynamicJob now",
+        description="Set dynamicjobs.io/run-requested-at on the DynamicJob; the operator "
+                    "starts one Job from its template and echoes the request in "
+                    "status.lastHandledRunRequest. Runs even when the job is suspended.")
+    parser.add_argument("name", help="the DynamicJob")
+    parser.add_argument("-n", "--namespace", help="default: the kubeconfig context's")
+    parser.add_argument("--wait", action="store_true",
+                        help="wait for the run to finish; exit 0 only if it succeeded")
+    parser.add_argument("--timeout", type=float, default=900.0,
+                        help="seconds to wait with --wait (default 900)")
+    parser.set_defaults(handler=run_run)
+
+
+def _context_namespace() -> str:
+    from kubernetes import config
+
+    try:
+        _, active = config.list_kube_config_contexts()
+    except (config.ConfigException, OSError):
+        return "default"
+    return str((active or {}).get("context", {}).get("namespace") or "default")
+
+
+def _wait(api: client.CustomObjectsApi, namespace: str, name: str, request: str,
+          timeout: float) -> dict[str, Any] | None:
+    """Poll the status until the run of this request has finished, or time runs out."""
+    from job_operator.builders import manual_job_name
+
+    run_id = manual_job_name(name, request)
+    deadline = time.monotonic() + timeout
+    announced = False
+    while time.monotonic() < deadline:
+        found: dict[str, Any] = api.get_namespaced_custom_object(  # type: ignore[assignment]
+            GROUP, VERSION, namespace, "dynamicjobs", name)
+        status = found.get("status") or {}
+        if status.get("lastHandledRunRequest") == request and not announced:
+            print(f"the operator started Job {run_id}", file=sys.stderr)
+            announced = True
+        for run in status.get("recentRuns") or []:
+            if run.get("id") == run_id and run.get("result") in TERMINAL:
+                return dict(run)
+        time.sleep(POLL_SECONDS)
+    return None
+
+
+def run_run(args: argparse.Namespace) -> int:
+    """Imports the Kubernetes client here, so the offline subcommands start fast."""
+    from kubernetes import client, config
+    from kubernetes.client.exceptions import ApiException
+
+    from job_runner.report import load_client
+
+    try:
+        api = client.CustomObjectsApi(load_client())
+    except config.ConfigException as error:
+        print(f"error: no cluster configured: {error}", file=sys.stderr)
+        return EXIT_ERROR
+    namespace = args.namespace or _context_namespace()
+    request = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+    patch = {"metadata": {"annotations": {ANNOTATION_RUN_REQUESTED: request}}}
+    try:
+        api.patch_namespaced_custom_object(GROUP, VERSION, namespace, "dynamicjobs",
+                                           args.name, patch)
+    except ApiException as error:
+        print(f"error: cannot request a run of {namespace}/{args.name}: {error.status} "
+              f"{error.reason}: {error.body or ''}".rstrip(), file=sys.stderr)
+        return EXIT_ERROR
+    print(f"requested a run of {namespace}/{args.name} ({request})", file=sys.stderr)
+    if not args.wait:
+        return EXIT_OK
+    run = _wait(api, namespace, args.name, request, args.timeout)
+    if run is None:
+        print(f"error: no finished run after {args.timeout:.0f}s", file=sys.stderr)
+        return EXIT_ERROR
+    print(json.dumps(run, indent=2))
+    return EXIT_OK if run["result"] == "Succeeded" else EXIT_FAILED

@@ -1,0 +1,59 @@
+"""Manual runs: the operator's side of the dynamicjobs.io/run-requested-at annotation.
+
+A client (``dynamicjobs run``, kubectl annotate, a dashboard button) sets the annotation to
+any new value, conventionally the current time. The operator starts one Job from the
+DynamicJob's template for that value and echoes it in ``status.lastHandledRunRequest``.
+Level-triggered: a request that arrived while the operator was down is served at start.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.builders import build_manual_job
+from job_operator.kube import Kube
+from job_operator.settings import ANNOTATION_RUN_REQUESTED, Settings
+from job_operator.validation import format_problems, validate_dynamicjob
+from job_runner.api import DynamicJob
+
+
+@dataclass(frozen=True)
+class ManualRun:
+    request: str
+    job_name: str | None
+    """The Job started, or None when the spec is invalid and nothing could run."""
+    refusal: str = ""
+
+
+def pending_request(body: Mapping[str, Any]) -> str | None:
+    """The requested value if the operator has not answered it yet."""
+    request = (body.get("metadata", {}).get("annotations") or {}).get(ANNOTATION_RUN_REQUESTED)
+    handled = (body.get("status") or {}).get("lastHandledRunRequest")
+    return request if request and request != handled else None
+
+
+def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
+                        ) -> ManualRun | None:
+    request = pending_request(body)
+    if request is None:
+        return None
+    metadata = body["metadata"]
+    problems = validate_dynamicjob(body)
+    if problems:
+        run = ManualRun(request, None, f"not started, the spec is invalid: "
+                                       f"{format_problems(problems)}")
+    else:
+        manifest = build_manual_job(DynamicJob.model_validate(body), settings, request)
+        try:
+            kube.create(manifest)
+        except ApiException as error:
+            if error.status != 409:
+                raise
+        run = ManualRun(request, manifest["metadata"]["name"])
+    kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"],
+                      {"lastHandledRunRequest": request})
+    return run
