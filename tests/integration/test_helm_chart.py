@@ -141,7 +141,8 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
         ("patch", "dynamicjobs.dynamicjobs.io", "--subresource=status"),
         ("update", "dynamicjobs.dynamicjobs.io", "--subresource=status"),
         ("create", "cronjobs.batch"), ("patch", "cronjobs.batch"), ("delete", "cronjobs.batch"),
-        ("watch", "cronjobs.batch"), ("list", "jobs.batch"), ("watch", "pods"),
+        ("watch", "cronjobs.batch"), ("list", "jobs.batch"), ("create", "jobs.batch"),
+        ("watch", "pods"),
         ("create", "events"), ("create", "serviceaccounts"), ("patch", "roles"),
         ("create", "rolebindings"),
     ]
@@ -158,7 +159,8 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
     refused = [
         ("get", "secrets"), ("list", "secrets"), ("watch", "secrets"),
         ("delete", "dynamicjobs.dynamicjobs.io"), ("create", "dynamicjobs.dynamicjobs.io"),
-        ("delete", "pods"), ("create", "jobs.batch"), ("delete", "roles"),
+        ("delete", "pods"), ("delete", "jobs.batch"), ("patch", "jobs.batch"),
+        ("delete", "roles"),
         ("escalate", "roles"), ("bind", "roles"), ("create", "clusterroles"),
         ("patch", "validatingwebhookconfigurations.admissionregistration.k8s.io"),
     ]

@@ -382,7 +382,7 @@ OPERATOR_NEEDS = {
     ("dynamicjobs.io", "dynamicjobs"): {"get", "list", "watch", "patch"},
     ("dynamicjobs.io", "dynamicjobs/status"): {"get", "patch", "update"},
     ("batch", "cronjobs"): {"get", "list", "watch", "create", "patch", "delete"},
-    ("batch", "jobs"): {"get", "list", "watch"},
+    ("batch", "jobs"): {"get", "list", "watch", "create"},
     ("", "pods"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
     ("", "serviceaccounts"): {"get", "create", "patch"},

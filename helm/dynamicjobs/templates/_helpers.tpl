@@ -119,10 +119,12 @@ a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
   resources: [cronjobs]
   verbs: [get, list, watch, create, patch, delete]
 # Application: noticing failed Jobs and the reasons of their pods (OOM, eviction,
-# deadline) to record runs that died without reporting. Read only.
+# deadline) to record runs that died without reporting; creating the Job of a manual
+# run (dynamicjobs.io/run-requested-at). Never update or delete: the CronJob controller
+# and the garbage collector own a Job's life.
 - apiGroups: [batch]
   resources: [jobs]
-  verbs: [get, list, watch]
+  verbs: [get, list, watch, create]
 - apiGroups: [""]
   resources: [pods]
   verbs: [get, list, watch]
