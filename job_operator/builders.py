@@ -29,6 +29,9 @@ RUNNER_UID = 65532
 REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
 SPEC_ENV = "DYNAMICJOBS_SPEC"
+MANUAL_JOB_TTL_SECONDS = 24 * 3600
+"""A manual run's Job is not counted by the CronJob's history limits; it goes after a day
+(its run stays in status.recentRuns)."""
 
 
 def spec_snapshot(job: DynamicJob) -> str:
@@ -212,8 +215,8 @@ def build_manual_job(job: DynamicJob, settings: Settings, request: str) -> dict[
     container["env"] = [*container["env"], {"name": "DYNAMICJOBS_TRIGGER", "value": "Manual"}]
     metadata = _metadata(job, manual_job_name(job.metadata.name, request))
     metadata["annotations"] = {ANNOTATION_TRIGGER: "Manual", ANNOTATION_RUN_REQUESTED: request}
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata,
-            "spec": template["spec"]}
+    spec = {**template["spec"], "ttlSecondsAfterFinished": MANUAL_JOB_TTL_SECONDS}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import uuid
+from datetime import datetime
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from tests.kube.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator", "pod_executor")
 RUN_TIMEOUT = 180
+PREDICTED_BEATS: list[str] = []
+"""The next runs the operator predicted for "beat" right after creating it."""
 TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 
 
@@ -47,7 +50,11 @@ def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
              what="the default service account")
     jobs = DynamicJobs(api_client, namespace)
     every_minute = {"schedule": "* * * * *"}
-    jobs.create("beat", parameters={"message": "e2e"}, **every_minute)
+    jobs.create("beat", parameters={"message": "e2e"}, timeZone="Asia/Kolkata",
+                **every_minute)
+    predicted = wait_for(lambda: jobs.get("beat").get("status", {}).get("schedule", {}).get(
+        "nextRuns"), timeout=60, what="beat's predicted next runs")
+    PREDICTED_BEATS.extend(predicted)
     jobs.create("hook-ok", template="webhook-trigger", **every_minute, parameters={
         "url": f"{hooks.url}/ok", "body": {"hello": "world"}})
     jobs.create("hook-fails", template="webhook-trigger", **every_minute,
@@ -81,6 +88,10 @@ def test_a_scheduled_heartbeat_succeeds_and_reports_its_outputs(
     assert run["attempts"] == 1 and run["trigger"] == "Schedule"
     job = client.BatchV1Api(api_client).read_namespaced_job(run["id"], jobs.namespace)
     assert job.metadata.owner_references[0].kind == "CronJob"
+    fired = datetime.fromisoformat(
+        job.metadata.annotations["batch.kubernetes.io/cronjob-scheduled-timestamp"])
+    predicted = [datetime.fromisoformat(moment) for moment in PREDICTED_BEATS]
+    assert fired in predicted, "the controller fired when the operator said it would"
     status = jobs.get("beat")["status"]
     assert status["lastSuccessfulTime"] >= run["finishedAt"]
     events = client.CoreV1Api(api_client).list_namespaced_event(jobs.namespace).items

@@ -51,6 +51,7 @@ def test_the_manual_job_is_the_cronjobs_template_marked_manual() -> None:
     assert job["metadata"]["ownerReferences"][0]["kind"] == "DynamicJob"
     env = job["spec"]["template"]["spec"]["containers"][0]["env"]
     assert {"name": "DYNAMICJOBS_TRIGGER", "value": "Manual"} in env
+    assert job["spec"]["ttlSecondsAfterFinished"] == 24 * 3600
 
 
 def test_only_an_unanswered_request_is_pending() -> None:
