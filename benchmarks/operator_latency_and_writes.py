@@ -29,6 +29,7 @@ from benchmarks.recording import record
 from local_cluster.audit import audited_writes
 from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import OPERATOR_USER, operator_environment
+from local_cluster.webhook import register_webhook
 from tests.kube.dynamicjobs import DynamicJobs
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
@@ -90,6 +91,7 @@ def main() -> int:
                "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "10"}
         operator = OperatorProcess(env=env, log=Path(workdir) / "operator.log")
         operator.start()
+        register_webhook(api, int(env["DYNAMICJOBS_WEBHOOK_PORT"]), plane.ca_cert)
 
         latency_jobs = DynamicJobs(api, "latency")
         latencies = measure_latency(latency_jobs, args.samples)

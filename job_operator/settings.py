@@ -20,14 +20,13 @@ RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DEN
 
 @dataclass(frozen=True)
 class WebhookSettings:
-    """Where the validating webhook listens and how the API server reaches it."""
+    """Where the validating webhook listens. The ValidatingWebhookConfiguration that points
+    the API server here belongs to the installer (the Helm chart), never to the operator."""
 
     port: int
     certfile: Path
     keyfile: Path
-    cafile: Path | None
-    host: str | None
-    """Set for a local control plane: the operator then registers its own webhook config."""
+    address: str = "0.0.0.0"  # noqa: S104 - in a pod, the Service routes here
 
 
 @dataclass(frozen=True)
@@ -51,9 +50,7 @@ class Settings:
                 port=int(env.get("DYNAMICJOBS_WEBHOOK_PORT", "9443")),
                 certfile=Path(env["DYNAMICJOBS_WEBHOOK_CERTFILE"]),
                 keyfile=Path(env["DYNAMICJOBS_WEBHOOK_KEYFILE"]),
-                cafile=Path(env["DYNAMICJOBS_WEBHOOK_CAFILE"])
-                if env.get("DYNAMICJOBS_WEBHOOK_CAFILE") else None,
-                host=env.get("DYNAMICJOBS_WEBHOOK_HOST") or None,
+                address=env.get("DYNAMICJOBS_WEBHOOK_ADDRESS") or "0.0.0.0",  # noqa: S104
             )
         return cls(
             runner_image=env.get("DYNAMICJOBS_RUNNER_IMAGE", "dynamicjobs:0.1.0"),

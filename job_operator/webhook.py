@@ -20,10 +20,8 @@ from job_operator.validation import (
     format_problems,
     validate_dynamicjob,
 )
-from job_runner.api import GROUP
 
 WEBHOOK_ID = "validate-dynamicjob"
-CONFIGURATION_NAME = f"{GROUP}-operator"
 
 
 def secret_access_checker(
@@ -53,17 +51,14 @@ def secret_access_checker(
 
 
 def configure_server(settings: kopf.OperatorSettings, webhook: WebhookSettings) -> None:
-    """Serve the webhook; on a local control plane also register its configuration."""
+    """Serve the webhook at ``/validate-dynamicjob``. The operator does not write the
+    webhook configuration (kopf's ``managed`` mode would, at every start)."""
     settings.admission.server = kopf.WebhookServer(
-        addr="127.0.0.1" if webhook.host else "0.0.0.0",  # noqa: S104 - in a pod, the Service routes here
+        addr=webhook.address,
         port=webhook.port,
-        host=webhook.host,
         certfile=str(webhook.certfile),
         pkeyfile=str(webhook.keyfile),
-        cafile=str(webhook.cafile) if webhook.cafile else None,
     )
-    if webhook.host:
-        settings.admission.managed = CONFIGURATION_NAME
 
 
 def admission_problems(

@@ -15,6 +15,7 @@ from kubernetes import config
 from local_cluster.binaries import ensure_binaries
 from local_cluster.controlplane import ControlPlane, free_port
 from local_cluster.pod_executor import PodExecutor
+from local_cluster.webhook import register_webhook
 
 REPO = Path(__file__).resolve().parent.parent
 CRDS = REPO / "crds"
@@ -46,10 +47,9 @@ def operator_environment(plane: ControlPlane, workdir: Path) -> dict[str, str]:
     return {
         "KUBECONFIG": str(kubeconfig),
         "DYNAMICJOBS_WEBHOOK_PORT": str(free_port()),
-        "DYNAMICJOBS_WEBHOOK_HOST": "127.0.0.1",
+        "DYNAMICJOBS_WEBHOOK_ADDRESS": "127.0.0.1",
         "DYNAMICJOBS_WEBHOOK_CERTFILE": str(webhook.cert),
         "DYNAMICJOBS_WEBHOOK_KEYFILE": str(webhook.key),
-        "DYNAMICJOBS_WEBHOOK_CAFILE": str(plane.ca_cert),
     }
 
 
@@ -98,6 +98,9 @@ def run_dev(*, local: bool, examples: Path) -> int:
                  "--timeout=60s", "-f", str(CRDS))
         operator = _start_operator(environment)
         stack.callback(_stop, operator)
+        if "DYNAMICJOBS_WEBHOOK_PORT" in environment:
+            register_webhook(config.new_client_from_config(config_file=str(kubeconfig)),
+                             int(environment["DYNAMICJOBS_WEBHOOK_PORT"]), plane.ca_cert)
         if examples != Path() and examples.is_dir():
             _kubectl(binaries.kubectl, kubeconfig, "apply", "-f", str(examples))
         return _watch(binaries.kubectl, kubeconfig, operator)

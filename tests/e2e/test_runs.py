@@ -11,8 +11,8 @@ import os
 import subprocess
 import sys
 import uuid
-from datetime import datetime
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 

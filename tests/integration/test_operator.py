@@ -15,6 +15,7 @@ from kubernetes.client.exceptions import ApiException
 from job_operator.catalogue import publish_catalogue
 from job_operator.kube import Kube
 from local_cluster.controlplane import ControlPlane
+from local_cluster.webhook import CONFIGURATION_NAME
 from tests.kube.dynamicjobs import DynamicJobs, manifest
 from tests.kube.rbac import grant
 from tests.kube.waiting import wait_for
@@ -156,7 +157,7 @@ def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
 def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
     """Take the webhook configuration away, as if the webhook were down, and put it back."""
     admission = client.AdmissionregistrationV1Api(api_client)
-    name = "dynamicjobs.io-operator"
+    name = CONFIGURATION_NAME
     saved = admission.read_validating_webhook_configuration(name)
     admission.delete_validating_webhook_configuration(name)
     yield

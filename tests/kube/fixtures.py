@@ -19,6 +19,7 @@ from kubernetes import client, config
 from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import operator_environment
 from local_cluster.pod_executor import PodExecutor
+from local_cluster.webhook import register_webhook
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
@@ -88,7 +89,8 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def operator(
-    control_plane: ControlPlane, crds: None, tmp_path_factory: pytest.TempPathFactory
+    control_plane: ControlPlane, crds: None, api_client: client.ApiClient,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[OperatorProcess]:
     """The real operator as a subprocess, its webhook registered with the API server."""
     workdir = tmp_path_factory.mktemp("operator")
@@ -101,6 +103,7 @@ def operator(
     }
     process = OperatorProcess(env=env, log=workdir / "operator.log")
     process.start()
+    register_webhook(api_client, int(env["DYNAMICJOBS_WEBHOOK_PORT"]), control_plane.ca_cert)
     yield process
     process.stop()
 

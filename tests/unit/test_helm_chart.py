@@ -286,7 +286,6 @@ def test_operator_environment(render: Render) -> None:
     assert env["DYNAMICJOBS_WEBHOOK_PORT"] == "9443"
     assert env["DYNAMICJOBS_WEBHOOK_CERTFILE"] == "/etc/dynamicjobs/webhook-tls/tls.crt"
     assert env["DYNAMICJOBS_WEBHOOK_KEYFILE"] == "/etc/dynamicjobs/webhook-tls/tls.key"
-    assert "DYNAMICJOBS_WEBHOOK_HOST" not in env, "that one is for a local control plane only"
     assert env["DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS"] == ""
 
 
