@@ -15,6 +15,7 @@ from job_operator.settings import (
     ANNOTATION_RUN_REQUESTED,
     ANNOTATION_SPEC_HASH,
     ANNOTATION_TRIGGER,
+    ANNOTATION_UPSTREAM_RUN,
     LABEL_JOB,
     LABEL_MANAGED_BY,
     LABEL_TEMPLATE,
@@ -29,9 +30,9 @@ RUNNER_UID = 65532
 REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
 SPEC_ENV = "DYNAMICJOBS_SPEC"
-MANUAL_JOB_TTL_SECONDS = 24 * 3600
-"""A manual run's Job is not counted by the CronJob's history limits; it goes after a day
-(its run stays in status.recentRuns)."""
+TRIGGERED_JOB_TTL_SECONDS = 24 * 3600
+"""A manual or dependency run's Job is not counted by the CronJob's history limits; it goes
+after a day (its run stays in status.recentRuns)."""
 
 
 def spec_snapshot(job: DynamicJob) -> str:
@@ -203,20 +204,42 @@ def build_runner_rbac(job: DynamicJob) -> list[dict[str, Any]]:
     return [service_account, role, binding]
 
 
+def _short_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:8]
+
+
 def manual_job_name(dynamicjob_name: str, request: str) -> str:
     """Deterministic, so a request seen twice (a restart, a retry) creates one Job."""
-    return f"{dynamicjob_name}-manual-{hashlib.sha256(request.encode()).hexdigest()[:8]}"
+    return f"{dynamicjob_name}-manual-{_short_hash(request)}"
+
+
+def dependency_job_name(dynamicjob_name: str, upstream: str, upstream_run: str) -> str:
+    """Deterministic per upstream run, so each success starts one downstream run."""
+    return f"{dynamicjob_name}-after-{_short_hash(f'{upstream}/{upstream_run}')}"
+
+
+def _triggered_job(job: DynamicJob, settings: Settings, name: str, trigger: str,
+                   annotations: dict[str, str]) -> dict[str, Any]:
+    """A Job run now from the same template as the CronJob's, marked with its trigger."""
+    template = build_cronjob(job, settings)["spec"]["jobTemplate"]
+    container = template["spec"]["template"]["spec"]["containers"][0]
+    container["env"] = [*container["env"], {"name": "DYNAMICJOBS_TRIGGER", "value": trigger}]
+    metadata = _metadata(job, name)
+    metadata["annotations"] = {ANNOTATION_TRIGGER: trigger, **annotations}
+    spec = {**template["spec"], "ttlSecondsAfterFinished": TRIGGERED_JOB_TTL_SECONDS}
+    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
 
 
 def build_manual_job(job: DynamicJob, settings: Settings, request: str) -> dict[str, Any]:
-    """A Job run now from the same template as the CronJob's, marked as a manual run."""
-    template = build_cronjob(job, settings)["spec"]["jobTemplate"]
-    container = template["spec"]["template"]["spec"]["containers"][0]
-    container["env"] = [*container["env"], {"name": "DYNAMICJOBS_TRIGGER", "value": "Manual"}]
-    metadata = _metadata(job, manual_job_name(job.metadata.name, request))
-    metadata["annotations"] = {ANNOTATION_TRIGGER: "Manual", ANNOTATION_RUN_REQUESTED: request}
-    spec = {**template["spec"], "ttlSecondsAfterFinished": MANUAL_JOB_TTL_SECONDS}
-    return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
+    return _triggered_job(job, settings, manual_job_name(job.metadata.name, request),
+                          "Manual", {ANNOTATION_RUN_REQUESTED: request})
+
+
+def build_dependency_job(job: DynamicJob, settings: Settings, upstream: str,
+                         upstream_run: str) -> dict[str, Any]:
+    return _triggered_job(
+        job, settings, dependency_job_name(job.metadata.name, upstream, upstream_run),
+        "Dependency", {ANNOTATION_UPSTREAM_RUN: f"{upstream}/{upstream_run}"})
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

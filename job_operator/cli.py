@@ -17,6 +17,7 @@ from typing import Any
 
 from job_operator import manifests
 from job_operator.cli_run import register_run
+from job_operator.dependencies import depends_on
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.schedule.timezone import load_zone
 from job_operator.validation import Problem, validate_dynamicjob
@@ -161,8 +162,9 @@ def _shape_problems(body: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _check(document: manifests.Document) -> list[Problem]:
-    problems = _shape_problems(document.body) or validate_dynamicjob(document.body)
+def _check(document: manifests.Document, siblings: dict[str, list[str]]) -> list[Problem]:
+    problems = _shape_problems(document.body) or validate_dynamicjob(
+        document.body, siblings=siblings)
     if document.api_version != API_VERSION:
         problems.insert(0, Problem(
             "apiVersion", f"{document.api_version!r} is not served; use {API_VERSION!r}"
@@ -174,14 +176,10 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def run_validate(args: argparse.Namespace) -> int:
-    verbose = args.verbose
-    notes = sys.stdout if args.output == "text" else sys.stderr
-    entries: list[dict[str, Any]] = []
-    lines: list[str] = []
-    io_error = invalid = False
-    checked = 0
-    for raw in args.files:
+def _load_all(raw_paths: list[str]) -> tuple[list[manifests.FileResult], bool]:
+    """Every input read once (stdin can only be), and whether any could not be read."""
+    results, io_error = [], False
+    for raw in raw_paths:
         try:
             files = manifests.expand(raw)
         except manifests.InputError as error:
@@ -190,42 +188,71 @@ def run_validate(args: argparse.Namespace) -> int:
             continue
         for path in files:
             try:
-                result = manifests.load(path)
+                results.append(manifests.load(path))
             except manifests.InputError as error:
                 print(f"error: {error}", file=sys.stderr)
                 io_error = True
+    return results, io_error
+
+
+def _dependency_graphs(results: list[manifests.FileResult]) -> dict[Any, dict[str, list[str]]]:
+    """Per namespace, each job's dependsOn names: the input's jobs are checked for cycles
+    among themselves (jobs already in the cluster are the webhook's to see)."""
+    graphs: dict[Any, dict[str, list[str]]] = {}
+    for result in results:
+        for document in result.documents:
+            body = document.body
+            metadata, spec = body.get("metadata"), body.get("spec")
+            if document.is_dynamicjob() and isinstance(metadata, dict) \
+                    and isinstance(metadata.get("name"), str) and isinstance(spec, dict):
+                graph = graphs.setdefault(metadata.get("namespace"), {})
+                graph[metadata["name"]] = depends_on(spec)
+    return graphs
+
+
+def run_validate(args: argparse.Namespace) -> int:
+    verbose = args.verbose
+    notes = sys.stdout if args.output == "text" else sys.stderr
+    entries: list[dict[str, Any]] = []
+    lines: list[str] = []
+    invalid = False
+    checked = 0
+    results, io_error = _load_all(args.files)
+    graphs = _dependency_graphs(results)
+    for result in results:
+        if result.error is not None:
+            invalid = True
+            lines.append(result.error)
+            entries.append({
+                "file": result.file, "document": None, "name": None, "namespace": None,
+                "valid": False, "problems": [{"field": None, "message": result.error}],
+            })
+            continue
+        for document in result.documents:
+            if not document.is_dynamicjob():
+                if verbose:
+                    print(f"{document.location}: skipped: {document.describe()}, "
+                          "not a DynamicJob", file=notes)
                 continue
-            if result.error is not None:
-                invalid = True
-                lines.append(result.error)
-                entries.append({
-                    "file": result.file, "document": None, "name": None, "namespace": None,
-                    "valid": False, "problems": [{"field": None, "message": result.error}],
-                })
-                continue
-            for document in result.documents:
-                if not document.is_dynamicjob():
-                    if verbose:
-                        print(f"{document.location}: skipped: {document.describe()}, "
-                              "not a DynamicJob", file=notes)
-                    continue
-                checked += 1
-                metadata = document.body.get("metadata")
-                metadata = metadata if isinstance(metadata, dict) else {}
-                name, namespace = _text(metadata.get("name")), _text(metadata.get("namespace"))
-                problems = _check(document)
-                invalid = invalid or bool(problems)
-                who = f"{namespace}/{name or '<unnamed>'}" if namespace else (name or "<unnamed>")
-                for problem in problems:
-                    lines.append(f"{document.location} {who}: {problem.field}: {problem.message}")
-                if not problems and verbose:
-                    lines.append(f"{document.location} {who}: valid")
-                entries.append({
-                    "file": document.file, "document": document.document,
-                    **({"item": document.item} if document.item is not None else {}),
-                    "name": name, "namespace": namespace, "valid": not problems,
-                    "problems": [{"field": p.field, "message": p.message} for p in problems],
-                })
+            checked += 1
+            metadata = document.body.get("metadata")
+            metadata = metadata if isinstance(metadata, dict) else {}
+            name, namespace = _text(metadata.get("name")), _text(metadata.get("namespace"))
+            siblings = {other: upstreams for other, upstreams
+                        in graphs.get(namespace, {}).items() if other != name}
+            problems = _check(document, siblings)
+            invalid = invalid or bool(problems)
+            who = f"{namespace}/{name or '<unnamed>'}" if namespace else (name or "<unnamed>")
+            for problem in problems:
+                lines.append(f"{document.location} {who}: {problem.field}: {problem.message}")
+            if not problems and verbose:
+                lines.append(f"{document.location} {who}: valid")
+            entries.append({
+                "file": document.file, "document": document.document,
+                **({"item": document.item} if document.item is not None else {}),
+                "name": name, "namespace": namespace, "valid": not problems,
+                "problems": [{"field": p.field, "message": p.message} for p in problems],
+            })
     if not io_error and not entries:
         print("error: no DynamicJob found in the input; nothing was validated",
               file=sys.stderr)

@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime
 from typing import Any, cast
 
 import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.catalogue import publish_catalogue
+from job_operator.dependencies import DependencyIndex, depends_on
+from job_operator.dependency_runs import start_dependent_runs
 from job_operator.kube import Kube
 from job_operator.lost_runs import lost_run_record
 from job_operator.manual_runs import start_requested_run
@@ -48,6 +51,8 @@ class _State:
 
 
 STATE = _State()
+INDEX = DependencyIndex()
+"""Every DynamicJob the watch has delivered, for dependsOn (filled by dynamicjob_seen)."""
 
 
 @kopf.on.startup()
@@ -87,8 +92,9 @@ def _post_events(body: kopf.Body, outcome: Outcome) -> None:
 
 
 def _reconcile(body: kopf.Body) -> Outcome:
+    siblings = INDEX.siblings(body["metadata"]["namespace"], body["metadata"]["name"])
     try:
-        outcome = reconcile(body, STATE.kube, STATE.settings)
+        outcome = reconcile(body, STATE.kube, STATE.settings, siblings=siblings)
     except ApiException as error:
         if error.status in (400, 403, 422):
             raise kopf.PermanentError(f"the API server refused: {error.reason}") from error
@@ -177,7 +183,11 @@ def validate_admission(
 ) -> None:
     """Refuse a DynamicJob that breaks any rule, naming every field at fault."""
     checker = secret_access_checker(STATE.kube.api_client, userinfo)
-    problems = admission_problems(dict(body), dict(old) if old else None, checker)
+    namespace, name = body["metadata"].get("namespace"), body["metadata"].get("name")
+    siblings = {other["metadata"]["name"]: depends_on(other.get("spec") or {})
+                for other in STATE.kube.list("DynamicJob", namespace)
+                if other["metadata"]["name"] != name} if namespace else None
+    problems = admission_problems(dict(body), dict(old) if old else None, checker, siblings)
     if problems:
         raise refuse(problems)
 
@@ -226,3 +236,25 @@ def run_requested(event: kopf.RawEvent, **_: Any) -> None:
     else:
         kopf.info(body, reason="RunRequested", message=f"started Job {run.job_name} "
                                                       f"for the request {run.request!r}")
+
+
+@kopf.on.event(*DYNAMICJOBS)
+def dynamicjob_seen(event: kopf.RawEvent, **_: Any) -> None:
+    """Keep the dependsOn index current, and start the runs that upstream successes owe."""
+    body = event["object"]
+    metadata = body["metadata"]
+    if event["type"] == "DELETED":
+        INDEX.remove(metadata["namespace"], metadata["name"])
+        return
+    INDEX.update(body)
+    try:
+        started = start_dependent_runs(body, INDEX, STATE.kube, STATE.settings,
+                                       datetime.now(UTC))
+    except ApiException as error:
+        raise kopf.TemporaryError(f"could not start a dependent run: {error.reason}",
+                                  delay=RETRY_DELAY_SECONDS) from error
+    for downstream, job_name in started:
+        owner = INDEX.get(metadata["namespace"], downstream)
+        if owner is not None:
+            kopf.info(_as_body(dict(owner)), reason="RunTriggered",
+                      message=f"started Job {job_name} after a success it depends on")

@@ -118,10 +118,12 @@ def _write_status(
 
 
 def reconcile(
-    body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None = None
+    body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None = None,
+    siblings: Mapping[str, list[str]] | None = None,
 ) -> Outcome:
+    """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check."""
     moment = now or datetime.now(UTC)
-    outcome = Outcome(problems=validate_dynamicjob(body))
+    outcome = Outcome(problems=validate_dynamicjob(body, siblings=siblings))
     if outcome.problems:
         observed = stalled("InvalidSpec", format_problems(outcome.problems))
         observed += _specific_for_problems(outcome.problems)

@@ -15,6 +15,7 @@ TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
 ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
 ANNOTATION_RUN_REQUESTED = "dynamicjobs.io/run-requested-at"
 ANNOTATION_TRIGGER = "dynamicjobs.io/trigger"
+ANNOTATION_UPSTREAM_RUN = "dynamicjobs.io/upstream-run"
 RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from job_operator.dependencies import dependency_problems, depends_on
 from job_operator.schedule import validate_schedule, validate_time_zone
 from job_runner.api import DynamicJob
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
@@ -157,12 +158,16 @@ def check_secret_refs(
 
 
 def validate_dynamicjob(
-    body: Mapping[str, Any], *, may_read_secret: SecretAccessCheck | None = None
+    body: Mapping[str, Any],
+    *,
+    may_read_secret: SecretAccessCheck | None = None,
+    siblings: Mapping[str, list[str]] | None = None,
 ) -> list[Problem]:
     """All problems of a DynamicJob body at once; an empty list means it is valid.
 
     Structural problems (types, bounds, unknown fields) do not hide the others: each
-    semantic rule runs on its field whenever that field itself is well-formed.
+    semantic rule runs on its field whenever that field itself is well-formed. ``siblings``
+    (the other jobs of the namespace and their dependsOn) enables the cycle check.
     """
     metadata, spec = body.get("metadata"), body.get("spec")
     if not isinstance(metadata, Mapping):
@@ -185,6 +190,9 @@ def validate_dynamicjob(
         problems += [Problem(e.field, e.message) for e in validate_time_zone(spec.get("timeZone"))]
     if usable("tags", Mapping):
         problems += check_tags(spec["tags"])
+    if usable("dependsOn", list) and isinstance(metadata.get("name"), str):
+        problems += [Problem(field, message) for field, message in dependency_problems(
+            metadata["name"], depends_on(spec), siblings)]
     parameters = spec.get("parameters", {})
     if usable("template", str) and isinstance(parameters, Mapping):
         problems += check_template(spec["template"], parameters)

@@ -65,12 +65,14 @@ def admission_problems(
     body: Mapping[str, Any],
     old: Mapping[str, Any] | None,
     checker: SecretAccessCheck,
+    siblings: Mapping[str, list[str]] | None = None,
 ) -> list[Problem]:
     """Problems of an admission request. An update that leaves the spec as it was (the
     operator writing its annotations, a label change) is not re-checked for Secret access:
     that was decided when the spec was written, by the user who wrote it."""
     spec_unchanged = old is not None and old.get("spec") == body.get("spec")
-    return validate_dynamicjob(body, may_read_secret=None if spec_unchanged else checker)
+    return validate_dynamicjob(body, may_read_secret=None if spec_unchanged else checker,
+                               siblings=siblings)
 
 
 def refuse(problems: list[Problem]) -> kopf.AdmissionError:

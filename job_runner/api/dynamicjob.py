@@ -23,6 +23,13 @@ class Retries(ApiModel):
     """Wait before the first retry; each further retry waits twice as long."""
 
 
+class Dependency(ApiModel):
+    """Another DynamicJob in the same namespace."""
+
+    name: str = Field(min_length=1, max_length=52, pattern=DNS_LABEL)
+    """Its metadata.name."""
+
+
 class ResourceList(ApiModel):
     """Amounts of CPU and memory, as Kubernetes quantities."""
 
@@ -63,6 +70,9 @@ class DynamicJobSpec(ApiModel):
     """Hard limit of one run, retries included."""
     retries: Retries = Field(default_factory=Retries)
     """Retries of a failed run."""
+    depends_on: list[Dependency] = Field(default_factory=list, max_length=20)
+    """Also run after each success of these DynamicJobs (same namespace), besides the
+    schedule; with `suspend: true`, only then. Cycles are refused."""
     history_limit: int = Field(default=10, ge=1, le=100)
     """How many runs `status.recentRuns` and the kept Jobs remember."""
     dry_run: bool = False

@@ -156,3 +156,25 @@ def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(
     status = jobs.get("on-demand")["status"]
     assert status["lastHandledRunRequest"]
     assert status["lastRun"]["id"] == run["id"]
+
+
+def test_a_success_starts_the_jobs_that_depend_on_it(jobs: DynamicJobs, kubectl: Any) -> None:
+    jobs.create("upstream", schedule="0 3 * * *", suspend=True)
+    jobs.create("downstream", schedule="0 3 * * *", suspend=True,
+                dependsOn=[{"name": "upstream"}], parameters={"message": "after upstream"})
+    cycle = kubectl("apply", "-f", "-", check=False, input=json.dumps(
+        {"apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+         "metadata": {"name": "upstream", "namespace": jobs.namespace},
+         "spec": {"template": "heartbeat", "schedule": "0 3 * * *", "suspend": True,
+                  "dependsOn": [{"name": "downstream"}]}}))
+    assert cycle.returncode != 0
+    assert "upstream -> downstream -> upstream" in cycle.stderr
+    wait_for(lambda: jobs.is_ready("downstream"), timeout=60, what="downstream Ready")
+    jobs.api.patch_namespaced_custom_object(
+        "dynamicjobs.io", "v1alpha1", jobs.namespace, "dynamicjobs", "upstream",
+        {"metadata": {"annotations": {"dynamicjobs.io/run-requested-at": "e2e-1"}}})
+    upstream_run = _wait_finished(jobs, "upstream")
+    assert upstream_run["result"] == "Succeeded"
+    run = _wait_finished(jobs, "downstream")
+    assert (run["result"], run["trigger"]) == ("Succeeded", "Dependency")
+    assert run["outputs"]["message"] == "after upstream"

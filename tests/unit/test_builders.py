@@ -39,7 +39,7 @@ LABELS = {
 def test_cronjob_matches_the_expected_manifest() -> None:
     cronjob = build_cronjob(_job(parameters={"message": "hi"}, timeZone="Europe/Berlin"), SETTINGS)
     spec_json = (
-        '{"concurrencyPolicy":"Forbid","dryRun":false,"historyLimit":10,'
+        '{"concurrencyPolicy":"Forbid","dependsOn":[],"dryRun":false,"historyLimit":10,'
         '"parameters":{"message":"hi"},"resources":{"limits":{"memory":"256Mi"},'
         '"requests":{"cpu":"50m","memory":"64Mi"}},"retries":{"backoffSeconds":30,"limit":0},'
         '"schedule":"0 3 * * *","suspend":false,"tags":{},"template":"heartbeat",'

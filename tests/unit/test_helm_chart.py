@@ -302,7 +302,7 @@ def test_operator_settings_read_what_the_chart_sets(render: Render) -> None:
     assert settings.drift_check_seconds == 300
     assert settings.webhook is not None
     assert settings.webhook.port == 9443
-    assert settings.webhook.host is None
+    assert settings.webhook.address == "0.0.0.0"
 
 
 def test_runner_network_policy_values_reach_the_operator(render: Render) -> None:

@@ -1,0 +1,106 @@
+"""Jobs that run after other jobs succeed (``spec.dependsOn``).
+
+The rules (no self-dependency, no duplicates, no cycles in a namespace) and the bookkeeping
+the operator needs to start a downstream run once per upstream success: an in-memory index
+of who depends on whom, fed by the watch, and the upstream runs that are recent enough to
+act on.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+TRIGGER_WINDOW = timedelta(hours=23)
+"""Act on upstream successes this recent. Shorter than the downstream Job's time to live,
+so a Job's deterministic name still exists (and blocks a second start) for as long as its
+upstream run counts as fresh, even across operator restarts."""
+
+
+def depends_on(spec: Mapping[str, Any]) -> list[str]:
+    entries = spec.get("dependsOn") or []
+    return [e["name"] for e in entries if isinstance(e, Mapping) and isinstance(e.get("name"), str)]
+
+
+def find_cycle(edges: Mapping[str, Iterable[str]], start: str | None = None) -> list[str] | None:
+    """A path that comes back to its start, e.g. ["a", "b", "a"], or None; searched from
+    ``start`` first, so a cycle through it is told from its point of view."""
+    state: dict[str, str] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str] | None:
+        state[node] = "open"
+        path.append(node)
+        for upstream in edges.get(node, ()):
+            if state.get(upstream) == "open":
+                return [*path[path.index(upstream):], upstream]
+            if upstream not in state and (cycle := visit(upstream)):
+                return cycle
+        path.pop()
+        state[node] = "done"
+        return None
+
+    for node in [*([start] if start else []), *edges]:
+        if node not in state and (cycle := visit(node)):
+            return cycle
+    return None
+
+
+def dependency_problems(
+    name: str, upstreams: list[str], siblings: Mapping[str, list[str]] | None
+) -> list[tuple[str, str]]:
+    """(field, message) pairs; ``siblings`` maps the other jobs of the namespace to their
+    dependsOn names (None offline, when they are unknown: cycles are then not checked)."""
+    problems = []
+    if name in upstreams:
+        problems.append(("spec.dependsOn", f"{name} cannot depend on itself"))
+    duplicates = sorted({u for u in upstreams if upstreams.count(u) > 1})
+    if duplicates:
+        problems.append(("spec.dependsOn", f"listed more than once: {', '.join(duplicates)}"))
+    if siblings is not None and name not in upstreams:
+        cycle = find_cycle({**siblings, name: upstreams}, start=name)
+        if cycle and name in cycle:
+            problems.append(("spec.dependsOn", "a dependency cycle: " + " -> ".join(cycle)
+                             + "; remove one of these dependsOn entries"))
+    return problems
+
+
+def fresh_successes(body: Mapping[str, Any], now: datetime) -> list[str]:
+    """Ids of this job's real (not dry) succeeded runs that finished within TRIGGER_WINDOW,
+    oldest first."""
+    found = []
+    for run in (body.get("status") or {}).get("recentRuns") or []:
+        finished = run.get("finishedAt")
+        if run.get("result") != "Succeeded" or not finished or run.get("dryRun"):
+            continue  # a dry run only planned: nothing happened to depend on
+        if now - datetime.fromisoformat(finished) <= TRIGGER_WINDOW:
+            found.append((finished, run["id"]))
+    return [run_id for _, run_id in sorted(found)]
+
+
+class DependencyIndex:
+    """Who depends on whom, per namespace, from the DynamicJobs the operator has seen."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+
+    def update(self, body: Mapping[str, Any]) -> None:
+        metadata = body["metadata"]
+        self._bodies[metadata["namespace"]][metadata["name"]] = body
+
+    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return self._bodies[namespace].get(name)
+
+    def remove(self, namespace: str, name: str) -> None:
+        self._bodies[namespace].pop(name, None)
+
+    def siblings(self, namespace: str, name: str) -> dict[str, list[str]]:
+        """The dependsOn names of every other job in the namespace."""
+        return {other: depends_on(body.get("spec") or {})
+                for other, body in self._bodies[namespace].items() if other != name}
+
+    def dependents(self, namespace: str, upstream: str) -> list[Mapping[str, Any]]:
+        return [body for _, body in sorted(self._bodies[namespace].items())
+                if upstream in depends_on(body.get("spec") or {})]
