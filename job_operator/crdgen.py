@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from job_runner.api import GROUP, VERSION, DynamicJob, DynamicJobTemplate
+from job_runner.api import GROUP, VERSION, DynamicJob, DynamicJobTemplate, Resource
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
 _DROPPED_KEYS = {"title", "$defs"}
@@ -105,7 +105,7 @@ def _resource_schema(model: type[BaseModel], with_status: bool) -> dict[str, Any
 
 
 def build_crd(
-    model: type[DynamicJob] | type[DynamicJobTemplate],
+    model: type[Resource],
     columns: list[dict[str, str]],
     *,
     with_status: bool,

@@ -1,8 +1,8 @@
 """The dynamicjobs.io/v1alpha1 API: the one source of truth for the CRDs in crds/."""
 
-from job_runner.api.base import API_VERSION, GROUP, VERSION, ApiModel
+from job_runner.api.base import API_VERSION, GROUP, VERSION, ApiModel, ObjectMeta, Resource
 from job_runner.api.catalogue import DynamicJobTemplate, DynamicJobTemplateSpec
-from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec, ObjectMeta
+from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec
 from job_runner.api.status import (
     Condition,
     DynamicJobStatus,
@@ -23,6 +23,7 @@ __all__ = [
     "DynamicJobTemplate",
     "DynamicJobTemplateSpec",
     "ObjectMeta",
+    "Resource",
     "RunRecord",
     "RunResult",
     "ScheduleStatus",

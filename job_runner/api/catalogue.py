@@ -6,8 +6,7 @@ from typing import Any, ClassVar
 
 from pydantic import Field
 
-from job_runner.api.base import API_VERSION, ApiModel
-from job_runner.api.dynamicjob import ObjectMeta
+from job_runner.api.base import ApiModel, Resource
 
 
 class DynamicJobTemplateSpec(ApiModel):
@@ -23,7 +22,7 @@ class DynamicJobTemplateSpec(ApiModel):
     """Valid parameter sets, ready to copy."""
 
 
-class DynamicJobTemplate(ApiModel):
+class DynamicJobTemplate(Resource):
     """A template that DynamicJobs can name; `kubectl get djt` lists the catalogue."""
 
     kind: ClassVar[str] = "DynamicJobTemplate"
@@ -31,8 +30,4 @@ class DynamicJobTemplate(ApiModel):
     short_names: ClassVar[tuple[str, ...]] = ("djt",)
     scope: ClassVar[str] = "Cluster"
 
-    model_config = ApiModel.model_config | {"extra": "ignore"}
-
-    api_version: str = API_VERSION
-    metadata: ObjectMeta
     spec: DynamicJobTemplateSpec

@@ -6,7 +6,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field
 
-from job_runner.api.base import API_VERSION, ApiModel
+from job_runner.api.base import ApiModel, Resource
 from job_runner.api.status import DynamicJobStatus
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
@@ -83,21 +83,7 @@ class DynamicJobSpec(ApiModel):
     """Labels (`tags.dynamicjobs.io/KEY`) for the CronJob, its Jobs and pods, to select them."""
 
 
-class ObjectMeta(ApiModel):
-    """The part of metadata the operator reads; the API server owns the rest."""
-
-    model_config = ApiModel.model_config | {"extra": "ignore"}
-
-    name: str
-    namespace: str | None = None
-    uid: str | None = None
-    generation: int | None = None
-    resource_version: str | None = None
-    labels: dict[str, str] = Field(default_factory=dict)
-    annotations: dict[str, str] = Field(default_factory=dict)
-
-
-class DynamicJob(ApiModel):
+class DynamicJob(Resource):
     """A scheduled job built from a catalogue template."""
 
     kind: ClassVar[str] = "DynamicJob"
@@ -105,9 +91,5 @@ class DynamicJob(ApiModel):
     short_names: ClassVar[tuple[str, ...]] = ("dj",)
     scope: ClassVar[str] = "Namespaced"
 
-    model_config = ApiModel.model_config | {"extra": "ignore"}
-
-    api_version: str = API_VERSION
-    metadata: ObjectMeta
     spec: DynamicJobSpec
     status: DynamicJobStatus = Field(default_factory=DynamicJobStatus)
