@@ -24,6 +24,7 @@ from job_operator.settings import (
     Settings,
 )
 from job_runner.api import GROUP, DynamicJob
+from job_runner.api.dynamicjob import parameter_sets
 from job_runner.secrets import find_secret_refs, secret_env_name
 
 RUNNER_UID = 65532
@@ -75,8 +76,11 @@ def runner_service_account_name(job: DynamicJob) -> str:
 
 
 def _secret_env(job: DynamicJob) -> list[dict[str, Any]]:
+    """One variable per Secret key that the job's or a notifier's parameters reference."""
     env: dict[str, dict[str, Any]] = {}
-    for _, ref in find_secret_refs(job.spec.parameters):
+    references = [found for path, parameters in parameter_sets(job.spec.to_api())
+                  for found in find_secret_refs(parameters, path)]
+    for _, ref in references:
         name = secret_env_name(ref)
         selector = ref.secret_ref
         env[name] = {

@@ -18,6 +18,8 @@ from pydantic import ValidationError
 from job_operator.dependencies import dependency_problems, depends_on
 from job_operator.schedule import validate_schedule, validate_time_zone
 from job_runner.api import DynamicJob
+from job_runner.api.dynamicjob import parameter_sets
+from job_runner.notify import SAMPLE_RUN
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import find_secret_refs
 
@@ -130,21 +132,41 @@ def check_tags(tags: Mapping[str, Any]) -> list[Problem]:
     return problems
 
 
-def check_template(name: str, parameters: Any) -> list[Problem]:
+def check_template(name: str, parameters: Any, prefix: str = "spec",
+                   notifier: bool = False) -> list[Problem]:
+    """The template exists and takes these parameters. A notifier's parameters are checked
+    as they will run: with the run's fields offered (placeholders such as {result})."""
     try:
         template = get_template(name)
     except UnknownTemplate as error:
-        return [Problem("spec.template", str(error))]
-    return [Problem(f"spec.{field}", message) for field, message in validate_parameters(
+        return [Problem(f"{prefix}.template", str(error))]
+    if notifier and isinstance(parameters, Mapping):
+        parameters = template.with_run(dict(parameters), SAMPLE_RUN)
+    return [Problem(f"{prefix}.{field}", message) for field, message in validate_parameters(
         template, parameters
     )]
 
 
-def check_secret_refs(
-    parameters: Any, namespace: str | None, may_read: SecretAccessCheck | None
-) -> list[Problem]:
+def check_notifiers(notifications: Mapping[str, Any]) -> list[Problem]:
     problems = []
-    for field, ref in find_secret_refs(parameters):
+    for kind in ("onFailure", "onSuccess"):
+        notifiers = notifications.get(kind)
+        for index, notifier in enumerate(notifiers if isinstance(notifiers, list) else []):
+            if isinstance(notifier, Mapping) and isinstance(notifier.get("template"), str):
+                problems += check_template(notifier["template"], notifier.get("parameters", {}),
+                                           prefix=f"spec.notifications.{kind}[{index}]",
+                                           notifier=True)
+    return problems
+
+
+def check_secret_refs(
+    spec: Mapping[str, Any], namespace: str | None, may_read: SecretAccessCheck | None
+) -> list[Problem]:
+    """Every Secret referenced by the job's or a notifier's parameters."""
+    problems = []
+    references = [found for path, parameters in parameter_sets(spec)
+                  for found in find_secret_refs(parameters, path)]
+    for field, ref in references:
         selector = ref.secret_ref
         if may_read is not None and namespace:
             denial = may_read(namespace, selector.name)
@@ -196,9 +218,11 @@ def validate_dynamicjob(
     parameters = spec.get("parameters", {})
     if usable("template", str) and isinstance(parameters, Mapping):
         problems += check_template(spec["template"], parameters)
-        namespace = metadata.get("namespace")
-        problems += check_secret_refs(parameters, namespace if isinstance(namespace, str)
-                                      else None, may_read_secret)
+    if usable("notifications", Mapping):
+        problems += check_notifiers(spec["notifications"])
+    namespace = metadata.get("namespace")
+    problems += check_secret_refs(spec, namespace if isinstance(namespace, str) else None,
+                                  may_read_secret)
     return problems
 
 

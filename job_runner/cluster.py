@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from job_runner.api import DynamicJobSpec
 from job_runner.execute import RunOutcome, execute, rfc3339
 from job_runner.local import cancel_on_sigterm, configure_json_logging
+from job_runner.notify import notify
 from job_runner.registry import UnknownTemplate, get_template
 from job_runner.report import StatusReporter, load_client
 from job_runner.secrets import env_secret_resolver
@@ -77,6 +78,10 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     except Exception:
         log.exception("could not mark the run as Running; running anyway")
     record = {**_execute(spec, environ, run_id, job, namespace), "trigger": trigger}
+    notifications = notify(spec, record, job=job, namespace=namespace,
+                           secrets=env_secret_resolver(environ))
+    if notifications:
+        record["notifications"] = notifications
     print(json.dumps(record), flush=True)
     try:
         reporter.record(record, spec.history_limit)

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
@@ -155,6 +155,13 @@ class Template(ABC, Generic[P]):
     name: ClassVar[str]
     version: ClassVar[str]
     description: ClassVar[str]
+
+    @classmethod
+    def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+        """The parameters for notifying about ``run`` (its id, job, namespace, result,
+        message, trigger, startedAt, finishedAt). A template that can tell people about a
+        run overrides this; by default the parameters stay as they are."""
+        return parameters
     Parameters: ClassVar[type[BaseModel]]
     examples: ClassVar[list[dict[str, Any]]]
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal
 
 from pydantic import Field
@@ -28,6 +29,41 @@ class Dependency(ApiModel):
 
     name: str = Field(min_length=1, max_length=52, pattern=DNS_LABEL)
     """Its metadata.name."""
+
+
+class Notifier(ApiModel):
+    """A template run to tell people about a run: email-notification, webhook-trigger, ..."""
+
+    template: str = Field(min_length=1, max_length=63, pattern=DNS_LABEL)
+    """The catalogue template that notifies."""
+    parameters: dict[str, Any] = Field(default_factory=dict)
+    """Its parameters. The run's id, job, namespace, result and message are offered to the
+    template: email placeholders {job}, {result}, {message}, ...; a webhook without a body
+    sends the run as JSON."""
+
+
+class Notifications(ApiModel):
+    """Who hears about runs. Each notifier runs in the run's pod, right after it."""
+
+    on_failure: list[Notifier] = Field(default_factory=list, max_length=5)
+    """After a run that Failed or TimedOut."""
+    on_success: list[Notifier] = Field(default_factory=list, max_length=5)
+    """After a run that Succeeded."""
+
+
+def parameter_sets(spec: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """(field path under spec, parameters) of the job and of each notifier, from the
+    camelCase spec: everything that may hold Secret references."""
+    found: list[tuple[str, Any]] = [("parameters", spec.get("parameters") or {})]
+    notifications = spec.get("notifications")
+    if isinstance(notifications, Mapping):
+        for kind in ("onFailure", "onSuccess"):
+            notifiers = notifications.get(kind)
+            for index, notifier in enumerate(notifiers if isinstance(notifiers, list) else []):
+                if isinstance(notifier, Mapping):
+                    found.append((f"notifications.{kind}[{index}].parameters",
+                                  notifier.get("parameters") or {}))
+    return found
 
 
 class ResourceList(ApiModel):
@@ -73,6 +109,8 @@ class DynamicJobSpec(ApiModel):
     depends_on: list[Dependency] = Field(default_factory=list, max_length=20)
     """Also run after each success of these DynamicJobs (same namespace), besides the
     schedule; with `suspend: true`, only then. Cycles are refused."""
+    notifications: Notifications = Field(default_factory=Notifications)
+    """Templates run after a failed or a successful run, to tell people."""
     history_limit: int = Field(default=10, ge=1, le=100)
     """How many runs `status.recentRuns` and the kept Jobs remember."""
     dry_run: bool = False

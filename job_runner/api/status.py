@@ -49,6 +49,14 @@ class AttemptRecord(ApiModel):
     message: str = ""
 
 
+class NotificationRecord(ApiModel):
+    """What one notifier did after the run."""
+
+    template: str
+    result: RunResult
+    message: str = ""
+
+
 class RunRecord(ApiModel):
     """One run of the job, as the runner (or, for a pod that died, the operator) saw it."""
 
@@ -68,6 +76,8 @@ class RunRecord(ApiModel):
     """True when the run only planned."""
     attempt_history: list[AttemptRecord] = Field(default_factory=list)
     """Each attempt with its own result, oldest first."""
+    notifications: list[NotificationRecord] = Field(default_factory=list)
+    """The notifiers that ran after this run, and how each went."""
 
 
 class DynamicJobStatus(ApiModel):

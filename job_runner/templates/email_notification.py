@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
+from collections.abc import Mapping
 from email.message import EmailMessage
 from email.utils import make_msgid
 from typing import Annotated, Any, ClassVar, Literal
@@ -177,6 +178,15 @@ class EmailNotification(Template[EmailParameters]):
     version: ClassVar[str] = "1.0.0"
     description: ClassVar[str] = "Sends a plain-text email through an SMTP server."
     Parameters: ClassVar[type[BaseModel]] = EmailParameters
+    RUN_VALUES: ClassVar[tuple[str, ...]] = ("id", "job", "namespace", "result", "message",
+                                             "trigger", "startedAt", "finishedAt")
+
+    @classmethod
+    def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+        """As a notifier: the run's fields are placeholder values ({job}, {result},
+        {message}, ...), under any values the parameters set themselves."""
+        offered = {key: str(run.get(key) or "") for key in cls.RUN_VALUES}
+        return {**parameters, "values": {**offered, **(parameters.get("values") or {})}}
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "to": ["oncall@example.com"],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -86,6 +87,14 @@ class WebhookTrigger(Template[WebhookParameters]):
         "the response status."
     )
     Parameters: ClassVar[type[BaseModel]] = WebhookParameters
+
+    @classmethod
+    def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
+        """As a notifier without a body of its own: the run, as JSON."""
+        if parameters.get("body") is not None:
+            return parameters
+        return {**parameters, "body": dict(run)}
+
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "method": "POST",

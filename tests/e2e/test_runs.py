@@ -59,7 +59,9 @@ def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
         "url": f"{hooks.url}/ok", "body": {"hello": "world"}})
     jobs.create("hook-fails", template="webhook-trigger", **every_minute,
                 retries={"limit": 2, "backoffSeconds": 1},
-                parameters={"url": f"{hooks.url}/fail", "timeoutSeconds": 10})
+                parameters={"url": f"{hooks.url}/fail", "timeoutSeconds": 10},
+                notifications={"onFailure": [{"template": "webhook-trigger",
+                                              "parameters": {"url": f"{hooks.url}/alerts"}}]})
     jobs.create("hook-slow", template="webhook-trigger", **every_minute, timeoutSeconds=3,
                 parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
     jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
@@ -104,12 +106,20 @@ def test_a_webhook_run_reaches_the_server(jobs: DynamicJobs, hooks: HttpServer) 
     assert any(r.path == "/ok" and r.json() == {"hello": "world"} for r in hooks.requests)
 
 
-def test_a_failing_run_is_retried_and_shows_each_attempt(jobs: DynamicJobs) -> None:
+def test_a_failing_run_is_retried_shows_each_attempt_and_notifies(
+    jobs: DynamicJobs, hooks: HttpServer
+) -> None:
     run = _wait_finished(jobs, "hook-fails")
     assert run["result"] == "Failed"
     assert "500" in run["message"]
     assert run["attempts"] == 3
     assert [a["attempt"] for a in run["attemptHistory"]] == [1, 2, 3]
+    assert run["notifications"] == [
+        {"template": "webhook-trigger", "result": "Succeeded", "message": run[
+            "notifications"][0]["message"]}]
+    alerts = [r.json() for r in hooks.requests if r.path == "/alerts"]
+    assert any(a["id"] == run["id"] and a["result"] == "Failed" and a["job"] == "hook-fails"
+               for a in alerts)
     assert jobs.get("hook-fails")["status"]["lastFailureTime"] >= run["finishedAt"]
 
 
