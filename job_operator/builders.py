@@ -212,14 +212,23 @@ def _short_hash(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
+MAX_JOB_NAME = 63
+"""A Job's name becomes the value of its pods' batch.kubernetes.io/job-name label."""
+
+
+def _triggered_name(dynamicjob_name: str, kind: str, key: str) -> str:
+    suffix = f"-{kind}-{_short_hash(key)}"
+    return dynamicjob_name[:MAX_JOB_NAME - len(suffix)].rstrip("-") + suffix
+
+
 def manual_job_name(dynamicjob_name: str, request: str) -> str:
     """Deterministic, so a request seen twice (a restart, a retry) creates one Job."""
-    return f"{dynamicjob_name}-manual-{_short_hash(request)}"
+    return _triggered_name(dynamicjob_name, "manual", f"{dynamicjob_name}/{request}")
 
 
 def dependency_job_name(dynamicjob_name: str, upstream: str, upstream_run: str) -> str:
     """Deterministic per upstream run, so each success starts one downstream run."""
-    return f"{dynamicjob_name}-after-{_short_hash(f'{upstream}/{upstream_run}')}"
+    return _triggered_name(dynamicjob_name, "after", f"{dynamicjob_name}/{upstream}/{upstream_run}")
 
 
 def _triggered_job(job: DynamicJob, settings: Settings, name: str, trigger: str,

@@ -210,12 +210,13 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
         return
     pods = STATE.kube.list("Pod", namespace,
                            label_selector=f"batch.kubernetes.io/job-name={metadata['name']}")
-    record = lost_run_record(job, pods, owner.get("status") or {})
+    history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
+    record = lost_run_record(job, pods, owner.get("status") or {}, history_limit)
     if record is None:
         return
-    history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
-    StatusReporter(STATE.kube.api_client, namespace, owner_name).record(record, history_limit)
-    kopf.warn(_as_body(owner), reason=f"Run{record['result']}", message=record["message"])
+    reporter = StatusReporter(STATE.kube.api_client, namespace, owner_name)
+    if reporter.record(record, history_limit, keep_final=True):
+        kopf.warn(_as_body(owner), reason=f"Run{record['result']}", message=record["message"])
 
 
 @kopf.on.event(*DYNAMICJOBS, annotations={ANNOTATION_RUN_REQUESTED: kopf.PRESENT})

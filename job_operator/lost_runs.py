@@ -35,23 +35,27 @@ def pod_failure_reason(pods: Sequence[Mapping[str, Any]]) -> str | None:
 
 
 def lost_run_record(
-    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any]
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any],
+    history_limit: int = 10,
 ) -> dict[str, Any] | None:
     """The record to write for a failed Job the runner did not report, else None."""
     failed = _failed_condition(job)
     if failed is None:
         return None
     run_id = job["metadata"]["name"]
-    for record in status.get("recentRuns") or []:
-        if record.get("id") == run_id and record.get("result") in TERMINAL:
-            return None
+    recent = status.get("recentRuns") or []
+    if any(r.get("id") == run_id and r.get("result") in TERMINAL for r in recent):
+        return None
+    started = (job.get("status") or {}).get("startTime")
+    if started and len(recent) >= history_limit and started < min(
+            r.get("startedAt") or "" for r in recent):
+        return None  # older than everything remembered: aged out of the history, not lost
     job_reason = failed.get("reason") or "Failed"
     timed_out = job_reason == "DeadlineExceeded"
     pod_reason = pod_failure_reason(pods)
     detail = pod_reason or failed.get("message") or job_reason
     message = (f"the Job hit its deadline ({detail})" if timed_out
                else f"the pod failed without reporting: {detail}")
-    started = (job.get("status") or {}).get("startTime")
     annotations = job["metadata"].get("annotations") or {}
     return {
         "id": run_id,

@@ -21,7 +21,7 @@ from job_operator.kube import Kube
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.settings import Settings
 from job_operator.validation import Problem, format_problems, validate_dynamicjob
-from job_runner.api import DynamicJob, DynamicJobStatus, ScheduleStatus
+from job_runner.api import Condition, DynamicJob, ScheduleStatus
 
 NEXT_RUNS = 5
 
@@ -51,11 +51,17 @@ def schedule_status(schedule: str, time_zone: str | None, now: datetime) -> Sche
     )
 
 
-def _current_status(body: Mapping[str, Any]) -> DynamicJobStatus:
-    try:
-        return DynamicJobStatus.model_validate(body.get("status") or {})
-    except ValidationError:
-        return DynamicJobStatus()
+def _current_conditions(body: Mapping[str, Any]) -> list[Condition]:
+    """The conditions as stored, each parsed on its own: an odd one (or an unexpected key
+    elsewhere in the status) must not reset the others' transition times, which would
+    rewrite the status on every reconcile."""
+    conditions = []
+    for raw in (body.get("status") or {}).get("conditions") or []:
+        try:
+            conditions.append(Condition.model_validate(raw))
+        except ValidationError:
+            continue
+    return conditions
 
 
 def _specific_for_problems(problems: list[Problem]) -> list[Observation]:
@@ -82,14 +88,40 @@ def _safe_schedule_status(body: Mapping[str, Any], now: datetime) -> ScheduleSta
         return None
 
 
+def _controlled_by(live: Mapping[str, Any], uid: str | None) -> bool:
+    return any(ref.get("controller") and ref.get("uid") == uid
+               for ref in live.get("metadata", {}).get("ownerReferences") or [])
+
+
+def _foreign_objects(job: DynamicJob, kube: Kube, wanted: list[dict[str, Any]],
+                     ) -> tuple[list[Problem], dict[str, dict[str, Any] | None]]:
+    """Objects of our names that someone else owns: taking them over would rewrite them,
+    and deleting the DynamicJob would then garbage-collect them."""
+    problems, live_objects = [], {}
+    for obj in wanted:
+        metadata = obj["metadata"]
+        label = f"{obj['kind']}/{metadata['name']}"
+        live = kube.get(obj["kind"], metadata["namespace"], metadata["name"])
+        live_objects[label] = live
+        if live is not None and not _controlled_by(live, job.metadata.uid):
+            problems.append(Problem("metadata.name", (
+                f"{label} already exists and does not belong to this DynamicJob; rename the "
+                "DynamicJob or remove that object")))
+    return problems, live_objects
+
+
 def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome) -> None:
-    for wanted in desired_objects(job, settings):
-        metadata = wanted["metadata"]
-        live = kube.get(wanted["kind"], metadata["namespace"], metadata["name"])
-        if live is not None and holds(wanted, live):
+    """Bring every owned object in line; nothing is written if any name is taken."""
+    wanted = desired_objects(job, settings)
+    outcome.problems, live_objects = _foreign_objects(job, kube, wanted)
+    if outcome.problems:
+        return
+    for obj in wanted:
+        label = f"{obj['kind']}/{obj['metadata']['name']}"
+        live = live_objects[label]
+        if live is not None and holds(obj, live):
             continue
-        kube.apply(wanted)
-        label = f"{wanted['kind']}/{metadata['name']}"
+        kube.apply(obj)
         (outcome.created if live is None else outcome.applied).append(label)
 
 
@@ -98,9 +130,9 @@ def _write_status(
     schedule: ScheduleStatus | None, cron_job_name: str | None, now: datetime, outcome: Outcome,
 ) -> None:
     metadata = body["metadata"]
-    current = _current_status(body)
+    current = _current_conditions(body)
     generation = metadata.get("generation")
-    conditions = merge_conditions(current.conditions, observed, generation, rfc3339(now))
+    conditions = merge_conditions(current, observed, generation, rfc3339(now))
     wanted: dict[str, Any] = {
         "observedGeneration": generation,
         "conditions": [c.to_api() for c in conditions],
@@ -110,7 +142,7 @@ def _write_status(
     have = body.get("status") or {}
     if all(have.get(key) == value for key, value in wanted.items()):
         return
-    before = {c.type: c.status for c in current.conditions}.get("Ready")
+    before = {c.type: c.status for c in current}.get("Ready")
     after = {c.type: c.status for c in conditions}.get("Ready")
     outcome.ready_changed = before != after
     outcome.status_changed = True
@@ -133,6 +165,13 @@ def reconcile(
         return outcome
     job = DynamicJob.model_validate(body)
     _converge(job, kube, settings, outcome)
+    if outcome.problems:
+        message = format_problems(outcome.problems)
+        observed = [*stalled("NameTaken", message),
+                    Observation("CronJobSynced", "False", "NameTaken", message)]
+        _write_status(body, kube, observed, _safe_schedule_status(body, moment),
+                      (body.get("status") or {}).get("cronJobName"), moment, outcome)
+        return outcome
     schedule = schedule_status(job.spec.schedule, job.spec.time_zone, moment)
     schedule_observation = (
         Observation("ScheduleValid", "True", "NeverFires",

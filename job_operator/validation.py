@@ -198,7 +198,7 @@ def validate_dynamicjob(
         return [Problem("spec", "required: an object with at least template and schedule")]
     problems = check_bounds(metadata, spec)
     try:
-        DynamicJob.model_validate(body)
+        DynamicJob.model_validate({k: v for k, v in body.items() if k != "status"})
     except ValidationError as error:
         problems += _pydantic_problems(error)
     malformed = {problem.field for problem in problems}

@@ -67,12 +67,13 @@ def admission_problems(
     checker: SecretAccessCheck,
     siblings: Mapping[str, list[str]] | None = None,
 ) -> list[Problem]:
-    """Problems of an admission request. An update that leaves the spec as it was (the
-    operator writing its annotations, a label change) is not re-checked for Secret access:
-    that was decided when the spec was written, by the user who wrote it."""
-    spec_unchanged = old is not None and old.get("spec") == body.get("spec")
-    return validate_dynamicjob(body, may_read_secret=None if spec_unchanged else checker,
-                               siblings=siblings)
+    """Problems of an admission request. An update that leaves the spec as it was (a label,
+    an annotation such as a run request, kopf's bookkeeping, the garbage collector removing
+    a finalizer) is let through: the spec was judged when it was written, and if the rules
+    changed since, the operator reports it as Stalled instead of blocking every other edit."""
+    if old is not None and old.get("spec") == body.get("spec"):
+        return []
+    return validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
 
 
 def refuse(problems: list[Problem]) -> kopf.AdmissionError:

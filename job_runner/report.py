@@ -21,6 +21,7 @@ from job_runner.api import GROUP, VERSION
 
 PLURAL = "dynamicjobs"
 CONFLICT_RETRIES = 8
+FINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 log = logging.getLogger("dynamicjobs.runner")
 
 
@@ -38,7 +39,8 @@ def merge_run(
 ) -> dict[str, Any]:
     """The runner's keys of a status with ``record`` in it (replacing a record of the same id)."""
     others = [r for r in status.get("recentRuns") or [] if r.get("id") != record["id"]]
-    recent = [dict(record), *others][:history_limit]
+    recent = sorted([dict(record), *others], key=lambda r: r.get("startedAt") or "",
+                    reverse=True)[:history_limit]
     newest = max(recent, key=lambda r: r.get("startedAt") or "")
     patch: dict[str, Any] = {"lastRun": newest, "recentRuns": recent}
     finished = record.get("finishedAt")
@@ -58,23 +60,32 @@ class StatusReporter:
         self.namespace = namespace
         self.name = name
 
-    def record(self, record: Mapping[str, Any], history_limit: int) -> None:
+    def record(self, record: Mapping[str, Any], history_limit: int,
+               keep_final: bool = False) -> bool:
+        """Write ``record``; with ``keep_final``, not over a finished record of the same run
+        (the operator's account of a dead pod never replaces what the runner reported).
+        True when written."""
         for attempt in range(1, CONFLICT_RETRIES + 1):
             current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
                 GROUP, VERSION, self.namespace, PLURAL, self.name)
+            status = current.get("status") or {}
+            if keep_final and any(r.get("id") == record["id"] and r.get("result") in FINAL
+                                  for r in status.get("recentRuns") or []):
+                return False
             patch = {
                 "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
-                "status": merge_run(current.get("status") or {}, record, history_limit),
+                "status": merge_run(status, record, history_limit),
             }
             try:
                 self.api.patch_namespaced_custom_object_status(
                     GROUP, VERSION, self.namespace, PLURAL, self.name, patch)
-                return
+                return True
             except ApiException as error:
                 if error.status != 409 or attempt == CONFLICT_RETRIES:
                     raise
                 log.info("status changed meanwhile, retrying", extra={"attempt": attempt})
                 time.sleep(0.05 * attempt)
+        return False
 
     def event(self, reason: str, message: str, warning: bool) -> None:
         """Post an Event on the DynamicJob; losing one is logged, never fatal."""

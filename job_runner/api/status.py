@@ -8,11 +8,19 @@ from pydantic import Field
 
 from job_runner.api.base import ApiModel
 
+
+class StatusModel(ApiModel):
+    """Status is written by other programs (other versions, too): keys it does not know are
+    ignored rather than refused, so one odd entry never makes the whole status unreadable."""
+
+    model_config = ApiModel.model_config | {"extra": "ignore"}
+
+
 RunResult = Literal["Running", "Succeeded", "Failed", "TimedOut", "Cancelled"]
 RunTrigger = Literal["Schedule", "Manual", "Dependency"]
 
 
-class Condition(ApiModel):
+class Condition(StatusModel):
     """One observation, in the shape every Kubernetes dashboard reads (metav1.Condition)."""
 
     type: str
@@ -28,7 +36,7 @@ class Condition(ApiModel):
     """The metadata.generation this condition was computed from."""
 
 
-class ScheduleStatus(ApiModel):
+class ScheduleStatus(StatusModel):
     """The schedule as the CronJob controller will follow it."""
 
     description: str
@@ -39,7 +47,7 @@ class ScheduleStatus(ApiModel):
     """True for a valid schedule that matches no date, such as 30 February."""
 
 
-class AttemptRecord(ApiModel):
+class AttemptRecord(StatusModel):
     """One try of a run."""
 
     attempt: int = Field(ge=1)
@@ -49,7 +57,7 @@ class AttemptRecord(ApiModel):
     message: str = ""
 
 
-class NotificationRecord(ApiModel):
+class NotificationRecord(StatusModel):
     """What one notifier did after the run."""
 
     template: str
@@ -57,7 +65,7 @@ class NotificationRecord(ApiModel):
     message: str = ""
 
 
-class RunRecord(ApiModel):
+class RunRecord(StatusModel):
     """One run of the job, as the runner (or, for a pod that died, the operator) saw it."""
 
     id: str
@@ -80,10 +88,8 @@ class RunRecord(ApiModel):
     """The notifiers that ran after this run, and how each went."""
 
 
-class DynamicJobStatus(ApiModel):
+class DynamicJobStatus(StatusModel):
     """Written by the operator (conditions, schedule) and the runner (runs)."""
-
-    model_config = ApiModel.model_config | {"extra": "ignore"}
 
     observed_generation: int | None = None
     """The metadata.generation the operator last reconciled."""

@@ -184,8 +184,9 @@ class EmailNotification(Template[EmailParameters]):
     @classmethod
     def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:
         """As a notifier: the run's fields are placeholder values ({job}, {result},
-        {message}, ...), under any values the parameters set themselves."""
-        offered = {key: str(run.get(key) or "") for key in cls.RUN_VALUES}
+        {message}, ...), under any values the parameters set themselves. Each is folded
+        onto one line, so a multi-line error message still fits a subject."""
+        offered = {key: " ".join(str(run.get(key) or "").split()) for key in cls.RUN_VALUES}
         return {**parameters, "values": {**offered, **(parameters.get("values") or {})}}
     examples: ClassVar[list[dict[str, Any]]] = [
         {

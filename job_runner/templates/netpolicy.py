@@ -43,10 +43,29 @@ def _networks(text: str, variable: str) -> tuple[IPNetwork, ...]:
     return tuple(networks)
 
 
+_CARRY_IPV4_IN_LAST_32_BITS = (
+    ipaddress.ip_network("64:ff9b::/96"),      # well-known NAT64 prefix (RFC 6052)
+    ipaddress.ip_network("::ffff:0:0:0/96"),   # SIIT, IPv4-translated
+    ipaddress.ip_network("::/96"),             # deprecated IPv4-compatible
+)
+_LOCAL_NAT64 = ipaddress.ip_network("64:ff9b:1::/48")
+"""Local-use NAT64 (RFC 8215): where the IPv4 address sits depends on the site's setup, so
+it cannot be judged; refused unless an admin allows it."""
+
+
 def _plain(address: IPAddress) -> IPAddress:
-    """IPv4-mapped IPv6 (::ffff:10.0.0.1) is judged as the IPv4 address it carries."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+    """An IPv6 address that carries an IPv4 one (IPv4-mapped ::ffff:10.0.0.1, NAT64
+    64:ff9b::a9fe:a9fe, 6to4, Teredo, SIIT) is judged as the IPv4 address it reaches."""
+    if not isinstance(address, ipaddress.IPv6Address):
+        return address
+    if address.ipv4_mapped is not None:
         return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]
+    if any(address in network for network in _CARRY_IPV4_IN_LAST_32_BITS):
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
     return address
 
 
@@ -69,6 +88,8 @@ class AddressPolicy:
             return "denied by the runner's deny list"
         if any(address in network for network in self.allow):
             return None
+        if address in _LOCAL_NAT64:
+            return "a local-use NAT64 address"
         if address.is_multicast:
             return "a multicast address"
         if address.is_loopback:

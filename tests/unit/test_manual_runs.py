@@ -7,7 +7,7 @@ from typing import Any
 
 import kubernetes_validate
 
-from job_operator.builders import build_manual_job, manual_job_name
+from job_operator.builders import build_manual_job, dependency_job_name, manual_job_name
 from job_operator.manual_runs import pending_request, start_requested_run
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
@@ -45,7 +45,6 @@ def test_the_manual_job_is_the_cronjobs_template_marked_manual() -> None:
     job = build_manual_job(DynamicJob.model_validate(_body()), SETTINGS, REQUEST)
     kubernetes_validate.validate(copy.deepcopy(job), "1.37.0", strict=True)
     assert job["metadata"]["name"] == manual_job_name("beat", REQUEST)
-    assert job["metadata"]["name"] == manual_job_name("beat", REQUEST)  # deterministic
     assert job["metadata"]["name"] != manual_job_name("beat", REQUEST + "x")
     assert job["metadata"]["annotations"]["dynamicjobs.io/trigger"] == "Manual"
     assert job["metadata"]["ownerReferences"][0]["kind"] == "DynamicJob"
@@ -80,3 +79,12 @@ def test_a_request_on_an_invalid_spec_is_answered_without_a_job() -> None:
     assert "spec.schedule" in run.refusal
     assert kube.created == []
     assert body["status"]["lastHandledRunRequest"] == REQUEST
+
+
+def test_triggered_job_names_fit_a_label_value_even_for_the_longest_job_names() -> None:
+    longest = "j" * 52
+    for name in (manual_job_name(longest, REQUEST),
+                 dependency_job_name(longest, "upstream", "upstream-29000000")):
+        assert len(name) <= 63
+        assert name.startswith("j" * 40)
+    assert manual_job_name(longest, REQUEST) != manual_job_name(longest[:-1] + "k", REQUEST)

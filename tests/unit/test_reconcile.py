@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime
 from typing import Any
 
@@ -80,3 +81,29 @@ def test_a_never_firing_schedule_is_ready_but_flagged() -> None:
     assert conditions["ScheduleValid"]["reason"] == "NeverFires"
     assert body["status"]["schedule"]["neverFires"] is True
     assert body["status"]["schedule"]["nextRuns"] == []
+
+
+def test_an_object_of_our_name_that_someone_else_owns_is_left_alone() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    theirs = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+              "metadata": {"name": "beat-runner", "namespace": "ns"},
+              "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
+    kube.objects[("Role", "ns", "beat-runner")] = copy.deepcopy(theirs)
+    outcome = reconcile(body, kube, SETTINGS, NOW)
+    assert kube.writes == ["status DynamicJob/beat"]
+    assert kube.objects[("Role", "ns", "beat-runner")] == theirs
+    stalled = {c["type"]: c for c in body["status"]["conditions"]}["Stalled"]
+    assert stalled["status"] == "True" and stalled["reason"] == "NameTaken"
+    assert "Role/beat-runner already exists" in stalled["message"]
+    assert outcome.problems
+
+
+def test_an_odd_status_entry_does_not_make_every_reconcile_write() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    reconcile(body, kube, SETTINGS, NOW)
+    body["status"]["recentRuns"] = [{"id": "x", "result": "Succeeded", "fromTheFuture": 1}]
+    kube.writes.clear()
+    reconcile(body, kube, SETTINGS, NOW)
+    assert kube.writes == []

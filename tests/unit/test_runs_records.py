@@ -72,3 +72,17 @@ def test_a_run_the_runner_reported_or_a_job_still_running_needs_nothing() -> Non
                                     "2026-01-01T00:00:20Z")]}
     assert lost_run_record(FAILED_JOB, [OOM_POD], reported) is None
     assert lost_run_record({"metadata": {"name": "x"}, "status": {"active": 1}}, [], {}) is None
+
+
+def test_a_failed_job_older_than_the_whole_history_was_aged_out_not_lost() -> None:
+    full = {"recentRuns": [_run(f"beat-{i}", "Succeeded", f"2026-01-0{i}T00:00:00Z")
+                           for i in range(2, 4)]}
+    assert lost_run_record(FAILED_JOB, [OOM_POD], full, history_limit=2) is None
+    assert lost_run_record(FAILED_JOB, [OOM_POD], full, history_limit=3) is not None
+
+
+def test_history_stays_newest_first_whatever_order_records_arrive_in() -> None:
+    status = {"recentRuns": [_run("new", "Succeeded", "2026-01-03T00:00:00Z")]}
+    patch = merge_run(status, _run("old", "Failed", "2026-01-01T00:00:00Z",
+                                   "2026-01-01T00:00:09Z"), history_limit=5)
+    assert [r["id"] for r in patch["recentRuns"]] == ["new", "old"]

@@ -64,3 +64,11 @@ def test_endless_conflicts_give_up_with_the_error() -> None:
     with pytest.raises(ApiException) as failed:
         _reporter(api).record(RECORD, history_limit=5)
     assert failed.value.status == 409
+
+
+def test_the_operators_account_never_replaces_the_runners_final_record() -> None:
+    api = ConflictingApi(conflicts=0)
+    api.status["recentRuns"] = [{**RECORD, "result": "Cancelled"}]
+    written = _reporter(api).record({**RECORD, "result": "Failed"}, 5, keep_final=True)
+    assert written is False and api.patches == []
+    assert api.status["recentRuns"][0]["result"] == "Cancelled"
