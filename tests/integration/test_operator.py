@@ -196,3 +196,20 @@ def test_publishing_the_catalogue_removes_stale_templates(api_client: client.Api
     assert kube.get("DynamicJobTemplate", None, "retired-template") is None
     assert kube.get("DynamicJobTemplate", None, "someone-elses") is not None
     kube.delete("DynamicJobTemplate", None, "someone-elses")
+
+
+def test_an_existing_object_of_the_same_name_is_never_taken_over(
+    jobs: DynamicJobs, api_client: client.ApiClient, namespace: str
+) -> None:
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    theirs = [client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get"])]
+    rbac.create_namespaced_role(namespace, client.V1Role(
+        metadata=client.V1ObjectMeta(name="taken-runner"), rules=theirs))
+    jobs.create("taken")
+    wait_for(lambda: (c := jobs.condition("taken", "Stalled")) and c["reason"] == "NameTaken",
+             timeout=60, what="Stalled NameTaken")
+    assert "Role/taken-runner already exists" in jobs.condition("taken", "Stalled")["message"]
+    role = rbac.read_namespaced_role("taken-runner", namespace)
+    assert [r.resources for r in role.rules] == [["pods"]]
+    assert not role.metadata.owner_references
+    assert jobs.cronjob("taken") is None
