@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
 from typing import Annotated, Any, Literal
@@ -124,3 +124,23 @@ def open_database(
         yield pg, POSTGRESQL
     finally:
         pg.close()
+
+
+def require_columns(db: Any, dialect: Dialect, table: str, columns: Iterable[str]) -> None:
+    """On SQLite, refuse a table or column name the table does not have. SQLite reads a
+    double-quoted name that matches no column as a string literal, so a misspelt filter
+    column would silently match every row (or none); PostgreSQL refuses such names itself.
+    """
+    if dialect.name != "sqlite":
+        return
+    schema, _, name = table.rpartition(".")
+    with database_errors(f"reading the columns of {table}"):
+        rows = db.execute("SELECT name FROM pragma_table_info(?, ?)",
+                          (name, schema or "main")).fetchall()
+    existing = {row[0] for row in rows}
+    if not existing:
+        raise TemplateError(f"table {table!r} does not exist")
+    unknown = sorted(set(columns) - existing)
+    if unknown:
+        raise TemplateError(f"table {table!r} has no column {', '.join(map(repr, unknown))}; "
+                            f"its columns: {', '.join(sorted(existing))}")

@@ -21,7 +21,12 @@ from pydantic import (
 )
 
 from job_runner.template import RunContext, Template
-from job_runner.templates.connections import Connection, database_errors, open_database
+from job_runner.templates.connections import (
+    Connection,
+    database_errors,
+    open_database,
+    require_columns,
+)
 from job_runner.templates.export_files import ExportWriter, resolve_destination
 from job_runner.templates.sql import Dialect, Identifier, TableName
 
@@ -170,6 +175,12 @@ def build_select(
     return select, values
 
 
+def _columns(source: Source) -> list[str]:
+    """Every column the query names: selected, filtered and ordered by."""
+    return [*(source.columns or []), *(f.column for f in source.filters),
+            *(o.column for o in source.order_by)]
+
+
 class DataExport(Template[ExportParameters]):
     name: ClassVar[str] = "data-export"
     version: ClassVar[str] = "1.0.0"
@@ -205,6 +216,7 @@ class DataExport(Template[ExportParameters]):
         target = self._target(params, ctx)
         source = params.source
         with open_database(source.connection, ctx, read_only=True) as (db, dialect):
+            require_columns(db, dialect, source.table, _columns(source))
             with database_errors(f"planning the export of {source.table}"):
                 probe = sql.SQL("SELECT * FROM {} LIMIT 0").format(dialect.ident(source.table))
                 cursor = db.execute(dialect.render(probe))
@@ -219,6 +231,7 @@ class DataExport(Template[ExportParameters]):
         target = self._target(params, ctx)
         source = params.source
         with open_database(source.connection, ctx, read_only=True) as (db, dialect):
+            require_columns(db, dialect, source.table, _columns(source))
             query, values = build_select(source, dialect, count=False)
             with database_errors(f"exporting {source.table}"):
                 cursor = (

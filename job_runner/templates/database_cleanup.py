@@ -9,7 +9,12 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
 
 from job_runner.template import RunContext, Template, TemplateError
-from job_runner.templates.connections import Connection, database_errors, open_database
+from job_runner.templates.connections import (
+    Connection,
+    database_errors,
+    open_database,
+    require_columns,
+)
 from job_runner.templates.sql import Dialect, Identifier, TableName
 
 FilterValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
@@ -70,6 +75,10 @@ def _conditions(
     return sql.SQL(" AND ").join(clauses), values
 
 
+def _columns(params: CleanupParameters) -> list[str]:
+    return [params.timestamp_column, *params.where]
+
+
 def _batch_delete(table: sql.Composable, where: sql.Composable, dialect: Dialect) -> sql.Composable:
     """Delete at most LIMIT matching rows, addressed by physical row id.
 
@@ -121,6 +130,7 @@ class DatabaseCleanup(Template[CleanupParameters]):
     def plan(self, params: CleanupParameters, ctx: RunContext) -> dict[str, Any]:
         cutoff = self._cutoff(params)
         with open_database(params.connection, ctx, read_only=True) as (db, dialect):
+            require_columns(db, dialect, params.table, _columns(params))
             where, values = _conditions(params, dialect, cutoff)
             query = sql.SQL("SELECT count(*) FROM {} WHERE {}").format(
                 dialect.ident(params.table), where
@@ -134,6 +144,7 @@ class DatabaseCleanup(Template[CleanupParameters]):
         cutoff = self._cutoff(params)
         deleted = batches = 0
         with open_database(params.connection, ctx, read_only=False) as (db, dialect):
+            require_columns(db, dialect, params.table, _columns(params))
             where, values = _conditions(params, dialect, cutoff)
             delete = dialect.render(_batch_delete(dialect.ident(params.table), where, dialect))
             batch_values = [*values, params.batch_size, *values]

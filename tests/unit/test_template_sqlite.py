@@ -94,7 +94,21 @@ def test_hostile_identifiers_are_rejected_naming_the_field(db: Path, field: str,
 def test_missing_table_is_a_clear_failure(db: Path):
     outcome = execute(DatabaseCleanup, cleanup(db, table="nope"), run_id="r",
                       timeout_seconds=30, secrets=no_secrets)
-    assert outcome.result == "Failed" and "no such table: nope" in outcome.message
+    assert outcome.result == "Failed" and "table 'nope' does not exist" in outcome.message
+
+
+def test_a_misspelt_column_is_refused_not_read_as_a_string(db: Path, tmp_path: Path):
+    """SQLite would read "kidn" as the string 'kidn': a filter on it would match no row."""
+    cleaned = execute(DatabaseCleanup, cleanup(db, where={"kidn": "debug"}), run_id="r",
+                      timeout_seconds=30, secrets=no_secrets)
+    assert cleaned.result == "Failed" and "no column 'kidn'" in cleaned.message
+    assert count(db) == 601
+    exported = execute(DataExport, export(db, tmp_path, source={
+        "filters": [{"column": "kidn", "op": "ne", "value": "debug"}]}), run_id="r",
+        timeout_seconds=30, secrets=no_secrets)
+    assert exported.result == "Failed" and "its columns: created_at, id, kind, n" in \
+        exported.message
+    assert not (tmp_path / "e.csv").exists()
 
 
 def test_missing_database_file_is_not_created(tmp_path: Path):
