@@ -34,7 +34,8 @@ _X509_NAME_MISMATCHES = (62, 63, 64)  # X509_V_ERR_{HOSTNAME,EMAIL,IP_ADDRESS}_M
 
 
 def _no_line_breaks(value: str) -> str:
-    if any(char in value for char in "\r\n\x00"):
+    """Refuse every line boundary Python knows (CR, LF, VT, FF, NEL, U+2028, ...) and NUL."""
+    if "\x00" in value or len(value.splitlines()) > 1 or value.endswith(("\r", "\n")):
         raise ValueError("must not contain line breaks or NUL (header injection)")
     return value
 

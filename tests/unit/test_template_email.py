@@ -299,3 +299,13 @@ def test_every_context_verifies_certificate_and_host_name(pki, ca):
         assert ((("commonName", "dynamicjobs test CA"),),) not in trusted
     else:
         assert trusted == [((("commonName", "dynamicjobs test CA"),),)]
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\x85", "\x0b", "\x0c", "\r"])
+def test_every_kind_of_line_break_is_refused_in_a_subject(separator: str) -> None:
+    from job_runner.registry import get_template, validate_parameters
+
+    params = {"to": ["a@example.com"], "from": "b@example.com", "subject": f"hi{separator}x",
+              "body": "b", "smtp": {"host": "smtp.example.com", "port": 25, "security": "none"}}
+    problems = validate_parameters(get_template("email-notification"), params)
+    assert [field for field, _ in problems] == ["parameters.subject"]
