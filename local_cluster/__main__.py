@@ -9,6 +9,7 @@ run     the README's main job: the operator against the current cluster, or, wit
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 import time
 from pathlib import Path
@@ -42,7 +43,13 @@ def _run(args: argparse.Namespace) -> int:
     return run_dev(local=args.local, examples=args.examples)
 
 
+def _interrupt(signum: int, _frame: object) -> None:
+    """SIGTERM (a service manager, `timeout`) stops as cleanly as Ctrl-C does."""
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _interrupt)
     parser = argparse.ArgumentParser(prog="local-cluster", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from kubernetes import config
 
 from local_cluster.binaries import ensure_binaries
-from local_cluster.controlplane import ControlPlane, free_port
+from local_cluster.controlplane import ControlPlane, die_with_parent, free_port
 from local_cluster.pod_executor import PodExecutor
 from local_cluster.webhook import register_webhook
 
@@ -58,7 +58,7 @@ def _start_operator(environment: dict[str, str], timeout: float = 120) -> subpro
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "job_operator", f"--liveness=http://127.0.0.1:{port}/healthz"],
-        env={**os.environ, **environment},
+        env={**os.environ, **environment}, preexec_fn=die_with_parent,
     )
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and process.poll() is None:

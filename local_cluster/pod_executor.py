@@ -31,6 +31,8 @@ import yaml
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from local_cluster.controlplane import die_with_parent
+
 NODE_NAME = "local-executor"
 log = logging.getLogger("local_cluster.pod_executor")
 Pod = dict[str, Any]
@@ -151,7 +153,8 @@ class PodExecutor:
             log_path = (self.logs_dir or workdir) / f"{namespace}_{name}.log"
             with open(log_path, "ab") as out:
                 process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out,
-                                           stderr=subprocess.STDOUT, start_new_session=True)
+                                           stderr=subprocess.STDOUT, start_new_session=True,
+                                           preexec_fn=die_with_parent)
         except ApiException as error:
             log.warning("could not start pod %s: %s", key, error.reason)
             return

@@ -7,7 +7,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
-from local_cluster.controlplane import free_port
+from local_cluster.controlplane import die_with_parent, free_port
 from tests.kube.waiting import wait_for
 
 
@@ -25,6 +25,7 @@ class OperatorProcess:
                 [sys.executable, "-m", "job_operator",
                  f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz"],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                preexec_fn=die_with_parent,
             )
         wait_for(self._alive, timeout=90, what=f"the operator to be alive (log: {self.log})")
 
