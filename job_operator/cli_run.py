@@ -10,13 +10,12 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from job_operator.settings import ANNOTATION_RUN_REQUESTED
-from job_runner.api import GROUP, VERSION
+from job_runner.api import FINISHED_RESULTS, GROUP, VERSION
 
 if TYPE_CHECKING:
     from kubernetes import client
 
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
-TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 POLL_SECONDS = 1.0
 
 
@@ -61,7 +60,7 @@ def _wait(api: client.CustomObjectsApi, namespace: str, name: str, request: str,
             print(f"the operator started Job {run_id}", file=sys.stderr)
             announced = True
         for run in status.get("recentRuns") or []:
-            if run.get("id") == run_id and run.get("result") in TERMINAL:
+            if run.get("id") == run_id and run.get("result") in FINISHED_RESULTS:
                 return dict(run)
         time.sleep(POLL_SECONDS)
     return None

@@ -184,9 +184,11 @@ def validate_admission(
     """Refuse a DynamicJob that breaks any rule, naming every field at fault."""
     checker = secret_access_checker(STATE.kube.api_client, userinfo)
     namespace, name = body["metadata"].get("namespace"), body["metadata"].get("name")
-    siblings = {other["metadata"]["name"]: depends_on(other.get("spec") or {})
-                for other in STATE.kube.list("DynamicJob", namespace)
-                if other["metadata"]["name"] != name} if namespace else None
+    siblings = None  # a job that depends on nothing closes no cycle: no need to list
+    if namespace and depends_on(body.get("spec") or {}):
+        siblings = {other["metadata"]["name"]: depends_on(other.get("spec") or {})
+                    for other in STATE.kube.list("DynamicJob", namespace)
+                    if other["metadata"]["name"] != name}
     problems = admission_problems(dict(body), dict(old) if old else None, checker, siblings)
     if problems:
         raise refuse(problems)

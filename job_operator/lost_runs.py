@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
+from job_runner.api import FINISHED_RESULTS
 
 
 def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
@@ -44,7 +44,7 @@ def lost_run_record(
         return None
     run_id = job["metadata"]["name"]
     recent = status.get("recentRuns") or []
-    if any(r.get("id") == run_id and r.get("result") in TERMINAL for r in recent):
+    if any(r.get("id") == run_id and r.get("result") in FINISHED_RESULTS for r in recent):
         return None
     started = (job.get("status") or {}).get("startTime")
     if started and len(recent) >= history_limit and started < min(

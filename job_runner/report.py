@@ -17,11 +17,10 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from job_runner.api import GROUP, VERSION
+from job_runner.api import FINISHED_RESULTS, GROUP, VERSION
 
 PLURAL = "dynamicjobs"
 CONFLICT_RETRIES = 8
-FINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 log = logging.getLogger("dynamicjobs.runner")
 
 
@@ -69,8 +68,10 @@ class StatusReporter:
             current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
                 GROUP, VERSION, self.namespace, PLURAL, self.name)
             status = current.get("status") or {}
-            if keep_final and any(r.get("id") == record["id"] and r.get("result") in FINAL
-                                  for r in status.get("recentRuns") or []):
+            if keep_final and any(
+                r.get("id") == record["id"] and r.get("result") in FINISHED_RESULTS
+                for r in status.get("recentRuns") or []
+            ):
                 return False
             patch = {
                 "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},

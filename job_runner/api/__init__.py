@@ -4,6 +4,7 @@ from job_runner.api.base import API_VERSION, GROUP, VERSION, ApiModel, ObjectMet
 from job_runner.api.catalogue import DynamicJobTemplate, DynamicJobTemplateSpec
 from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec
 from job_runner.api.status import (
+    FINISHED_RESULTS,
     Condition,
     DynamicJobStatus,
     RunRecord,
@@ -13,6 +14,7 @@ from job_runner.api.status import (
 
 __all__ = [
     "API_VERSION",
+    "FINISHED_RESULTS",
     "GROUP",
     "VERSION",
     "ApiModel",

@@ -17,6 +17,8 @@ class StatusModel(ApiModel):
 
 
 RunResult = Literal["Running", "Succeeded", "Failed", "TimedOut", "Cancelled"]
+FINISHED_RESULTS = frozenset({"Succeeded", "Failed", "TimedOut", "Cancelled"})
+"""Every RunResult but Running: a run with one of these is over."""
 RunTrigger = Literal["Schedule", "Manual", "Dependency"]
 
 

@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from job_runner.api import FINISHED_RESULTS
 from local_cluster.pod_executor import PodExecutor
 from tests.backends.http import HttpServer, Reply
 from tests.kube.dynamicjobs import DynamicJobs
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.usefixtures("operator", "pod_executor")
 RUN_TIMEOUT = 180
 PREDICTED_BEATS: list[str] = []
 """The next runs the operator predicted for "beat" right after creating it."""
-TERMINAL = {"Succeeded", "Failed", "TimedOut", "Cancelled"}
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +72,8 @@ def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
 
 def _first_finished(jobs: DynamicJobs, name: str) -> dict[str, Any] | None:
     runs = jobs.get(name).get("status", {}).get("recentRuns", [])
-    finished = sorted((r for r in runs if r["result"] in TERMINAL), key=lambda r: r["startedAt"])
+    finished = sorted((r for r in runs if r["result"] in FINISHED_RESULTS),
+                      key=lambda r: r["startedAt"])
     return finished[0] if finished else None
 
 
