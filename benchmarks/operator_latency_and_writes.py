@@ -102,8 +102,8 @@ def main() -> int:
         created_at = _now()
         for name in names:
             restart_jobs.create(name, schedule="0 4 * * *")
-        wait_for(lambda: all(restart_jobs.is_ready(n) for n in names), timeout=600,
-                 what="all jobs Ready", interval=1)
+        wait_for(lambda: all(restart_jobs.is_settled(n) for n in names), timeout=600,
+                 what="all jobs Ready and handled", interval=1)
         creation_writes = [w for w in audited_writes(plane.audit_log, user=OPERATOR_USER,
                                                      since=created_at)
                            if w.namespace == "restart"]

@@ -26,7 +26,8 @@ def test_restart_with_unchanged_jobs_makes_no_writes(
     names = [f"steady-{i}" for i in range(JOB_COUNT)]
     for index, name in enumerate(names):
         jobs.create(name, schedule=f"{index} 4 * * *", parameters={"message": name})
-    wait_for(lambda: all(jobs.is_ready(n) for n in names), timeout=90, what="all Ready")
+    wait_for(lambda: all(jobs.is_settled(n) for n in names), timeout=90,
+             what="all Ready and handled")
 
     operator.stop()
     since = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
