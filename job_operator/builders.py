@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from job_operator.settings import (
+    ANNOTATION_RUN_PARAMETERS,
     ANNOTATION_RUN_REQUESTED,
     ANNOTATION_SPEC_HASH,
     ANNOTATION_TRIGGER,
@@ -31,6 +33,7 @@ RUNNER_UID = 65532
 REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
 SPEC_ENV = "DYNAMICJOBS_SPEC"
+OVERRIDES_ENV = "DYNAMICJOBS_PARAMETER_OVERRIDES"
 TRIGGERED_JOB_TTL_SECONDS = 24 * 3600
 """A manual or dependency run's Job is not counted by the CronJob's history limits; it goes
 after a day (its run stays in status.recentRuns)."""
@@ -232,20 +235,31 @@ def dependency_job_name(dynamicjob_name: str, upstream: str, upstream_run: str) 
 
 
 def _triggered_job(job: DynamicJob, settings: Settings, name: str, trigger: str,
-                   annotations: dict[str, str]) -> dict[str, Any]:
+                   annotations: dict[str, str], extra_env: dict[str, str] | None = None,
+                   ) -> dict[str, Any]:
     """A Job run now from the same template as the CronJob's, marked with its trigger."""
     template = build_cronjob(job, settings)["spec"]["jobTemplate"]
     container = template["spec"]["template"]["spec"]["containers"][0]
-    container["env"] = [*container["env"], {"name": "DYNAMICJOBS_TRIGGER", "value": trigger}]
+    env = {"DYNAMICJOBS_TRIGGER": trigger, **(extra_env or {})}
+    container["env"] = [*container["env"],
+                        *({"name": key, "value": value} for key, value in env.items())]
     metadata = _metadata(job, name)
     metadata["annotations"] = {ANNOTATION_TRIGGER: trigger, **annotations}
     spec = {**template["spec"], "ttlSecondsAfterFinished": TRIGGERED_JOB_TTL_SECONDS}
     return {"apiVersion": "batch/v1", "kind": "Job", "metadata": metadata, "spec": spec}
 
 
-def build_manual_job(job: DynamicJob, settings: Settings, request: str) -> dict[str, Any]:
+def build_manual_job(job: DynamicJob, settings: Settings, request: str,
+                     overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """``job`` already carries the overrides in its parameters; they are also passed on
+    by themselves, so the run's record can show what was changed for it."""
+    annotations = {ANNOTATION_RUN_REQUESTED: request}
+    extra_env = {}
+    if overrides:
+        annotations[ANNOTATION_RUN_PARAMETERS] = extra_env[OVERRIDES_ENV] = json.dumps(
+            overrides, sort_keys=True, separators=(",", ":"))
     return _triggered_job(job, settings, manual_job_name(job.metadata.name, request),
-                          "Manual", {ANNOTATION_RUN_REQUESTED: request})
+                          "Manual", annotations, extra_env)
 
 
 def build_dependency_job(job: DynamicJob, settings: Settings, upstream: str,

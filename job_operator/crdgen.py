@@ -9,6 +9,7 @@ unknown fields instead), and free-form objects marked ``x-kubernetes-preserve-un
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,9 @@ from pydantic import BaseModel
 from job_runner.api import GROUP, VERSION, DynamicJob, DynamicJobTemplate, Resource
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
+CHART_CRD_DIR = CRD_DIR.parent / "helm" / "dynamicjobs" / "crds"
+DEFAULT_OUTPUTS = (CRD_DIR, CHART_CRD_DIR)
+"""Helm installs a chart's crds/ before its templates, so the chart carries a copy."""
 _DROPPED_KEYS = {"title", "$defs"}
 
 DYNAMICJOB_COLUMNS = [
@@ -160,17 +164,19 @@ def render(crd: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m job_operator.crdgen", description=__doc__)
     parser.add_argument("--check", action="store_true", help="fail when crds/ is out of date")
-    parser.add_argument("--out", type=Path, default=CRD_DIR)
+    parser.add_argument("--out", type=Path, action="append",
+                        help=f"a directory to write (default: {CRD_DIR.name}/ and the "
+                             "Helm chart's crds/); may be given more than once")
     args = parser.parse_args(argv)
     stale = []
-    for name, crd in all_crds().items():
-        path = args.out / name
+    for out, (name, crd) in itertools.product(args.out or DEFAULT_OUTPUTS, all_crds().items()):
+        path = out / name
         text = render(crd)
         if args.check:
             if not path.exists() or path.read_text() != text:
                 stale.append(str(path))
         else:
-            args.out.mkdir(parents=True, exist_ok=True)
+            out.mkdir(parents=True, exist_ok=True)
             path.write_text(text)
             print(f"wrote {path}")
     if stale:

@@ -7,9 +7,11 @@ writes the run itself, with the most specific reason it can find.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 from job_runner.api import FINISHED_RESULTS
 
 
@@ -57,12 +59,25 @@ def lost_run_record(
     message = (f"the Job hit its deadline ({detail})" if timed_out
                else f"the pod failed without reporting: {detail}")
     annotations = job["metadata"].get("annotations") or {}
-    return {
+    record = {
         "id": run_id,
-        "trigger": annotations.get("dynamicjobs.io/trigger", "Schedule"),
+        "trigger": annotations.get(ANNOTATION_TRIGGER, "Schedule"),
         "startedAt": started,
         "finishedAt": failed.get("lastTransitionTime"),
         "result": "TimedOut" if timed_out else "Failed",
         "attempts": 1,
         "message": message,
     }
+    overrides = _overrides(annotations.get(ANNOTATION_RUN_PARAMETERS))
+    if overrides:
+        record["parameterOverrides"] = overrides
+    return record
+
+
+def _overrides(text: str | None) -> dict[str, Any] | None:
+    """The overrides our builder stamped on a manual run's Job (none if hand-edited away)."""
+    try:
+        value = json.loads(text) if text else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None

@@ -3,6 +3,8 @@
 A client (``dynamicjobs run``, kubectl annotate, a dashboard button) sets the annotation to
 any new value, conventionally the current time. The operator starts one Job from the
 DynamicJob's template for that value and echoes it in ``status.lastHandledRunRequest``.
+The run takes the parameter overrides of dynamicjobs.io/run-parameters, if any
+(see `job_operator.run_overrides`).
 Level-triggered: a request that arrived while the operator was down is served at start.
 """
 
@@ -16,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from job_operator.builders import build_manual_job
 from job_operator.kube import Kube
+from job_operator.run_overrides import override_problems, requested_overrides, with_overrides
 from job_operator.settings import ANNOTATION_RUN_REQUESTED, Settings
 from job_operator.validation import format_problems, validate_dynamicjob
 from job_runner.api import DynamicJob
@@ -42,12 +45,14 @@ def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
     if request is None:
         return None
     metadata = body["metadata"]
-    problems = validate_dynamicjob(body)
+    overrides, problems = requested_overrides(body)
+    problems = validate_dynamicjob(body) + (problems or override_problems(body))
     if problems:
         run = ManualRun(request, None, f"not started, the spec is invalid: "
                                        f"{format_problems(problems)}")
     else:
-        manifest = build_manual_job(DynamicJob.model_validate(body), settings, request)
+        job = DynamicJob.model_validate(with_overrides(body, overrides))
+        manifest = build_manual_job(job, settings, request, overrides)
         try:
             kube.create(manifest)
         except ApiException as error:

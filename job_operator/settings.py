@@ -14,6 +14,7 @@ LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
 TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
 ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
 ANNOTATION_RUN_REQUESTED = "dynamicjobs.io/run-requested-at"
+ANNOTATION_RUN_PARAMETERS = "dynamicjobs.io/run-parameters"
 ANNOTATION_TRIGGER = "dynamicjobs.io/trigger"
 ANNOTATION_UPSTREAM_RUN = "dynamicjobs.io/upstream-run"
 RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")

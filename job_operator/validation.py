@@ -21,7 +21,7 @@ from job_runner.api import DynamicJob
 from job_runner.api.dynamicjob import parameter_sets
 from job_runner.notify import SAMPLE_RUN
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
-from job_runner.secrets import find_secret_refs
+from job_runner.secrets import SecretRef, find_secret_refs
 
 MAX_NAME_LENGTH = 52
 """A CronJob's name may be at most 52 characters (its Jobs append 11); ours is the DynamicJob's."""
@@ -163,19 +163,28 @@ def check_secret_refs(
     spec: Mapping[str, Any], namespace: str | None, may_read: SecretAccessCheck | None
 ) -> list[Problem]:
     """Every Secret referenced by the job's or a notifier's parameters."""
+    references = [(f"spec.{field}", ref) for path, parameters in parameter_sets(spec)
+                  for field, ref in find_secret_refs(parameters, path)]
+    return secret_access_problems(references, namespace, may_read)
+
+
+def secret_access_problems(
+    references: list[tuple[str, SecretRef]], namespace: str | None,
+    may_read: SecretAccessCheck | None,
+) -> list[Problem]:
+    """A problem for each referenced Secret the requesting user may not read."""
+    if may_read is None or not namespace:
+        return []
     problems = []
-    references = [found for path, parameters in parameter_sets(spec)
-                  for found in find_secret_refs(parameters, path)]
     for field, ref in references:
-        selector = ref.secret_ref
-        if may_read is not None and namespace:
-            denial = may_read(namespace, selector.name)
-            if denial:
-                problems.append(Problem(
-                    f"spec.{field}.secretRef",
-                    f'you may not read Secret "{selector.name}" in namespace "{namespace}" '
-                    f"({denial}); ask for get on that Secret or reference one you may read",
-                ))
+        name = ref.secret_ref.name
+        denial = may_read(namespace, name)
+        if denial:
+            problems.append(Problem(
+                f"{field}.secretRef",
+                f'you may not read Secret "{name}" in namespace "{namespace}" '
+                f"({denial}); ask for get on that Secret or reference one you may read",
+            ))
     return problems
 
 

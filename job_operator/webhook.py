@@ -13,6 +13,7 @@ from typing import Any
 import kopf
 from kubernetes import client
 
+from job_operator.run_overrides import override_problems, overrides_changed
 from job_operator.settings import WebhookSettings
 from job_operator.validation import (
     Problem,
@@ -70,10 +71,14 @@ def admission_problems(
     """Problems of an admission request. An update that leaves the spec as it was (a label,
     an annotation such as a run request, kopf's bookkeeping, the garbage collector removing
     a finalizer) is let through: the spec was judged when it was written, and if the rules
-    changed since, the operator reports it as Stalled instead of blocking every other edit."""
-    if old is not None and old.get("spec") == body.get("spec"):
-        return []
-    return validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
+    changed since, the operator reports it as Stalled instead of blocking every other edit.
+    New run-parameter overrides are judged whenever they are written, as the spec is."""
+    problems = []
+    if old is None or old.get("spec") != body.get("spec"):
+        problems += validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
+    if overrides_changed(body, old):
+        problems += override_problems(body, checker)
+    return problems
 
 
 def refuse(problems: list[Problem]) -> kopf.AdmissionError:

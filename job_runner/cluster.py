@@ -78,6 +78,8 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     except Exception:
         log.exception("could not mark the run as Running; running anyway")
     record = {**_execute(spec, environ, run_id, job, namespace), "trigger": trigger}
+    if environ.get("DYNAMICJOBS_PARAMETER_OVERRIDES"):
+        record["parameterOverrides"] = json.loads(environ["DYNAMICJOBS_PARAMETER_OVERRIDES"])
     notifications = notify(spec, record, job=job, namespace=namespace,
                            secrets=env_secret_resolver(environ))
     if notifications:

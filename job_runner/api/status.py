@@ -84,6 +84,9 @@ class RunRecord(StatusModel):
     """What the template reported, e.g. rows deleted or the file written."""
     dry_run: bool = False
     """True when the run only planned."""
+    parameter_overrides: dict[str, Any] = Field(default_factory=dict)
+    """The parameters a manual run was started with in place of the spec's
+    (the dynamicjobs.io/run-parameters annotation)."""
     attempt_history: list[AttemptRecord] = Field(default_factory=list)
     """Each attempt with its own result, oldest first."""
     notifications: list[NotificationRecord] = Field(default_factory=list)

@@ -154,19 +154,47 @@ def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(
     jobs.create("on-demand", schedule="0 3 * * *", suspend=True,
                 parameters={"message": "by hand"})
     wait_for(lambda: jobs.is_ready("on-demand"), timeout=60, what="on-demand to be Ready")
-    finished = subprocess.run(
-        [str(Path(sys.executable).parent / "dynamicjobs"), "run", "on-demand",
-         "-n", jobs.namespace, "--wait", "--timeout", str(RUN_TIMEOUT)],
-        capture_output=True, text=True, timeout=RUN_TIMEOUT + 30,
-        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-    )
+    finished = _dynamicjobs_run(jobs, kubeconfig, "on-demand")
     assert finished.returncode == 0, finished.stderr
     run = json.loads(finished.stdout)
     assert (run["result"], run["trigger"]) == ("Succeeded", "Manual")
     assert run["outputs"]["message"] == "by hand"
+    assert "parameterOverrides" not in run
     status = jobs.get("on-demand")["status"]
     assert status["lastHandledRunRequest"]
     assert status["lastRun"]["id"] == run["id"]
+
+
+def test_a_manual_run_takes_parameter_overrides_for_that_run_only(
+    jobs: DynamicJobs, kubeconfig: Any
+) -> None:
+    jobs.create("override-me", schedule="0 3 * * *", suspend=True,
+                parameters={"message": "from the spec"})
+    wait_for(lambda: jobs.is_ready("override-me"), timeout=60, what="override-me Ready")
+    refused = _dynamicjobs_run(jobs, kubeconfig, "override-me", "--param", "message:=42")
+    assert refused.returncode == 2
+    assert 'metadata.annotations["dynamicjobs.io/run-parameters"].message' in refused.stderr
+
+    finished = _dynamicjobs_run(jobs, kubeconfig, "override-me", "--param", "message=by hand")
+    assert finished.returncode == 0, finished.stderr
+    run = json.loads(finished.stdout)
+    assert run["outputs"]["message"] == "by hand"
+    assert run["parameterOverrides"] == {"message": "by hand"}
+    assert jobs.get("override-me")["spec"]["parameters"] == {"message": "from the spec"}
+
+    again = _dynamicjobs_run(jobs, kubeconfig, "override-me")
+    assert again.returncode == 0, again.stderr
+    assert json.loads(again.stdout)["outputs"]["message"] == "from the spec"
+
+
+def _dynamicjobs_run(jobs: DynamicJobs, kubeconfig: Any, name: str,
+                     *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "dynamicjobs"), "run", name,
+         "-n", jobs.namespace, "--wait", "--timeout", str(RUN_TIMEOUT), *args],
+        capture_output=True, text=True, timeout=RUN_TIMEOUT + 30,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+    )
 
 
 def test_a_success_starts_the_jobs_that_depend_on_it(jobs: DynamicJobs, kubectl: Any) -> None:

@@ -143,6 +143,38 @@ def test_a_secret_the_user_may_not_read_is_refused(
              what="bob to be allowed once he may read the Secret")
 
 
+def test_a_secret_the_user_may_not_read_is_refused_in_run_overrides_too(
+    control_plane: ControlPlane, api_client: client.ApiClient, kubectl: Kubectl, namespace: str,
+    jobs: DynamicJobs,
+) -> None:
+    grant(api_client, namespace, "carol", "run-dynamicjobs", [client.V1PolicyRule(
+        api_groups=["dynamicjobs.io"], resources=["dynamicjobs"], verbs=["get", "patch"])])
+    jobs.create("hook", template="webhook-trigger", suspend=True,
+                parameters={"url": "https://hooks.example.com/deploy"})
+    carol = control_plane.user_kubeconfig("carol")
+    overrides = {"headers": {"Authorization": {"secretRef": {"name": "deploy-token",
+                                                              "key": "token"}}}}
+
+    def annotate() -> subprocess.CompletedProcess[str]:
+        return kubectl("annotate", "dj/hook", "-n", namespace, "--overwrite",
+                       "dynamicjobs.io/run-requested-at=now",
+                       f"dynamicjobs.io/run-parameters={json.dumps(overrides)}",
+                       check=False, kubeconfig=carol)
+
+    refused = wait_for(lambda: (r := annotate()) and "deploy-token" in r.stderr and r,
+                       timeout=30, what="the webhook to refuse carol's overrides")
+    assert refused.returncode != 0
+    assert ('metadata.annotations["dynamicjobs.io/run-parameters"]'
+            ".headers.Authorization.secretRef") in refused.stderr
+    annotations = jobs.get("hook")["metadata"].get("annotations") or {}
+    assert "dynamicjobs.io/run-parameters" not in annotations
+
+    grant(api_client, namespace, "carol", "read-deploy-token", [client.V1PolicyRule(
+        api_groups=[""], resources=["secrets"], resource_names=["deploy-token"], verbs=["get"])])
+    wait_for(lambda: annotate().returncode == 0, timeout=30,
+             what="carol to be allowed once she may read the Secret")
+
+
 def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
     listed = json.loads(kubectl("get", "djt", "-o", "json").stdout)
     names = {item["metadata"]["name"] for item in listed["items"]}

@@ -1,0 +1,98 @@
+"""Parameter overrides for one manual run: the dynamicjobs.io/run-parameters annotation.
+
+The annotation holds a JSON object. Each of its keys replaces that parameter of the spec
+whole (no deep merge) for the run started by the next dynamicjobs.io/run-requested-at; the
+spec itself is not changed, so scheduled runs keep their parameters. ``dynamicjobs run``
+writes both annotations in one patch, and removes this one when a run has no overrides.
+
+The overrides pass the same rules as the spec's parameters: the template's schema on the
+merged result, and a SubjectAccessReview for every Secret they reference, as the user who
+wrote the annotation (the webhook) or, when no webhook saw it, before the run (the operator).
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from job_operator.settings import ANNOTATION_RUN_PARAMETERS
+from job_operator.validation import Problem, SecretAccessCheck, secret_access_problems
+from job_runner.registry import UnknownTemplate, get_template, validate_parameters
+from job_runner.secrets import find_secret_refs
+
+FIELD = f'metadata.annotations["{ANNOTATION_RUN_PARAMETERS}"]'
+MAX_OVERRIDE_BYTES = 8 * 1024
+"""Each run records its overrides in status.recentRuns, so they are kept small."""
+EXAMPLE = '{"message": "a manual run"}'
+
+
+def annotation_value(body: Mapping[str, Any] | None) -> str | None:
+    if body is None:
+        return None
+    annotations = (body.get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(ANNOTATION_RUN_PARAMETERS)
+    return value if isinstance(value, str) else None
+
+
+def requested_overrides(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
+    """The overrides the annotation asks for, or the problems that make it unusable."""
+    text = annotation_value(body)
+    if text is None:
+        return {}, []
+    if len(text.encode()) > MAX_OVERRIDE_BYTES:
+        return {}, [Problem(FIELD, f"{len(text.encode())} bytes is too large: at most "
+                                   f"{MAX_OVERRIDE_BYTES}")]
+    try:
+        overrides = json.loads(text)
+    except json.JSONDecodeError as error:
+        return {}, [Problem(FIELD, f"not valid JSON ({error.msg} at character {error.pos}); "
+                                   f"write an object such as {EXAMPLE}")]
+    if not isinstance(overrides, dict):
+        return {}, [Problem(FIELD, f"must be a JSON object of parameter names and values, "
+                                   f"such as {EXAMPLE}")]
+    return overrides, []
+
+
+def with_overrides(body: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the DynamicJob whose parameters carry the overrides."""
+    merged = copy.deepcopy(dict(body))
+    spec = merged.setdefault("spec", {})
+    spec["parameters"] = {**(spec.get("parameters") or {}), **overrides}
+    return merged
+
+
+def override_problems(
+    body: Mapping[str, Any], may_read_secret: SecretAccessCheck | None = None
+) -> list[Problem]:
+    """Everything wrong with the requested overrides; empty when there are none."""
+    overrides, problems = requested_overrides(body)
+    if problems or not overrides:
+        return problems
+    spec = body.get("spec") or {}
+    try:
+        template = get_template(spec.get("template", ""))
+    except UnknownTemplate:
+        return []  # the spec's own validation names the template
+    parameters = spec.get("parameters") or {}
+    already = set(validate_parameters(template, parameters))  # the spec's own, not ours
+    merged = {**parameters, **overrides}
+    for field, message in validate_parameters(template, merged):
+        if _touches(field, overrides) or (field, message) not in already:
+            problems.append(Problem(FIELD + field.removeprefix("parameters"), message))
+    namespace = (body.get("metadata") or {}).get("namespace")
+    references = find_secret_refs(overrides, FIELD)
+    problems += secret_access_problems(references, namespace, may_read_secret)
+    return problems
+
+
+def _touches(field: str, overrides: Mapping[str, Any]) -> bool:
+    """Whether a problem's path (``parameters.KEY...``) lies inside an overridden key."""
+    top = re.split(r"[.\[]", field.removeprefix("parameters."), maxsplit=1)[0]
+    return field != "parameters" and top in overrides
+
+
+def overrides_changed(body: Mapping[str, Any], old: Mapping[str, Any] | None) -> bool:
+    return annotation_value(body) != annotation_value(old)

@@ -1,0 +1,154 @@
+"""Parameter overrides for one manual run: parsed, judged like the spec, passed to the Job."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from job_operator.builders import build_manual_job
+from job_operator.cli_run import parse_overrides
+from job_operator.manual_runs import start_requested_run
+from job_operator.run_overrides import FIELD, override_problems, requested_overrides
+from job_operator.settings import Settings
+from job_operator.webhook import admission_problems
+from job_runner.api import DynamicJob
+from tests.unit.test_manual_runs import REQUEST, RecordingKube
+
+SETTINGS = Settings.from_env({})
+HOOK = {"url": "https://hooks.example.com/x", "expectedStatus": [200]}
+
+
+def _body(overrides: Any = None, template: str = "heartbeat",
+          **parameters: Any) -> dict[str, Any]:
+    annotations = {"dynamicjobs.io/run-requested-at": REQUEST}
+    if overrides is not None:
+        annotations["dynamicjobs.io/run-parameters"] = (
+            overrides if isinstance(overrides, str) else json.dumps(overrides))
+    return {
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "beat", "namespace": "ns", "uid": "u", "generation": 1,
+                     "annotations": annotations},
+        "spec": {"template": template, "schedule": "0 3 * * *", "parameters": parameters},
+        "status": {},
+    }
+
+
+def _env(job: dict[str, Any]) -> dict[str, Any]:
+    container = job["spec"]["template"]["spec"]["containers"][0]
+    return {item["name"]: item.get("value", item.get("valueFrom")) for item in container["env"]}
+
+
+def test_a_manual_run_takes_the_overrides_and_the_spec_keeps_its_parameters() -> None:
+    body = _body({"message": "by hand"}, message="scheduled")
+    kube = RecordingKube(body)
+    run = start_requested_run(body, kube, SETTINGS)
+    assert run is not None and run.job_name is not None
+    env = _env(kube.created[0])
+    assert json.loads(env["DYNAMICJOBS_SPEC"])["parameters"] == {"message": "by hand"}
+    assert json.loads(env["DYNAMICJOBS_PARAMETER_OVERRIDES"]) == {"message": "by hand"}
+    assert json.loads(kube.created[0]["metadata"]["annotations"][
+        "dynamicjobs.io/run-parameters"]) == {"message": "by hand"}
+    assert body["spec"]["parameters"] == {"message": "scheduled"}
+
+
+def test_without_overrides_the_job_has_no_override_env() -> None:
+    job = build_manual_job(DynamicJob.model_validate(_body()), SETTINGS, REQUEST)
+    assert "DYNAMICJOBS_PARAMETER_OVERRIDES" not in _env(job)
+    assert "dynamicjobs.io/run-parameters" not in job["metadata"]["annotations"]
+
+
+@pytest.mark.parametrize(("annotation", "expected"), [
+    ("{not json", "not valid JSON"),
+    ('["a list"]', "must be a JSON object"),
+    (json.dumps({"message": "x" * 9000}), "too large"),
+])
+def test_an_unreadable_annotation_is_named_with_the_fix(annotation: str, expected: str) -> None:
+    overrides, problems = requested_overrides(_body(annotation))
+    assert overrides == {}
+    assert [p.field for p in problems] == [FIELD]
+    assert expected in problems[0].message
+
+
+def test_overrides_are_checked_against_the_templates_schema_by_field() -> None:
+    problems = override_problems(_body({"message": 5, "colour": "red"}))
+    fields = {p.field for p in problems}
+    assert f"{FIELD}.message" in fields
+    assert any("colour" in p.field or "colour" in p.message for p in problems)
+
+
+def test_a_run_with_bad_overrides_is_refused_and_answered() -> None:
+    body = _body({"message": 5})
+    kube = RecordingKube(body)
+    run = start_requested_run(body, kube, SETTINGS)
+    assert run is not None and run.job_name is None
+    assert f"{FIELD}.message" in run.refusal
+    assert kube.created == []
+    assert body["status"]["lastHandledRunRequest"] == REQUEST
+
+
+def test_a_secret_in_the_overrides_is_checked_as_the_requesting_user() -> None:
+    asked: list[tuple[str, str]] = []
+
+    def deny(namespace: str, name: str) -> str:
+        asked.append((namespace, name))
+        return "denied"
+
+    override = {"headers": {"X-Token": {"secretRef": {"name": "theirs", "key": "t"}}}}
+    old = _body(None, template="webhook-trigger", **HOOK)
+    new = _body(override, template="webhook-trigger", **HOOK)
+    problems = admission_problems(new, old, deny)
+    assert asked == [("ns", "theirs")]
+    assert [p.field for p in problems] == [f"{FIELD}.headers.X-Token.secretRef"]
+    assert "theirs" in problems[0].message
+
+
+def test_the_webhook_judges_overrides_only_when_they_change() -> None:
+    def must_not_ask(namespace: str, name: str) -> str:
+        raise AssertionError("nothing new to check")
+
+    stale = _body({"message": 5})
+    later = copy.deepcopy(stale)
+    later["metadata"]["annotations"]["dynamicjobs.io/run-requested-at"] = "later"
+    assert admission_problems(later, stale, must_not_ask) == []
+    assert [p.field for p in admission_problems(stale, _body(), must_not_ask)] == [
+        f"{FIELD}.message"]
+
+
+def test_the_cli_reads_strings_json_values_and_a_file(tmp_path: Path) -> None:
+    file = tmp_path / "params.json"
+    file.write_text('{"message": "from file", "count": 1}')
+    assert parse_overrides(["message=a=b", "count:=3", "flag:=true", "url=http://x?a:=b"],
+                           file) == {"message": "a=b", "count": 3, "flag": True,
+                                     "url": "http://x?a:=b"}
+    assert parse_overrides([], None) == {}
+
+
+@pytest.mark.parametrize(("param", "expected"), [
+    ("no-separator", "KEY=VALUE or KEY:=JSON"),
+    ("=value", "name is empty"),
+    ("count:=three", "must be JSON"),
+])
+def test_the_cli_names_a_malformed_param(param: str, expected: str) -> None:
+    with pytest.raises(ValueError, match=expected):
+        parse_overrides([param], None)
+
+
+def test_the_cli_shows_the_api_servers_message_not_its_json() -> None:
+    from job_operator.cli_run import _api_error_text
+
+    body = json.dumps({"kind": "Status", "message": 'admission webhook denied: x."y"'})
+    assert _api_error_text(422, "Unprocessable Entity", body) == (
+        '422 Unprocessable Entity: admission webhook denied: x."y"')
+    assert _api_error_text(403, "Forbidden", "not json") == "403 Forbidden: not json"
+    assert _api_error_text(404, "Not Found", None) == "404 Not Found"
+
+
+def test_problems_the_spec_already_had_are_not_blamed_on_the_overrides() -> None:
+    body = _body({"message": "fine"}, message=5)
+    assert override_problems(body) == []
+    body = _body({"message": 6}, message=5)
+    assert [p.field for p in override_problems(body)] == [f"{FIELD}.message"]
