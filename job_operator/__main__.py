@@ -2,35 +2,83 @@
 
 Flags are kopf's ``run`` flags (``--namespace``, ``--all-namespaces``, ``--standalone``,
 ``--liveness``, ...); without a namespace flag the operator watches the whole cluster.
+
+The admission webhook is served from the start, by every replica. With
+``DYNAMICJOBS_LEASE_NAME`` set, the controllers (kopf) run only while this process holds
+that Lease (see `job_operator.leader`): several replicas give one active operator and
+standbys.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
+import kopf
 from kopf import cli
 
+from job_operator.leader import LeaseSettings
+from job_operator.settings import Settings
 
-def _namespaces(args: list[str]) -> list[str]:
+if TYPE_CHECKING:
+    from job_operator.admission_server import AdmissionServer
+
+
+def _flag_values(args: list[str], *names: str) -> list[str]:
+    """The values of a flag given as ``--flag=value`` or ``--flag value``."""
     found = []
     for index, arg in enumerate(args):
-        if arg.startswith("--namespace="):
-            found.append(arg.split("=", 1)[1])
-        elif arg in ("--namespace", "-n") and index + 1 < len(args):
+        name, equals, value = arg.partition("=")
+        if name in names and equals:
+            found.append(value)
+        elif arg in names and index + 1 < len(args):
             found.append(args[index + 1])
     return found
 
 
+def _run_kopf(args: list[str]) -> int:
+    cli.main(["run", "--module", "job_operator.handlers", *args], standalone_mode=False)
+    return 0
+
+
+def _start_admission() -> AdmissionServer | None:
+    """The webhook's server, started; None when no certificate is configured."""
+    webhook = Settings.from_env().webhook
+    if webhook is None:
+        return None
+    from job_operator.admission_server import AdmissionServer
+    from job_operator.kube import Kube
+    from job_operator.webhook import judge, review_response
+    from job_runner.report import load_client
+
+    kube = Kube(load_client())
+    server = AdmissionServer(webhook, lambda review: review_response(
+        review, lambda request: judge(request, kube)))
+    server.start()
+    return server
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
-    namespaces = _namespaces(args)
+    namespaces = _flag_values(args, "--namespace", "-n")
     if namespaces:
         os.environ["DYNAMICJOBS_NAMESPACES"] = ",".join(namespaces)
     elif "--all-namespaces" not in args and "-A" not in args:
         args.append("--all-namespaces")
-    cli.main(["run", "--module", "job_operator.handlers", *args], standalone_mode=False)
-    return 0
+    kopf.configure(verbose="--verbose" in args, debug="--debug" in args)
+    lease = LeaseSettings.from_env()
+    admission = _start_admission()
+    try:
+        if lease is None:
+            return _run_kopf(args)
+        from job_operator.standby import run_elected
+
+        liveness = next(iter(_flag_values(args, "--liveness")), None)
+        return run_elected(lease, liveness, lambda: _run_kopf(args))
+    finally:
+        if admission is not None:
+            admission.stop()
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.catalogue import publish_catalogue
-from job_operator.dependencies import DependencyIndex, depends_on
+from job_operator.dependencies import DependencyIndex
 from job_operator.dependency_runs import start_dependent_runs
 from job_operator.kube import Kube
 from job_operator.lost_runs import lost_run_record
@@ -29,13 +29,6 @@ from job_operator.settings import (
     Settings,
 )
 from job_operator.validation import format_problems
-from job_operator.webhook import (
-    WEBHOOK_ID,
-    admission_problems,
-    configure_server,
-    refuse,
-    secret_access_checker,
-)
 from job_runner.api import GROUP, VERSION
 from job_runner.report import StatusReporter, load_client
 
@@ -68,8 +61,6 @@ def startup(
     )
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
-    if STATE.settings.webhook is not None:
-        configure_server(settings, STATE.settings.webhook)
     published, removed = publish_catalogue(STATE.kube)
     logger.info(f"catalogue: published {published}, removed stale {removed}")
 
@@ -175,23 +166,6 @@ def cronjob_changed(event: kopf.RawEvent, **_: Any) -> None:
     if owner is None or owner["metadata"].get("deletionTimestamp"):
         return
     _reconcile(_as_body(owner))
-
-
-@kopf.on.validate(*DYNAMICJOBS, id=WEBHOOK_ID, operations=["CREATE", "UPDATE"])
-def validate_admission(
-    body: kopf.Body, userinfo: kopf.UserInfo, old: kopf.BodyEssence | None = None, **_: Any
-) -> None:
-    """Refuse a DynamicJob that breaks any rule, naming every field at fault."""
-    checker = secret_access_checker(STATE.kube.api_client, userinfo)
-    namespace, name = body["metadata"].get("namespace"), body["metadata"].get("name")
-    siblings = None  # a job that depends on nothing closes no cycle: no need to list
-    if namespace and depends_on(body.get("spec") or {}):
-        siblings = {other["metadata"]["name"]: depends_on(other.get("spec") or {})
-                    for other in STATE.kube.list("DynamicJob", namespace)
-                    if other["metadata"]["name"] != name}
-    problems = admission_problems(dict(body), dict(old) if old else None, checker, siblings)
-    if problems:
-        raise refuse(problems)
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})

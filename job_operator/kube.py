@@ -25,6 +25,7 @@ _GROUP_KINDS = {
     "RoleBinding": ("rbac.authorization.k8s.io/v1", "rolebindings"),
     "DynamicJob": (f"{GROUP}/{VERSION}", "dynamicjobs"),
     "DynamicJobTemplate": (f"{GROUP}/{VERSION}", "dynamicjobtemplates"),
+    "Lease": ("coordination.k8s.io/v1", "leases"),
 }
 
 
@@ -118,3 +119,9 @@ class Kube:
         metadata = obj["metadata"]
         path = resource_path(obj["kind"], metadata.get("namespace"))
         return dict(self._call("POST", path, body=obj))
+
+    def replace(self, obj: Mapping[str, Any]) -> dict[str, Any]:
+        """PUT: with ``metadata.resourceVersion`` set, a 409 means someone wrote in between."""
+        metadata = obj["metadata"]
+        path = resource_path(obj["kind"], metadata.get("namespace"), metadata["name"])
+        return dict(self._call("PUT", path, body=obj))

@@ -3,18 +3,21 @@
 It runs the same rules as the operator and the CLI, plus the one only admission can run:
 may the *requesting user* read each Secret the parameters reference? (SubjectAccessReview.)
 Without it, a DynamicJob would hand a user a Secret that RBAC denies them.
+
+This module judges an AdmissionReview; `job_operator.admission_server` serves it over TLS.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import kopf
 from kubernetes import client
 
+from job_operator.dependencies import depends_on
+from job_operator.kube import Kube
 from job_operator.run_overrides import override_problems, overrides_changed
-from job_operator.settings import WebhookSettings
 from job_operator.validation import (
     Problem,
     SecretAccessCheck,
@@ -23,6 +26,7 @@ from job_operator.validation import (
 )
 
 WEBHOOK_ID = "validate-dynamicjob"
+log = logging.getLogger(__name__)
 
 
 def secret_access_checker(
@@ -51,17 +55,6 @@ def secret_access_checker(
     return may_read
 
 
-def configure_server(settings: kopf.OperatorSettings, webhook: WebhookSettings) -> None:
-    """Serve the webhook at ``/validate-dynamicjob``. The operator does not write the
-    webhook configuration (kopf's ``managed`` mode would, at every start)."""
-    settings.admission.server = kopf.WebhookServer(
-        addr=webhook.address,
-        port=webhook.port,
-        certfile=str(webhook.certfile),
-        pkeyfile=str(webhook.keyfile),
-    )
-
-
 def admission_problems(
     body: Mapping[str, Any],
     old: Mapping[str, Any] | None,
@@ -81,5 +74,37 @@ def admission_problems(
     return problems
 
 
-def refuse(problems: list[Problem]) -> kopf.AdmissionError:
-    return kopf.AdmissionError(format_problems(problems), code=422)
+def judge(request: Mapping[str, Any], kube: Kube) -> list[Problem]:
+    """The problems of one AdmissionReview request for a DynamicJob (CREATE or UPDATE)."""
+    body = request.get("object") or {}
+    checker = secret_access_checker(kube.api_client, request.get("userInfo") or {})
+    metadata = body.get("metadata") or {}
+    namespace, name = metadata.get("namespace") or request.get("namespace"), metadata.get("name")
+    siblings = None  # a job that depends on nothing closes no cycle: no need to list
+    if namespace and depends_on(body.get("spec") or {}):
+        siblings = {other["metadata"]["name"]: depends_on(other.get("spec") or {})
+                    for other in kube.list("DynamicJob", namespace)
+                    if other["metadata"]["name"] != name}
+    return admission_problems(body, request.get("oldObject"), checker, siblings)
+
+
+def review_response(review: Mapping[str, Any],
+                    judge_request: Callable[[Mapping[str, Any]], list[Problem]]) -> dict[str, Any]:
+    """The AdmissionReview to answer ``review`` with: allowed, or refused with every problem.
+    A failure to judge (the API server unreachable for an access review) refuses: admission
+    fails closed, as the webhook's failurePolicy does."""
+    request = review.get("request") or {}
+    answer: dict[str, Any] = {"uid": request.get("uid", ""), "allowed": True}
+    if request.get("operation") in ("CREATE", "UPDATE"):
+        try:
+            problems = judge_request(request)
+        except Exception as error:
+            log.exception("admission: could not judge %s", request.get("name"))
+            answer.update(allowed=False, status={
+                "code": 500, "message": f"dynamicjobs could not check the request: {error}"})
+        else:
+            if problems:
+                answer.update(allowed=False, status={
+                    "code": 422, "reason": "Invalid", "message": format_problems(problems)})
+    return {"apiVersion": review.get("apiVersion", "admission.k8s.io/v1"),
+            "kind": "AdmissionReview", "response": answer}

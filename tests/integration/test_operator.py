@@ -4,18 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 from kubernetes import client
-from kubernetes.client.exceptions import ApiException
 
 from job_operator.catalogue import publish_catalogue
 from job_operator.kube import Kube
 from local_cluster.controlplane import ControlPlane
-from local_cluster.webhook import CONFIGURATION_NAME
 from tests.kube.dynamicjobs import DynamicJobs, manifest
 from tests.kube.rbac import grant
 from tests.kube.waiting import wait_for
@@ -183,23 +181,6 @@ def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
     heartbeat = next(i for i in listed["items"] if i["metadata"]["name"] == "heartbeat")
     assert heartbeat["spec"]["parametersSchema"]["type"] == "object"
     assert heartbeat["spec"]["examples"]
-
-
-@pytest.fixture
-def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
-    """Take the webhook configuration away, as if the webhook were down, and put it back."""
-    admission = client.AdmissionregistrationV1Api(api_client)
-    name = CONFIGURATION_NAME
-    saved = admission.read_validating_webhook_configuration(name)
-    admission.delete_validating_webhook_configuration(name)
-    yield
-    saved.metadata = client.V1ObjectMeta(name=name)
-    try:
-        admission.create_validating_webhook_configuration(saved)
-    except ApiException as error:
-        if error.status != 409:
-            raise
-
 
 
 def test_kubectl_explain_shows_the_models_descriptions(kubectl: Kubectl) -> None:

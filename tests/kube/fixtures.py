@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
 
 from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import operator_environment
 from local_cluster.pod_executor import PodExecutor
-from local_cluster.webhook import register_webhook
+from local_cluster.webhook import CONFIGURATION_NAME, register_webhook
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
@@ -117,3 +118,20 @@ def pod_executor(control_plane: ControlPlane, api_client: client.ApiClient,
                            logs_dir=tmp_path_factory.mktemp("pods")).start()
     yield executor
     executor.stop()
+
+
+@pytest.fixture
+def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
+    """Take the webhook configuration away, as if the webhook were down, and put the saved
+    one back (replacing any that the test registered meanwhile)."""
+    admission = client.AdmissionregistrationV1Api(api_client)
+    saved = admission.read_validating_webhook_configuration(CONFIGURATION_NAME)
+    admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)
+    yield
+    try:
+        admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)
+    except ApiException as error:
+        if error.status != 404:
+            raise
+    saved.metadata = client.V1ObjectMeta(name=CONFIGURATION_NAME)
+    admission.create_validating_webhook_configuration(saved)

@@ -12,9 +12,10 @@ from tests.kube.waiting import wait_for
 
 
 class OperatorProcess:
-    def __init__(self, env: dict[str, str], log: Path) -> None:
+    def __init__(self, env: dict[str, str], log: Path, args: tuple[str, ...] = ()) -> None:
         self.env = env
         self.log = log
+        self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.liveness_port = 0
 
@@ -23,7 +24,7 @@ class OperatorProcess:
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "job_operator",
-                 f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz"],
+                 f"--liveness=http://127.0.0.1:{self.liveness_port}/healthz", *self.args],
                 env=self.env, stdout=log, stderr=subprocess.STDOUT,
                 preexec_fn=die_with_parent,
             )
@@ -36,6 +37,12 @@ class OperatorProcess:
         url = f"http://127.0.0.1:{self.liveness_port}/healthz"
         with urllib.request.urlopen(url, timeout=2) as answer:
             return bool(answer.status == 200)
+
+    def kill(self) -> None:
+        """SIGKILL: no cleanup at all, as when a node dies."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

@@ -76,6 +76,15 @@ def rules_of(objects: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str, Any
                 yield f"{obj['kind']}/{obj['metadata']['name']}", rule
 
 
+LEADER_ELECTION = "-leader-election"
+
+
+def watched_namespace_roles(objects: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The Roles of the watched namespaces (not the leader-election one)."""
+    return [role for role in of_kind(objects, "Role")
+            if not role["metadata"]["name"].endswith(LEADER_ELECTION)]
+
+
 def env_of(deployment: dict[str, Any]) -> dict[str, Any]:
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     return {item["name"]: item.get("value", item.get("valueFrom")) for item in container["env"]}
@@ -120,7 +129,7 @@ def test_a_misspelt_key_fails_naming_it(helm: Path, flag: str, named: str) -> No
 
 
 @pytest.mark.parametrize("flag", [
-    "image.tag=latest", "replicaCount=2", "webhook.failurePolicy=fail",
+    "image.tag=latest", "replicaCount=11", "webhook.failurePolicy=fail",
     "webhook.certificate.source=vault", "runner.webhookPolicy.allowCidrs[0]=internal",
 ])
 def test_a_bad_value_fails(helm: Path, flag: str) -> None:
@@ -267,7 +276,8 @@ def test_deployment_pod_meets_the_restricted_pod_security_standard(render: Rende
 def test_operator_command_flags_and_probes(render: Render) -> None:
     deployment = only(render(), "Deployment")
     assert deployment["spec"]["replicas"] == 1
-    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert deployment["spec"]["strategy"] == {
+        "type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1, "maxUnavailable": 0}}
     container = deployment["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["python", "-m", "job_operator"]
     assert container["args"] == ["--all-namespaces", "--liveness=http://0.0.0.0:8080/healthz"]
@@ -287,6 +297,46 @@ def test_operator_environment(render: Render) -> None:
     assert env["DYNAMICJOBS_WEBHOOK_CERTFILE"] == "/etc/dynamicjobs/webhook-tls/tls.crt"
     assert env["DYNAMICJOBS_WEBHOOK_KEYFILE"] == "/etc/dynamicjobs/webhook-tls/tls.key"
     assert env["DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS"] == ""
+
+
+def test_replicas_elect_a_leader_through_a_lease_the_operator_reads(render: Render) -> None:
+    from job_operator.leader import LeaseSettings
+
+    objects = render("--set", "replicaCount=2", "--set", "leaderElection.leaseDurationSeconds=30")
+    deployment = only(objects, "Deployment")
+    assert deployment["spec"]["replicas"] == 2
+    env = env_of(deployment)
+    assert env["DYNAMICJOBS_LEASE_NAMESPACE"] == {"fieldRef": {"fieldPath": "metadata.namespace"}}
+    plain = {k: v for k, v in env.items() if isinstance(v, str)}
+    lease = LeaseSettings.from_env({**plain, "DYNAMICJOBS_LEASE_NAMESPACE": "ops"})
+    assert lease is not None
+    assert (lease.name, lease.namespace, lease.lease_seconds) == ("rel-dynamicjobs", "ops", 30)
+    role = next(r for r in of_kind(objects, "Role")
+                if r["metadata"]["name"] == "rel-dynamicjobs-leader-election")
+    assert role["metadata"]["namespace"] == "ops"
+    assert role["rules"] == [
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"], "verbs": ["create"]},
+        {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
+         "resourceNames": ["rel-dynamicjobs"], "verbs": ["get", "update"]},
+    ]
+
+
+def test_without_leader_election_one_replica_at_most_and_recreate(
+    render: Render, helm: Path
+) -> None:
+    deployment = only(render("--set", "leaderElection.enabled=false"), "Deployment")
+    assert deployment["spec"]["strategy"] == {"type": "Recreate"}
+    assert "DYNAMICJOBS_LEASE_NAME" not in env_of(deployment)
+    two = run_helm(helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION,
+                   "--set", "leaderElection.enabled=false", "--set", "replicaCount=2")
+    assert two.returncode != 0 and "replicaCount" in two.stderr
+
+
+def test_lease_timings_that_could_make_two_leaders_fail(helm: Path) -> None:
+    result = run_helm(helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION,
+                      "--set", "leaderElection.renewDeadlineSeconds=20")
+    assert result.returncode != 0
+    assert "retryPeriodSeconds < renewDeadlineSeconds < leaseDurationSeconds" in result.stderr
 
 
 def test_operator_settings_read_what_the_chart_sets(render: Render) -> None:
@@ -400,7 +450,7 @@ CLUSTER_NEEDS = {
 def test_cluster_wide_rbac_grants_exactly_what_the_operator_needs(render: Render) -> None:
     objects = render()
     roles = {obj["metadata"]["name"]: obj for obj in of_kind(objects, "ClusterRole")}
-    assert of_kind(objects, "Role") == []
+    assert watched_namespace_roles(objects) == []
     namespaced = roles["rel-dynamicjobs-namespaced"]["rules"]
     cluster = roles["rel-dynamicjobs-cluster"]["rules"]
     for (group, resource), verbs in OPERATOR_NEEDS.items():
@@ -437,12 +487,13 @@ def test_runner_role_is_within_what_the_operator_holds(render: Render) -> None:
 
 def test_namespaced_watch_uses_a_role_per_namespace(render: Render) -> None:
     objects = render("-f", str(CHART / "ci" / "namespaced-watch-values.yaml"))
-    roles = of_kind(objects, "Role")
+    roles = watched_namespace_roles(objects)
     assert sorted(role["metadata"]["namespace"] for role in roles) == ["team-a", "team-b"]
     for role in roles:
         for (group, resource), verbs in OPERATOR_NEEDS.items():
             assert _grants(role["rules"], group, resource) == verbs
-    bindings = of_kind(objects, "RoleBinding")
+    bindings = [binding for binding in of_kind(objects, "RoleBinding")
+                if not binding["metadata"]["name"].endswith(LEADER_ELECTION)]
     assert sorted(binding["metadata"]["namespace"] for binding in bindings) == [
         "team-a", "team-b"]
     cluster_roles = {obj["metadata"]["name"]: obj for obj in of_kind(objects, "ClusterRole")}

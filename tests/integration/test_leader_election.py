@@ -1,0 +1,118 @@
+"""Several operator replicas: one leads through a Lease, a standby takes over when it goes,
+and every replica, standby or not, answers admission."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+from kubernetes.client.exceptions import ApiException
+
+from local_cluster.controlplane import ControlPlane
+from local_cluster.devrun import operator_environment
+from local_cluster.webhook import CONFIGURATION_NAME, register_webhook
+from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.operator_process import OperatorProcess
+from tests.kube.waiting import wait_for
+
+LEASE = "dynamicjobs-operator"
+FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "4", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "3",
+              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "0.5"}
+
+
+@pytest.fixture
+def plain_operator_stopped(operator: OperatorProcess) -> Iterator[None]:
+    """The session's operator (no election) would act too: pause it for this test."""
+    operator.stop()
+    yield
+    operator.start()
+
+
+@pytest.fixture
+def replica(control_plane: ControlPlane, namespace: str, tmp_path: Path,
+            plain_operator_stopped: None, webhook_down: None,
+            ) -> Iterator[Callable[[str], OperatorProcess]]:
+    """Make an operator replica that elects through the Lease; all are stopped at the end."""
+    started: dict[str, OperatorProcess] = {}
+
+    def replica(name: str) -> OperatorProcess:
+        workdir = tmp_path / name
+        workdir.mkdir()
+        env = {**os.environ, **operator_environment(control_plane, workdir), **FAST_LEASE,
+               "DYNAMICJOBS_LEASE_NAME": LEASE, "DYNAMICJOBS_LEASE_NAMESPACE": namespace,
+               "POD_ID": name, "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "5"}
+        process = OperatorProcess(env, workdir / "operator.log", args=(f"--namespace={namespace}",))
+        started[name] = process
+        return process
+
+    yield replica
+    for process in started.values():
+        process.stop()
+
+
+def _refusal(jobs: DynamicJobs, schedule: str) -> str | None:
+    try:
+        jobs.create("refused", schedule=schedule)
+    except ApiException as error:
+        return str(error.body) if error.status == 422 else None
+    jobs.delete("refused")
+    return None
+
+
+def _holder(api_client: client.ApiClient, namespace: str) -> str:
+    lease = client.CoordinationV1Api(api_client).read_namespaced_lease(LEASE, namespace)
+    return lease.spec.holder_identity or ""
+
+
+def _handled(process: OperatorProcess, namespace: str, name: str) -> bool:
+    return f"[{namespace}/{name}] Handler 'reconcile_dynamicjob' succeeded" in process.log_text()
+
+
+def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
+    replica: Callable[[str], OperatorProcess], api_client: client.ApiClient, namespace: str,
+    control_plane: ControlPlane,
+) -> None:
+    jobs = DynamicJobs(api_client, namespace)
+    first = replica("first")
+    first.start()
+    wait_for(lambda: _holder(api_client, namespace).startswith("first_"), timeout=60,
+             what="the first replica to take the Lease")
+    second = replica("second")
+    second.start()
+    wait_for(lambda: "standby: Lease" in second.log_text(), timeout=60,
+             what="the second replica to stand by")
+
+    admission = client.AdmissionregistrationV1Api(api_client)
+    register_webhook(api_client, int(second.env["DYNAMICJOBS_WEBHOOK_PORT"]),
+                     control_plane.ca_cert)
+    refused = wait_for(lambda: _refusal(jobs, "61 * * * *"), timeout=30,
+                       what="the standby's webhook to refuse a bad schedule")
+    assert "spec.schedule" in refused
+    admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)  # second dies later
+
+    jobs.create("led-by-first")
+    wait_for(lambda: jobs.is_settled("led-by-first"), timeout=60, what="led-by-first Ready")
+    assert _handled(first, namespace, "led-by-first")
+    assert "Handler" not in second.log_text(), "a standby must not act"
+
+    first.stop()
+    assert "released the Lease" in first.log_text()
+    wait_for(lambda: _holder(api_client, namespace).startswith("second_"), timeout=60,
+             what="the standby to take the released Lease")
+    jobs.create("led-by-second")
+    wait_for(lambda: jobs.is_settled("led-by-second"), timeout=60, what="led-by-second Ready")
+    assert _handled(second, namespace, "led-by-second")
+
+    third = replica("third")
+    third.start()
+    wait_for(lambda: "standby: Lease" in third.log_text(), timeout=60,
+             what="the third replica to stand by")
+    second.kill()
+    wait_for(lambda: _holder(api_client, namespace).startswith("third_"), timeout=60,
+             what="the standby to take the Lease once it expired")
+    jobs.create("led-by-third")
+    wait_for(lambda: jobs.is_settled("led-by-third"), timeout=60, what="led-by-third Ready")
+    assert _handled(third, namespace, "led-by-third")
