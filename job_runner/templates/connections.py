@@ -90,6 +90,18 @@ def database_errors(what: str) -> Iterator[None]:
 
 
 @contextmanager
+def transaction(db: Any) -> Iterator[None]:
+    """Commit what the block did, or roll it back when it raises. (A psycopg connection's
+    own ``with`` would also close it, so neither driver's context manager serves both.)"""
+    try:
+        yield
+        db.commit()
+    except BaseException:
+        db.rollback()
+        raise
+
+
+@contextmanager
 def open_database(
     connection: PostgresConnection | SqliteConnection, ctx: RunContext, *, read_only: bool
 ) -> Iterator[tuple[Any, Dialect]]:
@@ -126,21 +138,56 @@ def open_database(
         pg.close()
 
 
+def table_columns(db: Any, dialect: Dialect, table: str) -> list[str]:
+    """The columns of ``table`` in table order, read from the catalog; a TemplateError when
+    there is no such table. On PostgreSQL the name is resolved as a statement resolves it
+    (``to_regclass`` follows search_path), so these are the columns of the very table the
+    template's statements will touch.
+    """
+    with database_errors(f"reading the columns of {table}"):
+        if dialect.name == "sqlite":
+            schema, _, name = table.rpartition(".")
+            rows = db.execute("SELECT name FROM pragma_table_info(?, ?)",
+                              (name, schema or "main")).fetchall()
+        else:
+            rows = db.execute(
+                "SELECT attname FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass(%s) "
+                "AND attnum > 0 AND NOT attisdropped ORDER BY attnum",
+                [dialect.ident(table).as_string(db)],
+            ).fetchall()
+    if not rows:
+        raise TemplateError(f"table {table!r} does not exist")
+    return [row[0] for row in rows]
+
+
+def require_table_columns(
+    db: Any, dialect: Dialect, table: str, columns: Iterable[str]
+) -> list[str]:
+    """Refuse, naming them, columns that ``table`` does not have, on either database (for
+    checks that must happen before any write); the table's columns otherwise."""
+    existing = table_columns(db, dialect, table)
+    unknown = sorted(set(columns) - set(existing))
+    if unknown:
+        raise TemplateError(f"table {table!r} has no column {', '.join(map(repr, unknown))}; "
+                            f"its columns: {', '.join(sorted(existing))}")
+    return existing
+
+
 def require_columns(db: Any, dialect: Dialect, table: str, columns: Iterable[str]) -> None:
     """On SQLite, refuse a table or column name the table does not have. SQLite reads a
     double-quoted name that matches no column as a string literal, so a misspelt filter
     column would silently match every row (or none); PostgreSQL refuses such names itself.
     """
-    if dialect.name != "sqlite":
+    if dialect.name == "sqlite":
+        require_table_columns(db, dialect, table, columns)
+
+
+def limit_transaction(db: Any, dialect: Dialect, seconds: float, ctx: RunContext) -> None:
+    """Bound the current PostgreSQL transaction: each statement and each lock wait gives up
+    after ``seconds`` or the run's remaining time, whichever is shorter. SQLite needs
+    nothing here: its connections wait for a lock at most their busy timeout."""
+    if dialect.name != "postgresql":
         return
-    schema, _, name = table.rpartition(".")
-    with database_errors(f"reading the columns of {table}"):
-        rows = db.execute("SELECT name FROM pragma_table_info(?, ?)",
-                          (name, schema or "main")).fetchall()
-    existing = {row[0] for row in rows}
-    if not existing:
-        raise TemplateError(f"table {table!r} does not exist")
-    unknown = sorted(set(columns) - existing)
-    if unknown:
-        raise TemplateError(f"table {table!r} has no column {', '.join(map(repr, unknown))}; "
-                            f"its columns: {', '.join(sorted(existing))}")
+    limit_ms = max(1, int(min(seconds, ctx.remaining()) * 1000))
+    for setting in ("statement_timeout", "lock_timeout"):
+        db.execute("SELECT set_config(%s, %s, true)", [setting, f"{limit_ms}ms"])

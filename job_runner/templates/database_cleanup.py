@@ -12,10 +12,18 @@ from job_runner.template import RunContext, Template, TemplateError
 from job_runner.templates.connections import (
     Connection,
     database_errors,
+    limit_transaction,
     open_database,
     require_columns,
+    transaction,
 )
-from job_runner.templates.sql import Dialect, Identifier, TableName
+from job_runner.templates.sql import (
+    Dialect,
+    Identifier,
+    TableName,
+    equality_conditions,
+    sqlite_unix_seconds,
+)
 
 FilterValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
@@ -56,23 +64,13 @@ def _conditions(
 ) -> tuple[sql.Composable, list[Any]]:
     column = dialect.ident(params.timestamp_column)
     if dialect.name == "postgresql":
-        clauses: list[sql.Composable] = [
-            sql.SQL("{} < {}").format(column, dialect.placeholder)
-        ]
+        age: sql.Composable = sql.SQL("{} < {}").format(column, dialect.placeholder)
         values: list[Any] = [cutoff]
     else:
-        age = sql.SQL(
-            "(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} "
-            "ELSE CAST(strftime('%s', {c}) AS INTEGER) END) < {p}"
-        ).format(c=column, p=dialect.placeholder)
-        clauses, values = [age], [int(cutoff.timestamp())]
-    for name, value in params.where.items():
-        if value is None:
-            clauses.append(sql.SQL("{} IS NULL").format(dialect.ident(name)))
-        else:
-            clauses.append(sql.SQL("{} = {}").format(dialect.ident(name), dialect.placeholder))
-            values.append(value)
-    return sql.SQL(" AND ").join(clauses), values
+        age = sql.SQL("{} < {}").format(sqlite_unix_seconds(column), dialect.placeholder)
+        values = [int(cutoff.timestamp())]
+    filters, filter_values = equality_conditions(params.where, dialect)
+    return sql.SQL(" AND ").join([age, *filters]), [*values, *filter_values]
 
 
 def _columns(params: CleanupParameters) -> list[str]:
@@ -164,17 +162,9 @@ class DatabaseCleanup(Template[CleanupParameters]):
         params: CleanupParameters, ctx: RunContext,
     ) -> int:
         """One batch in its own transaction, bounded by maxTransactionSeconds and the run."""
-        limit_ms = max(1, int(min(params.max_transaction_seconds, ctx.remaining()) * 1000))
-        with database_errors(f"deleting a batch from {params.table}"):
-            try:
-                if dialect.name == "postgresql":
-                    for setting in ("statement_timeout", "lock_timeout"):
-                        db.execute("SELECT set_config(%s, %s, true)", [setting, f"{limit_ms}ms"])
-                count = int(db.execute(delete, values).rowcount)
-                db.commit()
-            except Exception:
-                db.rollback()
-                raise
+        with database_errors(f"deleting a batch from {params.table}"), transaction(db):
+            limit_transaction(db, dialect, params.max_transaction_seconds, ctx)
+            count = int(db.execute(delete, values).rowcount)
         if count < 0:
             raise TemplateError("the database did not report how many rows were deleted")
         return count

@@ -8,8 +8,9 @@ into SQL text: they are always bound parameters.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from psycopg import sql
 from pydantic import StringConstraints
@@ -51,3 +52,32 @@ class Dialect:
 
 POSTGRESQL = Dialect("postgresql")
 SQLITE = Dialect("sqlite")
+
+
+def column_list(dialect: Dialect, columns: Iterable[str]) -> sql.Composable:
+    """``"a", "b", "c"``: quoted column names for a select list, a key or an INSERT."""
+    return sql.SQL(", ").join(dialect.ident(column) for column in columns)
+
+
+def equality_conditions(
+    filters: Mapping[str, Any], dialect: Dialect
+) -> tuple[list[sql.Composable], list[Any]]:
+    """``column = value`` per filter (``IS NULL`` for None), the values bound, never spliced."""
+    clauses: list[sql.Composable] = []
+    values: list[Any] = []
+    for column, value in filters.items():
+        if value is None:
+            clauses.append(sql.SQL("{} IS NULL").format(dialect.ident(column)))
+            continue
+        clauses.append(sql.SQL("{} = {}").format(dialect.ident(column), dialect.placeholder))
+        values.append(value)
+    return clauses, values
+
+
+def sqlite_unix_seconds(column: sql.Composable) -> sql.Composable:
+    """A SQLite timestamp column as Unix seconds: an INTEGER or REAL is taken as Unix
+    seconds already, text is read as ISO-8601 (SQLite has no timestamp type)."""
+    return sql.SQL(
+        "(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} "
+        "ELSE CAST(strftime('%s', {c}) AS INTEGER) END)"
+    ).format(c=column)
