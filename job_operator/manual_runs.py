@@ -45,12 +45,11 @@ def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
     if request is None:
         return None
     metadata = body["metadata"]
-    overrides, problems = requested_overrides(body)
-    problems = validate_dynamicjob(body) + (problems or override_problems(body))
+    problems = validate_dynamicjob(body) + override_problems(body)
     if problems:
-        run = ManualRun(request, None, f"not started, the spec is invalid: "
-                                       f"{format_problems(problems)}")
+        run = ManualRun(request, None, f"not started: {format_problems(problems)}")
     else:
+        overrides, _ = requested_overrides(body)
         job = DynamicJob.model_validate(with_overrides(body, overrides))
         manifest = build_manual_job(job, settings, request, overrides)
         try:

@@ -6,8 +6,10 @@ spec itself is not changed, so scheduled runs keep their parameters. ``dynamicjo
 writes both annotations in one patch, and removes this one when a run has no overrides.
 
 The overrides pass the same rules as the spec's parameters: the template's schema on the
-merged result, and a SubjectAccessReview for every Secret they reference, as the user who
-wrote the annotation (the webhook) or, when no webhook saw it, before the run (the operator).
+merged result, size and nesting bounds, and (in the webhook, which knows the requesting
+user) a SubjectAccessReview for every Secret they reference. The operator checks the
+schema and bounds again before the run; like the spec's, Secret access is judged only at
+admission.
 """
 
 from __future__ import annotations
@@ -19,7 +21,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from job_operator.settings import ANNOTATION_RUN_PARAMETERS
-from job_operator.validation import Problem, SecretAccessCheck, secret_access_problems
+from job_operator.validation import (
+    MAX_NESTING,
+    Problem,
+    SecretAccessCheck,
+    nesting_depth,
+    secret_access_problems,
+)
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import find_secret_refs
 
@@ -50,9 +58,13 @@ def requested_overrides(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[P
     except json.JSONDecodeError as error:
         return {}, [Problem(FIELD, f"not valid JSON ({error.msg} at character {error.pos}); "
                                    f"write an object such as {EXAMPLE}")]
+    except RecursionError:
+        return {}, [Problem(FIELD, f"nested deeper than {MAX_NESTING} levels")]
     if not isinstance(overrides, dict):
         return {}, [Problem(FIELD, f"must be a JSON object of parameter names and values, "
                                    f"such as {EXAMPLE}")]
+    if nesting_depth(overrides) > MAX_NESTING:
+        return {}, [Problem(FIELD, f"nested deeper than {MAX_NESTING} levels")]
     return overrides, []
 
 

@@ -44,12 +44,17 @@ SecretAccessCheck = Callable[[str, str], str | None]
 """(namespace, secret name) -> None when the requesting user may read it, else the reason."""
 
 
-def _depth(value: Any) -> int:
-    if isinstance(value, dict):
-        return 1 + max((_depth(v) for v in value.values()), default=0)
-    if isinstance(value, list):
-        return 1 + max((_depth(v) for v in value), default=0)
-    return 0
+def nesting_depth(value: Any) -> int:
+    """How deep objects and lists nest; iterative, so hostile depth cannot overflow the stack."""
+    deepest, pending = 0, [(value, 0)]
+    while pending:
+        node, depth = pending.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(
+            node, list) else None
+        if children is not None:
+            deepest = max(deepest, depth + 1)
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 _PYDANTIC_MESSAGES = {
@@ -109,7 +114,7 @@ def check_bounds(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> list[P
         problems.append(Problem(
             "spec", f"{size} bytes is too large: at most {MAX_SPEC_BYTES}; move bulk data out"
         ))
-    if _depth(spec.get("parameters")) > MAX_NESTING:
+    if nesting_depth(spec.get("parameters")) > MAX_NESTING:
         problems.append(Problem(
             "spec.parameters", f"nested deeper than {MAX_NESTING} levels"
         ))

@@ -17,7 +17,8 @@ from kubernetes import client
 
 from job_operator.dependencies import depends_on
 from job_operator.kube import Kube
-from job_operator.run_overrides import override_problems, overrides_changed
+from job_operator.run_overrides import annotation_value, override_problems, overrides_changed
+from job_operator.settings import ANNOTATION_RUN_REQUESTED
 from job_operator.validation import (
     Problem,
     SecretAccessCheck,
@@ -65,13 +66,27 @@ def admission_problems(
     an annotation such as a run request, kopf's bookkeeping, the garbage collector removing
     a finalizer) is let through: the spec was judged when it was written, and if the rules
     changed since, the operator reports it as Stalled instead of blocking every other edit.
-    New run-parameter overrides are judged whenever they are written, as the spec is."""
+
+    Run-parameter overrides are judged, as the requesting user, whenever they could take
+    effect in a new way: when they are written, when a run is requested with them, and when
+    the spec they apply to changes. Otherwise overrides someone else wrote (a Secret they
+    may read) would serve a later request or spec edit by a user who may not."""
     problems = []
-    if old is None or old.get("spec") != body.get("spec"):
+    spec_changed = old is None or old.get("spec") != body.get("spec")
+    if spec_changed:
         problems += validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
-    if overrides_changed(body, old):
+    if annotation_value(body) is not None and (
+            spec_changed or overrides_changed(body, old) or run_requested(body, old)):
         problems += override_problems(body, checker)
     return problems
+
+
+def run_requested(body: Mapping[str, Any], old: Mapping[str, Any] | None) -> bool:
+    def request(obj: Mapping[str, Any] | None) -> Any:
+        return ((obj or {}).get("metadata") or {}).get("annotations", {}).get(
+            ANNOTATION_RUN_REQUESTED)
+
+    return request(body) not in (None, request(old))
 
 
 def judge(request: Mapping[str, Any], kube: Kube) -> list[Problem]:

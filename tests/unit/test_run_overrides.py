@@ -106,16 +106,54 @@ def test_a_secret_in_the_overrides_is_checked_as_the_requesting_user() -> None:
     assert "theirs" in problems[0].message
 
 
-def test_the_webhook_judges_overrides_only_when_they_change() -> None:
+def test_overrides_are_judged_when_written_requested_or_their_spec_changes() -> None:
     def must_not_ask(namespace: str, name: str) -> str:
         raise AssertionError("nothing new to check")
 
     stale = _body({"message": 5})
-    later = copy.deepcopy(stale)
-    later["metadata"]["annotations"]["dynamicjobs.io/run-requested-at"] = "later"
-    assert admission_problems(later, stale, must_not_ask) == []
-    assert [p.field for p in admission_problems(stale, _body(), must_not_ask)] == [
-        f"{FIELD}.message"]
+    labelled = copy.deepcopy(stale)
+    labelled["metadata"]["labels"] = {"team": "a"}
+    assert admission_problems(labelled, stale, must_not_ask) == []
+
+    requested_again = copy.deepcopy(stale)
+    requested_again["metadata"]["annotations"]["dynamicjobs.io/run-requested-at"] = "later"
+    spec_edited = copy.deepcopy(stale)
+    spec_edited["spec"]["schedule"] = "0 4 * * *"
+    for changed in (requested_again, spec_edited, stale):
+        old = _body() if changed is stale else stale
+        assert [p.field for p in admission_problems(changed, old, must_not_ask)] == [
+            f"{FIELD}.message"]
+
+
+def test_someone_elses_secret_in_standing_overrides_is_checked_as_the_next_user() -> None:
+    """Overrides written by a user who may read a Secret stay on the object; a user who may
+    not must neither request a run with them nor point the job elsewhere under them."""
+    asked: list[str] = []
+
+    def mallory(namespace: str, name: str) -> str:
+        asked.append(name)
+        return "denied"
+
+    override = {"headers": {"Authorization": {"secretRef": {"name": "prod-token", "key": "t"}}}}
+    standing = _body(override, template="webhook-trigger", **HOOK)
+    redirected = copy.deepcopy(standing)
+    redirected["spec"]["parameters"]["url"] = "https://attacker.example/steal"
+    rerun = copy.deepcopy(standing)
+    rerun["metadata"]["annotations"]["dynamicjobs.io/run-requested-at"] = "now"
+    for attempt in (redirected, rerun):
+        problems = admission_problems(attempt, standing, mallory)
+        assert f"{FIELD}.headers.Authorization.secretRef" in [p.field for p in problems]
+    assert asked == ["prod-token", "prod-token"]
+
+
+def test_hostile_nesting_in_overrides_is_a_problem_not_a_crash() -> None:
+    deep_for_the_parser = "[" * 4000 + "]" * 4000
+    deep_for_the_rules = json.dumps({"message": json.loads("[" * 20 + "]" * 20)})
+    for text in (deep_for_the_parser, deep_for_the_rules):
+        overrides, problems = requested_overrides(_body(text))
+        assert overrides == {}
+        assert [(p.field, p.message) for p in problems] == [
+            (FIELD, "nested deeper than 16 levels")]
 
 
 def test_the_cli_reads_strings_json_values_and_a_file(tmp_path: Path) -> None:
