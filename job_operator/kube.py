@@ -42,8 +42,11 @@ def resource_path(kind: str, namespace: str | None, name: str | None = None) -> 
 class Kube:
     """The operator's view of the API: get, apply, delete, patch status."""
 
-    def __init__(self, api_client: client.ApiClient) -> None:
+    def __init__(self, api_client: client.ApiClient, request_timeout: float | None = None,
+                 ) -> None:
         self.api_client = api_client
+        self.request_timeout = request_timeout
+        """Seconds a call may take (connect and read); None waits as long as the client."""
 
     def _call(
         self,
@@ -62,7 +65,8 @@ class Kube:
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self.api_client.call_api(method, url, header_params=headers, body=serialized)
+        response = self.api_client.call_api(method, url, header_params=headers, body=serialized,
+                                            _request_timeout=self.request_timeout)
         response.read()
         data = response.data or b""
         if not 200 <= response.status < 300:

@@ -9,9 +9,10 @@ one active replica plus a standby. This follows client-go's leaderelection inste
   leaders.
 - Every write is a PUT carrying the resourceVersion it read, so of two candidates racing
   for a free Lease exactly one wins (the other gets 409).
-- The leader renews every ``retry_seconds``. If it cannot renew for
-  ``renew_deadline_seconds`` (less than the lease duration), it must stop acting before
-  anyone else may start: the operator process exits, and its pod restarts as a standby.
+- The leader renews every ``retry_seconds``, each call bounded by a timeout. If it cannot
+  renew for ``renew_deadline_seconds`` (less than the lease duration), judged by a watchdog
+  on the clock, or sees another holder, it must stop acting before anyone else may start:
+  the operator process exits, and its pod restarts as a standby.
 - On a clean shutdown the leader releases the Lease, so the standby takes over at once.
 """
 
@@ -85,15 +86,19 @@ class LeaderElector:
     def identity(self) -> str:
         return self.settings.identity
 
-    def try_acquire_or_renew(self) -> bool:
-        """One attempt: True when this candidate holds the Lease afterwards."""
+    def try_acquire_or_renew(self, *, renew_only: bool = False) -> bool:
+        """One attempt: True when this candidate holds the Lease afterwards. With
+        ``renew_only`` (a leader keeping it) a Lease that is not ours is never taken: a
+        leader that lost it must stop, not take it back."""
         settings = self.settings
         lease = self.kube.get("Lease", settings.namespace, settings.name)
         if lease is None:
-            return self._write(self._fresh_lease(), create=True)
+            return not renew_only and self._write(self._fresh_lease(), create=True)
         spec = lease.setdefault("spec", {})
         self._observe(spec)
         holder = spec.get("holderIdentity")
+        if renew_only and holder != self.identity:
+            return False
         duration = spec.get("leaseDurationSeconds") or settings.lease_seconds
         if holder and holder != self.identity and self.clock() < self._observed_at + duration:
             return False
@@ -126,15 +131,35 @@ class LeaderElector:
         return False
 
     def keep(self, stop: threading.Event, on_lost: Callable[[], None]) -> None:
-        """Renew until ``stop`` is set; call ``on_lost`` once renewal failed for too long."""
-        while not stop.wait(self.settings.retry_seconds):
-            if self._attempt():
-                continue
-            if self.clock() - self._last_renewal >= self.settings.renew_deadline_seconds:
-                log.error("lost the Lease %s/%s: not renewed for %.0f s", self.settings.namespace,
-                          self.settings.name, self.settings.renew_deadline_seconds)
+        """Renew until ``stop`` is set. ``on_lost`` is called (once) as soon as the Lease is
+        seen held by another, or when no renewal succeeded for the renew deadline. A watchdog
+        judges the deadline by the clock alone, so a call that hangs cannot keep a deposed
+        leader acting."""
+        lost = threading.Event()
+
+        def lose(why: str) -> None:
+            if not lost.is_set():
+                lost.set()
+                log.error("lost the Lease %s/%s: %s", self.settings.namespace,
+                          self.settings.name, why)
                 on_lost()
-                return
+
+        watchdog = threading.Thread(target=self._watch_deadline, args=(stop, lost, lose),
+                                    name="lease-watchdog", daemon=True)
+        watchdog.start()
+        while not stop.wait(self.settings.retry_seconds) and not lost.is_set():
+            if self._attempt(renew_only=True):
+                continue
+            holder = self._observed[0] if self._observed else None
+            if holder is not None and holder != self.identity:
+                lose(f"it is held by {holder} now")
+        watchdog.join()
+
+    def _watch_deadline(self, stop: threading.Event, lost: threading.Event,
+                        lose: Callable[[str], None]) -> None:
+        while not stop.wait(self.settings.retry_seconds / 2) and not lost.is_set():
+            if self.clock() - self._last_renewal >= self.settings.renew_deadline_seconds:
+                lose(f"not renewed for {self.settings.renew_deadline_seconds:.0f} s")
 
     def release(self) -> None:
         """Give the Lease up (only if still ours), so a standby need not wait for expiry."""
@@ -146,14 +171,18 @@ class LeaderElector:
             spec.update(holderIdentity=None, leaseDurationSeconds=1, renewTime=_now())
             self.kube.replace(lease)
             log.info("released the Lease %s/%s", self.settings.namespace, self.settings.name)
-        except ApiException as error:
-            log.warning("could not release the Lease: %s %s", error.status, error.reason)
+        except Exception as error:
+            log.warning("could not release the Lease (a standby takes it when it expires): "
+                        "%s: %s", type(error).__name__, error)
 
-    def _attempt(self) -> bool:
+    def _attempt(self, *, renew_only: bool = False) -> bool:
+        """One attempt that never raises: any failure (an API error, a timeout, a dropped
+        connection, which the client raises as urllib3 errors) counts as not holding."""
         try:
-            held = self.try_acquire_or_renew()
-        except (ApiException, OSError) as error:
-            log.warning("Lease %s/%s: %s", self.settings.namespace, self.settings.name, error)
+            held = self.try_acquire_or_renew(renew_only=renew_only)
+        except Exception as error:
+            log.warning("Lease %s/%s: %s: %s", self.settings.namespace, self.settings.name,
+                        type(error).__name__, error)
             return False
         if held:
             self._last_renewal = self.clock()

@@ -1,9 +1,8 @@
-"""Run the operator only while it leads: a standby waits, answering its liveness probe.
+"""Run the controllers only while this process leads: a standby waits for the Lease.
 
 While waiting, the process serves ``--liveness`` itself (kopf's endpoint starts only with
-kopf), so the kubelet does not restart a healthy standby. It does not serve the admission
-webhook: the Service routes admission to ready pods, and only the leader's webhook port is
-open (the chart's readiness probe checks it).
+kopf), so the kubelet does not restart a healthy standby. The admission webhook is served
+by every replica all along (see `job_operator.admission_server`), leader or not.
 """
 
 from __future__ import annotations
@@ -68,6 +67,10 @@ def _stop_on_signals(stop: threading.Event) -> Iterator[None]:
             signal.signal(sig, handler)
 
 
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
 def _exit_lost() -> None:
     """Another replica may lead now: stop acting at once, without cleanup that writes."""
     logging.shutdown()
@@ -77,18 +80,28 @@ def _exit_lost() -> None:
 def run_elected(settings: LeaseSettings, liveness_url: str | None,
                 run: Callable[[], int]) -> int:
     """Wait for the Lease, then ``run()`` while renewing it; release it afterwards."""
-    elector = LeaderElector(Kube(load_client()), settings)
+    elector = LeaderElector(
+        Kube(load_client(), request_timeout=settings.renew_deadline_seconds), settings)
     stop = threading.Event()
     with _stop_on_signals(stop), health_endpoint(liveness_url):
-        if not elector.acquire(stop):
+        acquired = elector.acquire(stop)
+        if acquired and stop.is_set():  # told to stop as the Lease was won: give it back
+            elector.release()
+        if not acquired or stop.is_set():
             log.info("stopped while standing by")
             return 0
+    # Until kopf installs its own handlers, a stop signal unwinds through the release below.
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, _interrupt)
     done = threading.Event()
     keeper = threading.Thread(target=elector.keep, args=(done, _exit_lost),
                               name="lease-renewal", daemon=True)
     keeper.start()
     try:
         return run()
+    except KeyboardInterrupt:
+        log.info("stopped before the controllers started")
+        return 0
     finally:
         done.set()
         keeper.join(timeout=settings.retry_seconds + 5)

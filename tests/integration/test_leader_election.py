@@ -19,8 +19,8 @@ from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
 LEASE = "dynamicjobs-operator"
-FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "4", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "3",
-              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "0.5"}
+FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "6", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "4",
+              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "1"}
 
 
 @pytest.fixture
@@ -116,3 +116,12 @@ def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
     jobs.create("led-by-third")
     wait_for(lambda: jobs.is_settled("led-by-third"), timeout=60, what="led-by-third Ready")
     assert _handled(third, namespace, "led-by-third")
+
+    fourth = replica("fourth")
+    fourth.start()
+    wait_for(lambda: "standby: Lease" in fourth.log_text(), timeout=60,
+             what="the fourth replica to stand by")
+    fourth.stop()
+    assert fourth.process is not None and fourth.process.returncode == 0
+    assert "stopped while standing by" in fourth.log_text()
+    assert _holder(api_client, namespace).startswith("third_")

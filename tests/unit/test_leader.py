@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import MaxRetryError
 
 from job_operator.leader import LeaderElector, LeaseSettings
 
@@ -122,24 +123,73 @@ def test_a_released_lease_is_free_at_once() -> None:
     assert store.lease == b_lease, "releasing a lease someone else holds changes nothing"
 
 
+def _fast(elector: LeaderElector) -> LeaderElector:
+    elector.settings = LeaseSettings(namespace="ops", name="dynamicjobs",
+                                     identity=elector.identity, lease_seconds=15,
+                                     renew_deadline_seconds=10, retry_seconds=0.001)
+    return elector
+
+
 def test_the_leader_gives_up_when_it_cannot_renew_within_the_deadline() -> None:
     store, clock = LeaseStore(), Clock()
-    a = _candidate(store, clock, "a")
-    a.settings = LeaseSettings(namespace="ops", name="dynamicjobs", identity="a",
-                               lease_seconds=15, renew_deadline_seconds=10, retry_seconds=0.001)
+    a = _fast(_candidate(store, clock, "a"))
     assert a.acquire(threading.Event())
     store.failing = True
     lost: list[float] = []
+    lock = threading.Lock()
 
     def one_second_per_look() -> float:
-        clock.now += 1
-        return clock.now
+        with lock:
+            clock.now += 1
+            return clock.now
 
     a.clock = one_second_per_look
     started = clock.now
     a.keep(threading.Event(), lambda: lost.append(clock.now))
-    assert len(lost) == 1
-    assert 10 <= lost[0] - started <= 11, "gives up at the renew deadline, not before"
+    assert len(lost) == 1, "on_lost is called once"
+    assert lost[0] - started >= 10, "not before the renew deadline"
+
+
+def test_a_leader_that_sees_another_holder_gives_up_at_once() -> None:
+    store, clock = LeaseStore(), Clock()
+    a = _fast(_candidate(store, clock, "a"))
+    assert a.acquire(threading.Event())
+    assert store.lease is not None
+    store.lease["spec"]["holderIdentity"] = "b"
+    lost: list[str] = []
+    a.keep(threading.Event(), lambda: lost.append("lost"))
+    assert lost == ["lost"]
+    assert clock.now == 1000.0, "at once: no time had to pass"
+    assert store.lease["spec"]["holderIdentity"] == "b", "and it did not take it back"
+
+
+def test_a_keeping_leader_never_takes_a_free_lease() -> None:
+    store, clock = LeaseStore(), Clock()
+    a = _candidate(store, clock, "a")
+    assert a.try_acquire_or_renew()
+    a.release()
+    version = store.version
+    assert not a.try_acquire_or_renew(renew_only=True)
+    assert store.version == version, "nothing written"
+
+
+def test_any_error_of_the_client_counts_as_not_holding() -> None:
+    """The client raises urllib3's own errors for a dropped connection or a timeout."""
+    store, clock = LeaseStore(), Clock()
+    candidate = _fast(_candidate(store, clock, "a"))
+    stop = threading.Event()
+    calls: list[int] = []
+
+    def unreachable(*_: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:
+            stop.set()
+        raise MaxRetryError(None, "https://api", "connection refused")  # type: ignore[arg-type]
+
+    store.get = unreachable  # type: ignore[assignment,method-assign]
+    assert not candidate.acquire(stop)
+    assert len(calls) == 3
+    candidate.release()  # logs, does not raise
 
 
 def test_a_standby_stops_waiting_when_told_to() -> None:
