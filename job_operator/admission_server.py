@@ -15,6 +15,7 @@ import json
 import logging
 import socket
 import ssl
+import sys
 import threading
 from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,7 @@ from job_operator.webhook import WEBHOOK_ID
 log = logging.getLogger(__name__)
 MAX_REVIEW_BYTES = 4 * 1024 * 1024
 """The API server sends at most ~3 MiB (its request limit); anything bigger is not it."""
+MAX_CONNECTIONS = 32
 Responder = Callable[[Mapping[str, Any]], dict[str, Any]]
 
 
@@ -52,28 +54,64 @@ class _TLSContext:
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most MAX_CONNECTIONS at once: when all are busy the
+    accept loop waits, and further clients queue in the listen backlog."""
+
     daemon_threads = True
     tls: _TLSContext
     respond: Responder
 
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__(address, handler)
+        self.slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
+
     def get_request(self) -> tuple[socket.socket, Any]:
         connection, address = self.socket.accept()
-        # The handshake runs in the request's thread (on first read), never in the accept loop.
-        wrapped = self.tls.current().wrap_socket(connection, server_side=True,
-                                                 do_handshake_on_connect=False)
+        try:
+            # The handshake runs in the request's thread (on first read), never here.
+            wrapped = self.tls.current().wrap_socket(connection, server_side=True,
+                                                     do_handshake_on_connect=False)
+        except BaseException:
+            connection.close()
+            raise
         return wrapped, address
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        self.slots.acquire()
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self.slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.slots.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """One line, not a traceback: a client that is not the API server (plain HTTP, a
+        port scan, a dropped connection) is not the operator's error."""
+        error = sys.exc_info()[1]
+        log.warning("admission: connection from %s failed: %s: %s", client_address[0],
+                    type(error).__name__, error)
 
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
-    timeout = 30
+    timeout = 10
+    """Seconds one read may wait; the API server sends a review at once."""
 
     def do_POST(self) -> None:
         if self.path.split("?", 1)[0] != f"/{WEBHOOK_ID}":
             self._send(404, {"message": f"no webhook at {self.path}; it is /{WEBHOOK_ID}"})
             return
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = 0
         if not 0 < length <= MAX_REVIEW_BYTES:
             self._send(413 if length else 400, {"message": "expected an AdmissionReview"})
             return
@@ -88,8 +126,13 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(200, self.server.respond(review))
 
     def _send(self, status: int, body: Mapping[str, Any]) -> None:
+        """An error reply closes the connection: a body left unread must not be taken for
+        the next request."""
         data = json.dumps(body).encode()
         self.send_response(status)
+        if status != 200:
+            self.send_header("Connection", "close")
+            self.close_connection = True
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
         self.end_headers()

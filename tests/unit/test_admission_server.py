@@ -119,3 +119,30 @@ def test_a_renewed_certificate_is_served_without_a_restart(served: Any) -> None:
             context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
         subject = dict(item[0] for item in tls.getpeercert()["subject"])
     assert subject["commonName"] == "webhook-renewed"
+
+
+def _raw_exchange(server: AdmissionServer, context: ssl.SSLContext, request: bytes) -> bytes:
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as raw, \
+            context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(request)
+        answer = b""
+        while chunk := tls.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_a_bad_content_length_is_refused_and_the_connection_closed(served: Any) -> None:
+    server, context, _ = served
+    answer = _raw_exchange(server, context, b"POST /validate-dynamicjob HTTP/1.1\r\n"
+                                            b"Host: x\r\nContent-Length: twelve\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"Connection: close" in answer, "the reply ends the connection (recv saw EOF)"
+
+
+def test_a_client_that_is_not_tls_does_not_stop_the_server(served: Any) -> None:
+    server, context, _ = served
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as plain:
+        plain.sendall(b"POST /validate-dynamicjob HTTP/1.1\r\nHost: x\r\n\r\n")
+        plain.recv(1024)
+    status, answer = _post(server, context, json.dumps(_review()).encode())
+    assert (status, answer["response"]["allowed"]) == (200, True)

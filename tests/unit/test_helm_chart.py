@@ -282,8 +282,8 @@ def test_operator_command_flags_and_probes(render: Render) -> None:
     assert container["command"] == ["python", "-m", "job_operator"]
     assert container["args"] == ["--all-namespaces", "--liveness=http://0.0.0.0:8080/healthz"]
     assert "--standalone" not in container["args"]
-    for probe in ("livenessProbe", "readinessProbe"):
-        assert container[probe]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
+    assert container["readinessProbe"]["tcpSocket"] == {"port": "webhook"}
     assert {"name": "health", "containerPort": 8080, "protocol": "TCP"} in container["ports"]
     assert container["resources"]["requests"] == {"cpu": "50m", "memory": "128Mi"}
 
@@ -575,9 +575,15 @@ def test_helm_generated_certificate_matches_the_ca_bundle(render: Render) -> Non
 def test_cert_manager_certificate(render: Render) -> None:
     objects = render("-f", str(CHART / "ci" / "cert-manager-values.yaml"))
     assert of_kind(objects, "Secret") == []
-    certificate = only(objects, "Certificate")
-    issuer = only(objects, "Issuer")
-    assert certificate["spec"]["issuerRef"]["name"] == issuer["metadata"]["name"]
+    certificates = {c["metadata"]["name"]: c for c in of_kind(objects, "Certificate")}
+    issuers = {i["metadata"]["name"]: i for i in of_kind(objects, "Issuer")}
+    certificate, ca = certificates["rel-dynamicjobs-webhook"], certificates[
+        "rel-dynamicjobs-webhook-ca"]
+    assert ca["spec"]["isCA"] is True
+    assert "selfSigned" in issuers[ca["spec"]["issuerRef"]["name"]]["spec"]
+    serving_issuer = issuers[certificate["spec"]["issuerRef"]["name"]]
+    assert serving_issuer["spec"] == {"ca": {"secretName": ca["spec"]["secretName"]}}, (
+        "the serving certificate is signed by the chart's CA, so renewing it keeps the CA")
     assert "rel-dynamicjobs-webhook.ops.svc" in certificate["spec"]["dnsNames"]
     config = only(objects, "ValidatingWebhookConfiguration")
     annotation = config["metadata"]["annotations"]["cert-manager.io/inject-ca-from"]
@@ -595,6 +601,12 @@ def test_cert_manager_with_an_existing_issuer(render: Render) -> None:
     assert of_kind(objects, "Issuer") == []
     assert only(objects, "Certificate")["spec"]["issuerRef"] == {
         "name": "corp-ca", "kind": "ClusterIssuer", "group": "cert-manager.io"}
+
+
+def test_without_the_webhook_readiness_follows_health(render: Render) -> None:
+    deployment = only(render("--set", "webhook.enabled=false"), "Deployment")
+    probe = deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]
+    assert probe["httpGet"] == {"path": "/healthz", "port": "health"}
 
 
 def test_webhook_disabled(render: Render) -> None:
