@@ -151,9 +151,7 @@ def test_a_pod_killed_mid_run_is_still_recorded(
 def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(
     jobs: DynamicJobs, kubeconfig: Any
 ) -> None:
-    jobs.create("on-demand", schedule="0 3 * * *", suspend=True,
-                parameters={"message": "by hand"})
-    wait_for(lambda: jobs.is_ready("on-demand"), timeout=60, what="on-demand to be Ready")
+    _suspended_heartbeat(jobs, "on-demand", "by hand")
     finished = _dynamicjobs_run(jobs, kubeconfig, "on-demand")
     assert finished.returncode == 0, finished.stderr
     run = json.loads(finished.stdout)
@@ -168,9 +166,7 @@ def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(
 def test_a_manual_run_takes_parameter_overrides_for_that_run_only(
     jobs: DynamicJobs, kubeconfig: Any
 ) -> None:
-    jobs.create("override-me", schedule="0 3 * * *", suspend=True,
-                parameters={"message": "from the spec"})
-    wait_for(lambda: jobs.is_ready("override-me"), timeout=60, what="override-me Ready")
+    _suspended_heartbeat(jobs, "override-me", "from the spec")
     refused = _dynamicjobs_run(jobs, kubeconfig, "override-me", "--param", "message:=42")
     assert refused.returncode == 2
     assert 'metadata.annotations["dynamicjobs.io/run-parameters"].message' in refused.stderr
@@ -185,6 +181,12 @@ def test_a_manual_run_takes_parameter_overrides_for_that_run_only(
     again = _dynamicjobs_run(jobs, kubeconfig, "override-me")
     assert again.returncode == 0, again.stderr
     assert json.loads(again.stdout)["outputs"]["message"] == "from the spec"
+
+
+def _suspended_heartbeat(jobs: DynamicJobs, name: str, message: str) -> None:
+    """A job that runs only when asked to."""
+    jobs.create(name, schedule="0 3 * * *", suspend=True, parameters={"message": message})
+    wait_for(lambda: jobs.is_ready(name), timeout=60, what=f"{name} to be Ready")
 
 
 def _dynamicjobs_run(jobs: DynamicJobs, kubeconfig: Any, name: str,

@@ -67,8 +67,24 @@ def _holder(api_client: client.ApiClient, namespace: str) -> str:
     return lease.spec.holder_identity or ""
 
 
-def _handled(process: OperatorProcess, namespace: str, name: str) -> bool:
-    return f"[{namespace}/{name}] Handler 'reconcile_dynamicjob' succeeded" in process.log_text()
+def _standby(process: OperatorProcess) -> OperatorProcess:
+    process.start()
+    wait_for(lambda: "standby: Lease" in process.log_text(), timeout=60,
+             what=f"{process.log.parent.name} to stand by")
+    return process
+
+
+def _reconciles(process: OperatorProcess, name: str, jobs: DynamicJobs,
+                api_client: client.ApiClient) -> None:
+    """``process`` holds the Lease (once any earlier holder is gone) and is the one that
+    reconciles a new DynamicJob."""
+    wait_for(lambda: _holder(api_client, jobs.namespace).startswith(f"{name}_"), timeout=60,
+             what=f"{name} to hold the Lease")
+    job = f"led-by-{name}"
+    jobs.create(job)
+    wait_for(lambda: jobs.is_settled(job), timeout=60, what=f"{job} Ready")
+    handled = f"[{jobs.namespace}/{job}] Handler 'reconcile_dynamicjob' succeeded"
+    assert handled in process.log_text()
 
 
 def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
@@ -80,10 +96,7 @@ def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
     first.start()
     wait_for(lambda: _holder(api_client, namespace).startswith("first_"), timeout=60,
              what="the first replica to take the Lease")
-    second = replica("second")
-    second.start()
-    wait_for(lambda: "standby: Lease" in second.log_text(), timeout=60,
-             what="the second replica to stand by")
+    second = _standby(replica("second"))
 
     admission = client.AdmissionregistrationV1Api(api_client)
     register_webhook(api_client, int(second.env["DYNAMICJOBS_WEBHOOK_PORT"]),
@@ -93,34 +106,18 @@ def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
     assert "spec.schedule" in refused
     admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)  # second dies later
 
-    jobs.create("led-by-first")
-    wait_for(lambda: jobs.is_settled("led-by-first"), timeout=60, what="led-by-first Ready")
-    assert _handled(first, namespace, "led-by-first")
+    _reconciles(first, "first", jobs, api_client)
     assert "Handler" not in second.log_text(), "a standby must not act"
 
     first.stop()
     assert "released the Lease" in first.log_text()
-    wait_for(lambda: _holder(api_client, namespace).startswith("second_"), timeout=60,
-             what="the standby to take the released Lease")
-    jobs.create("led-by-second")
-    wait_for(lambda: jobs.is_settled("led-by-second"), timeout=60, what="led-by-second Ready")
-    assert _handled(second, namespace, "led-by-second")
+    _reconciles(second, "second", jobs, api_client)
 
-    third = replica("third")
-    third.start()
-    wait_for(lambda: "standby: Lease" in third.log_text(), timeout=60,
-             what="the third replica to stand by")
+    third = _standby(replica("third"))
     second.kill()
-    wait_for(lambda: _holder(api_client, namespace).startswith("third_"), timeout=60,
-             what="the standby to take the Lease once it expired")
-    jobs.create("led-by-third")
-    wait_for(lambda: jobs.is_settled("led-by-third"), timeout=60, what="led-by-third Ready")
-    assert _handled(third, namespace, "led-by-third")
+    _reconciles(third, "third", jobs, api_client)
 
-    fourth = replica("fourth")
-    fourth.start()
-    wait_for(lambda: "standby: Lease" in fourth.log_text(), timeout=60,
-             what="the fourth replica to stand by")
+    fourth = _standby(replica("fourth"))
     fourth.stop()
     assert fourth.process is not None and fourth.process.returncode == 0
     assert "stopped while standing by" in fourth.log_text()
