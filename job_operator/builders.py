@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from job_operator.settings import (
+    ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_PARAMETERS,
     ANNOTATION_RUN_REQUESTED,
     ANNOTATION_SPEC_HASH,
@@ -34,6 +35,7 @@ REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
 SPEC_ENV = "DYNAMICJOBS_SPEC"
 OVERRIDES_ENV = "DYNAMICJOBS_PARAMETER_OVERRIDES"
+NOTIFY_RUN_ENV = "DYNAMICJOBS_NOTIFY_RUN"
 TRIGGERED_JOB_TTL_SECONDS = 24 * 3600
 """A manual or dependency run's Job is not counted by the CronJob's history limits; it goes
 after a day (its run stays in status.recentRuns)."""
@@ -267,6 +269,21 @@ def build_dependency_job(job: DynamicJob, settings: Settings, upstream: str,
     return _triggered_job(
         job, settings, dependency_job_name(job.metadata.name, upstream, upstream_run),
         "Dependency", {ANNOTATION_UPSTREAM_RUN: f"{upstream}/{upstream_run}"})
+
+
+def missed_run_job_name(dynamicjob_name: str, run_id: str) -> str:
+    """Deterministic per missed run, so it is notified about once."""
+    return _triggered_name(dynamicjob_name, "missed", run_id)
+
+
+def build_missed_run_job(job: DynamicJob, settings: Settings,
+                         record: Mapping[str, Any]) -> dict[str, Any]:
+    """A Job that runs only the onMissedRun notifiers for ``record`` (the runner sees
+    DYNAMICJOBS_NOTIFY_RUN) and adds their outcome to that record."""
+    return _triggered_job(
+        job, settings, missed_run_job_name(job.metadata.name, record["id"]), "Schedule",
+        {ANNOTATION_NOTIFIES_RUN: record["id"]},
+        {NOTIFY_RUN_ENV: json.dumps(dict(record), sort_keys=True, separators=(",", ":"))})
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

@@ -20,8 +20,10 @@ from job_operator.dependency_runs import start_dependent_runs
 from job_operator.kube import Kube
 from job_operator.lost_runs import lost_run_record
 from job_operator.manual_runs import start_requested_run
+from job_operator.missed_runs import record_missed_run
 from job_operator.reconcile import Outcome, reconcile
 from job_operator.settings import (
+    ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_REQUESTED,
     LABEL_JOB,
     LABEL_MANAGED_BY,
@@ -144,14 +146,22 @@ def _watched_dynamicjobs() -> list[dict[str, Any]]:
 
 
 def _resync_one(body: dict[str, Any]) -> bool:
-    """Reconcile one DynamicJob; True when that took a write."""
+    """Reconcile one DynamicJob and look for a missed run; True when that took a write."""
+    name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
     try:
         outcome = _reconcile(_as_body(body))
     except (kopf.TemporaryError, kopf.PermanentError) as error:
-        name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
         logging.getLogger(__name__).warning(f"resync of {name}: {error}")
         return False
-    return bool(outcome.created or outcome.applied or outcome.status_changed)
+    missed = None
+    if not outcome.problems:
+        try:
+            missed = record_missed_run(body, STATE.kube, STATE.settings, datetime.now(UTC))
+        except ApiException as error:
+            logging.getLogger(__name__).warning(f"missed-run check of {name}: {error}")
+    if missed is not None:
+        kopf.warn(_as_body(body), reason="RunMissed", message=missed.record()["message"])
+    return bool(outcome.created or outcome.applied or outcome.status_changed or missed)
 
 
 @kopf.on.event("batch", "v1", "cronjobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
@@ -179,8 +189,9 @@ def job_changed(event: kopf.RawEvent, **_: Any) -> None:
         return
     metadata = job["metadata"]
     namespace, owner_name = metadata.get("namespace"), metadata.get("labels", {}).get(LABEL_JOB)
-    if not namespace or not owner_name:
-        return
+    if not namespace or not owner_name or ANNOTATION_NOTIFIES_RUN in (
+            metadata.get("annotations") or {}):
+        return  # a Job of notifiers only is no run of its own
     owner = STATE.kube.get("DynamicJob", namespace, owner_name)
     if owner is None:
         return

@@ -17,6 +17,8 @@ ANNOTATION_RUN_REQUESTED = "dynamicjobs.io/run-requested-at"
 ANNOTATION_RUN_PARAMETERS = "dynamicjobs.io/run-parameters"
 ANNOTATION_TRIGGER = "dynamicjobs.io/trigger"
 ANNOTATION_UPSTREAM_RUN = "dynamicjobs.io/upstream-run"
+ANNOTATION_NOTIFIES_RUN = "dynamicjobs.io/notifies-run"
+"""On a Job that only runs notifiers for a run (a missed one): it is no run itself."""
 RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")
 
 

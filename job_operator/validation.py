@@ -18,7 +18,7 @@ from pydantic import ValidationError
 from job_operator.dependencies import dependency_problems, depends_on
 from job_operator.schedule import validate_schedule, validate_time_zone
 from job_runner.api import DynamicJob
-from job_runner.api.dynamicjob import parameter_sets
+from job_runner.api.dynamicjob import NOTIFIER_KINDS, parameter_sets
 from job_runner.notify import SAMPLE_RUN
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import SecretRef, find_secret_refs
@@ -154,7 +154,7 @@ def check_template(name: str, parameters: Any, prefix: str = "spec",
 
 def check_notifiers(notifications: Mapping[str, Any]) -> list[Problem]:
     problems = []
-    for kind in ("onFailure", "onSuccess"):
+    for kind in NOTIFIER_KINDS:
         notifiers = notifications.get(kind)
         for index, notifier in enumerate(notifiers if isinstance(notifiers, list) else []):
             if isinstance(notifier, Mapping) and isinstance(notifier.get("template"), str):

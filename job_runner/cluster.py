@@ -56,6 +56,21 @@ def _execute(spec: DynamicJobSpec, environ: Mapping[str, str], run_id: str,
     return outcome.to_dict()
 
 
+def _notify_only(record: dict[str, Any], spec: DynamicJobSpec, environ: Mapping[str, str],
+                 reporter: StatusReporter, job: str, namespace: str) -> int:
+    """A pod the operator started for a run that has no pod of its own (a missed run): run
+    that run's notifiers and add their outcome to its record."""
+    notifications = notify(spec, record, job=job, namespace=namespace,
+                           secrets=env_secret_resolver(environ))
+    print(json.dumps(notifications), flush=True)
+    try:
+        reporter.record({**record, "notifications": notifications}, spec.history_limit)
+    except Exception:
+        log.exception("could not record the notifications in the DynamicJob's status")
+        return EXIT_UNREPORTED
+    return 0
+
+
 def run_from_env(environ: Mapping[str, str]) -> int:
     configure_json_logging()
     job = environ["DYNAMICJOBS_JOB"]
@@ -70,6 +85,9 @@ def run_from_env(environ: Mapping[str, str]) -> int:
         record = _failed_before_start(run_id, f"the spec snapshot is invalid: {error}", False)
         reporter.record({**record, "trigger": trigger}, history_limit=10)
         return EXIT_FAILED
+    if environ.get("DYNAMICJOBS_NOTIFY_RUN"):
+        return _notify_only(json.loads(environ["DYNAMICJOBS_NOTIFY_RUN"]), spec, environ,
+                            reporter, job, namespace)
     started = rfc3339(datetime.now(UTC))
     try:
         reporter.record({"id": run_id, "trigger": trigger, "startedAt": started,

@@ -32,6 +32,8 @@ def notifiers_for(spec: DynamicJobSpec, result: str) -> list[Notifier]:
         return list(spec.notifications.on_failure)
     if result == "Succeeded":
         return list(spec.notifications.on_success)
+    if result == "Missed":
+        return list(spec.notifications.on_missed_run)
     return []
 
 

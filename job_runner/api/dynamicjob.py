@@ -43,12 +43,20 @@ class Notifier(ApiModel):
 
 
 class Notifications(ApiModel):
-    """Who hears about runs. Each notifier runs in the run's pod, right after it."""
+    """Who hears about runs. Each notifier runs in the run's pod, right after it (for a
+    missed run, in a pod the operator starts)."""
 
     on_failure: list[Notifier] = Field(default_factory=list, max_length=5)
     """After a run that Failed or TimedOut."""
     on_success: list[Notifier] = Field(default_factory=list, max_length=5)
     """After a run that Succeeded."""
+    on_missed_run: list[Notifier] = Field(default_factory=list, max_length=5)
+    """When a scheduled run did not start: the CronJob controller skipped it (the previous
+    run still going under concurrencyPolicy Forbid, startingDeadlineSeconds passed) or was
+    not running. These run in a pod of their own, started by the operator."""
+
+
+NOTIFIER_KINDS = ("onFailure", "onSuccess", "onMissedRun")
 
 
 def parameter_sets(spec: Mapping[str, Any]) -> list[tuple[str, Any]]:
@@ -57,7 +65,7 @@ def parameter_sets(spec: Mapping[str, Any]) -> list[tuple[str, Any]]:
     found: list[tuple[str, Any]] = [("parameters", spec.get("parameters") or {})]
     notifications = spec.get("notifications")
     if isinstance(notifications, Mapping):
-        for kind in ("onFailure", "onSuccess"):
+        for kind in NOTIFIER_KINDS:
             notifiers = notifications.get(kind)
             for index, notifier in enumerate(notifiers if isinstance(notifiers, list) else []):
                 if isinstance(notifier, Mapping):

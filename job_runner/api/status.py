@@ -16,9 +16,10 @@ class StatusModel(ApiModel):
     model_config = ApiModel.model_config | {"extra": "ignore"}
 
 
-RunResult = Literal["Running", "Succeeded", "Failed", "TimedOut", "Cancelled"]
-FINISHED_RESULTS = frozenset({"Succeeded", "Failed", "TimedOut", "Cancelled"})
-"""Every RunResult but Running: a run with one of these is over."""
+RunResult = Literal["Running", "Succeeded", "Failed", "TimedOut", "Cancelled", "Missed"]
+FINISHED_RESULTS = frozenset({"Succeeded", "Failed", "TimedOut", "Cancelled", "Missed"})
+"""Every RunResult but Running: a run with one of these is over. Missed: a scheduled run
+that never started (recorded by the operator)."""
 RunTrigger = Literal["Schedule", "Manual", "Dependency"]
 
 

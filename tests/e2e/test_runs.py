@@ -66,13 +66,19 @@ def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
                 parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
     jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
                 parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 300})
+    jobs.create("hook-busy", template="webhook-trigger", **every_minute, timeoutSeconds=100,
+                concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
+                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 90},
+                notifications={"onMissedRun": [{"template": "webhook-trigger",
+                                                "parameters": {"url": f"{hooks.url}/missed"}}]})
     yield jobs
     core.delete_namespace(namespace)
 
 
 def _first_finished(jobs: DynamicJobs, name: str) -> dict[str, Any] | None:
+    """The first run that ran and ended (a slow job may also have missed later times)."""
     runs = jobs.get(name).get("status", {}).get("recentRuns", [])
-    finished = sorted((r for r in runs if r["result"] in FINISHED_RESULTS),
+    finished = sorted((r for r in runs if r["result"] in FINISHED_RESULTS - {"Missed"}),
                       key=lambda r: r["startedAt"])
     return finished[0] if finished else None
 
@@ -146,6 +152,23 @@ def test_a_pod_killed_mid_run_is_still_recorded(
     run = _wait_finished(jobs, "hook-killed")
     assert run["result"] == "Failed", run
     assert "without reporting" in run["message"] and "137" in run["message"]
+
+
+def test_a_run_skipped_while_the_previous_still_runs_is_recorded_missed_and_notified(
+    jobs: DynamicJobs, hooks: HttpServer
+) -> None:
+    def notified_missed_run() -> dict[str, Any] | None:
+        runs = jobs.get("hook-busy").get("status", {}).get("recentRuns", [])
+        return next((r for r in runs if r["result"] == "Missed" and r.get("notifications")),
+                    None)
+
+    run = wait_for(notified_missed_run, timeout=RUN_TIMEOUT + 90,
+                   what="a missed run of hook-busy, notified")
+    assert "concurrencyPolicy: Forbid" in run["message"]
+    assert run["notifications"][0]["result"] == "Succeeded", run
+    alerts = [r.json() for r in hooks.requests if r.path == "/missed"]
+    assert any(a["id"] == run["id"] and a["result"] == "Missed" and a["job"] == "hook-busy"
+               for a in alerts)
 
 
 def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(

@@ -40,7 +40,8 @@ def test_cronjob_matches_the_expected_manifest() -> None:
     cronjob = build_cronjob(_job(parameters={"message": "hi"}, timeZone="Europe/Berlin"), SETTINGS)
     spec_json = (
         '{"concurrencyPolicy":"Forbid","dependsOn":[],"dryRun":false,"historyLimit":10,'
-        '"notifications":{"onFailure":[],"onSuccess":[]},"parameters":{"message":"hi"},'
+        '"notifications":{"onFailure":[],"onMissedRun":[],"onSuccess":[]},'
+        '"parameters":{"message":"hi"},'
         '"resources":{"limits":{"memory":"256Mi"},'
         '"requests":{"cpu":"50m","memory":"64Mi"}},"retries":{"backoffSeconds":30,"limit":0},'
         '"schedule":"0 3 * * *","suspend":false,"tags":{},"template":"heartbeat",'

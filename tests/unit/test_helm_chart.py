@@ -172,6 +172,9 @@ def test_values_declared_jobs_accept_every_spec_field_of_the_crd() -> None:
     spec_keys = set(version["properties"]["spec"]["properties"])
     assert spec_keys - job_keys == set(), "add these spec fields to jobs[] in values.schema.json"
     assert job_keys - spec_keys == {"name", "namespace", "labels", "annotations"}
+    ours = schema["properties"]["jobs"]["items"]["properties"]["notifications"]["properties"]
+    theirs = version["properties"]["spec"]["properties"]["notifications"]["properties"]
+    assert set(ours) == set(theirs), "notifications in values.schema.json differ from the CRD"
 
 
 def _comment_above(lines: list[str], number: int) -> list[str]:
