@@ -34,6 +34,10 @@ RUNNER_UID = 65532
 REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
 SPEC_ENV = "DYNAMICJOBS_SPEC"
+UTC_ZONE = "Etc/UTC"
+"""A CronJob without timeZone follows the controller-manager's local zone, which the
+operator cannot know; so a spec without one gets UTC, as its next runs and missed runs
+are computed."""
 OVERRIDES_ENV = "DYNAMICJOBS_PARAMETER_OVERRIDES"
 NOTIFY_RUN_ENV = "DYNAMICJOBS_NOTIFY_RUN"
 TRIGGERED_JOB_TTL_SECONDS = 24 * 3600
@@ -173,8 +177,7 @@ def build_cronjob(job: DynamicJob, settings: Settings) -> dict[str, Any]:
             },
         },
     }
-    if spec.time_zone:
-        cron_spec["timeZone"] = spec.time_zone
+    cron_spec["timeZone"] = spec.time_zone or UTC_ZONE
     if spec.starting_deadline_seconds is not None:
         cron_spec["startingDeadlineSeconds"] = spec.starting_deadline_seconds
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": cron_spec}

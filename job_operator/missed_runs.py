@@ -1,15 +1,17 @@
 """Missed runs: scheduled times at which the CronJob controller started no Job.
 
-A run is missed when the first schedule time after the CronJob's last scheduled run is
-more than a grace period in the past and the controller has still not started it: the
-previous run was still going under ``concurrencyPolicy: Forbid``, ``startingDeadlineSeconds``
-passed, or the controller was not running. The operator records it in status as a run with
-result ``Missed`` and starts the ``onMissedRun`` notifiers.
+The controller starts the most recent unstarted time whenever it can: late, but it starts
+it, unless ``startingDeadlineSeconds`` has passed. So a time T is lost, not late, once the
+next time after T has come (the controller will start that one instead) or T's starting
+deadline has passed, whichever is first, and still no Job for T exists. Causes: the
+previous run still going under ``concurrencyPolicy: Forbid``, the deadline passing, or the
+controller not running. The operator records such a time in status as a run with result
+``Missed`` and starts the ``onMissedRun`` notifiers.
 
-Only the first missed time after the last scheduled run is reported; while the controller
-keeps missing, that one record stands (no alert per minute). Times before the CronJob's
-creation or the operator's last change to it (a new schedule, a resume from suspend) are
-never counted.
+One record per outage: after a miss is recorded (``status.lastMissedTime``), nothing more
+is reported until the controller schedules a run again. Times before the CronJob's
+creation or the operator's last change to it (a new schedule, a resume from suspend) never
+count.
 """
 
 from __future__ import annotations
@@ -25,11 +27,9 @@ from job_operator.builders import build_missed_run_job
 from job_operator.kube import Kube
 from job_operator.schedule import next_runs
 from job_operator.settings import FIELD_MANAGER, Settings
-from job_runner.api import FINISHED_RESULTS, DynamicJob
+from job_runner.api import DynamicJob
 from job_runner.report import StatusReporter
 
-DEFAULT_GRACE_SECONDS = 60
-"""Without startingDeadlineSeconds the controller may start a run late; give it a minute."""
 CONTROLLER_SLACK_SECONDS = 10
 """The CronJob controller's own delay in starting a Job at its time."""
 
@@ -64,48 +64,61 @@ def _reason(job: DynamicJob, cronjob: Mapping[str, Any]) -> str:
     if deadline is not None:
         return (f"the CronJob controller did not start it within startingDeadlineSeconds "
                 f"({deadline} s), or was not running")
-    return "the CronJob controller did not start it; was it running?"
+    return ("the CronJob controller did not start it before the next scheduled time; "
+            "was it running?")
 
 
-def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], now: datetime,
-               ) -> MissedRun | None:
-    """The first scheduled run the controller should have started by ``now`` but did not."""
+def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: Mapping[str, Any],
+               now: datetime) -> MissedRun | None:
+    """The first scheduled time since the CronJob's last run that is lost by ``now``."""
     if job.spec.suspend or cronjob.get("spec", {}).get("suspend"):
         return None
-    anchors = [_time(cronjob["metadata"].get("creationTimestamp")), _last_changed_by_us(cronjob),
-               _time((cronjob.get("status") or {}).get("lastScheduleTime"))]
+    last_scheduled = _time((cronjob.get("status") or {}).get("lastScheduleTime"))
+    last_missed = _time(status.get("lastMissedTime"))
+    if last_missed is not None and (last_scheduled is None or last_missed > last_scheduled):
+        return None  # this outage is reported already
+    anchors = [_time(cronjob["metadata"].get("creationTimestamp")),
+               _last_changed_by_us(cronjob), last_scheduled]
     baseline = max((a for a in anchors if a is not None), default=None)
     if baseline is None:
         return None
-    due = next_runs(job.spec.schedule, job.spec.time_zone, after=baseline, count=1)
-    grace = timedelta(seconds=(job.spec.starting_deadline_seconds or DEFAULT_GRACE_SECONDS)
-                      + CONTROLLER_SLACK_SECONDS)
-    if not due or due[0] + grace > now:
+    due = next_runs(job.spec.schedule, job.spec.time_zone, after=baseline, count=2)
+    if not due:
         return None
-    minutes = int(due[0].timestamp()) // 60
-    return MissedRun(due[0], f"{job.metadata.name}-missed-{minutes}", _reason(job, cronjob))
+    lost_at = due[1] if len(due) > 1 else None
+    deadline = job.spec.starting_deadline_seconds
+    if deadline is not None:
+        expired = due[0] + timedelta(seconds=deadline)
+        lost_at = expired if lost_at is None else min(lost_at, expired)
+    if lost_at is None or lost_at + timedelta(seconds=CONTROLLER_SLACK_SECONDS) > now:
+        return None
+    run_id = scheduled_job_name(job.metadata.name, due[0])
+    if any(r.get("id") == run_id for r in status.get("recentRuns") or []):
+        return None
+    return MissedRun(due[0], run_id, _reason(job, cronjob))
 
 
-def already_recorded(run: MissedRun, status: Mapping[str, Any]) -> bool:
-    return any(r.get("id") == run.run_id and r.get("result") in FINISHED_RESULTS
-               for r in status.get("recentRuns") or [])
+def scheduled_job_name(cronjob_name: str, scheduled: datetime) -> str:
+    """The name the CronJob controller gives the Job of a scheduled time."""
+    return f"{cronjob_name}-{int(scheduled.timestamp()) // 60}"
 
 
 def record_missed_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
                       now: datetime) -> MissedRun | None:
     """Record the missed run of one DynamicJob, if any, and start its onMissedRun
-    notifiers; None when nothing new was missed. Writes only when something was."""
+    notifiers; None when nothing new was missed. Writes only when something was.
+
+    The notifiers' Job is created before the record is written: if creating it fails, the
+    next resync tries both again, instead of a record whose alert never went out."""
     job = DynamicJob.model_validate(body)
     metadata = body["metadata"]
-    cronjob = kube.get("CronJob", metadata["namespace"], metadata["name"])
+    namespace, name = metadata["namespace"], metadata["name"]
+    cronjob = kube.get("CronJob", namespace, name)
     if cronjob is None or not any(ref.get("uid") == metadata.get("uid") for ref in
                                   cronjob["metadata"].get("ownerReferences") or []):
         return None
-    missed = missed_run(job, cronjob, now)
-    if missed is None or already_recorded(missed, body.get("status") or {}):
-        return None
-    reporter = StatusReporter(kube.api_client, metadata["namespace"], metadata["name"])
-    if not reporter.record(missed.record(), job.spec.history_limit, keep_final=True):
+    missed = missed_run(job, cronjob, body.get("status") or {}, now)
+    if missed is None or kube.get("Job", namespace, missed.run_id) is not None:
         return None
     if job.spec.notifications.on_missed_run:
         try:
@@ -113,4 +126,7 @@ def record_missed_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
         except ApiException as error:
             if error.status != 409:
                 raise
+    reporter = StatusReporter(kube.api_client, namespace, name)
+    if not reporter.record(missed.record(), job.spec.history_limit, keep_final=True):
+        return None
     return missed

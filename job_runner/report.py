@@ -36,18 +36,36 @@ def load_client() -> client.ApiClient:
 def merge_run(
     status: Mapping[str, Any], record: Mapping[str, Any], history_limit: int
 ) -> dict[str, Any]:
-    """The runner's keys of a status with ``record`` in it (replacing a record of the same id)."""
-    others = [r for r in status.get("recentRuns") or [] if r.get("id") != record["id"]]
-    recent = sorted([dict(record), *others], key=lambda r: r.get("startedAt") or "",
-                    reverse=True)[:history_limit]
-    newest = max(recent, key=lambda r: r.get("startedAt") or "")
-    patch: dict[str, Any] = {"lastRun": newest, "recentRuns": recent}
+    """The runner's keys of a status with ``record`` in it (replacing a record of the same id).
+
+    Missed runs (times no Job started) never take the place of runs that ran: they fill
+    only the history slots runs leave free, and ``lastRun`` is the newest run that ran, if
+    any. ``lastMissedTime`` keeps the newest missed time even when no slot is left."""
+    runs = [dict(record), *(r for r in status.get("recentRuns") or []
+                             if r.get("id") != record["id"])]
+    newest_first = sorted(runs, key=lambda r: r.get("startedAt") or "", reverse=True)
+    ran = [r for r in newest_first if r.get("result") != "Missed"][:history_limit]
+    missed = [r for r in newest_first if r.get("result") == "Missed"][
+        :history_limit - len(ran)]
+    recent = sorted([*ran, *missed], key=lambda r: r.get("startedAt") or "", reverse=True)
+    patch: dict[str, Any] = {"lastRun": (ran or newest_first)[0], "recentRuns": recent}
     finished = record.get("finishedAt")
     if record["result"] == "Succeeded" and finished:
         patch["lastSuccessfulTime"] = max(finished, status.get("lastSuccessfulTime") or "")
     elif record["result"] in ("Failed", "TimedOut") and finished:
         patch["lastFailureTime"] = max(finished, status.get("lastFailureTime") or "")
+    elif record["result"] == "Missed" and record.get("startedAt"):
+        patch["lastMissedTime"] = max(record["startedAt"], status.get("lastMissedTime") or "")
     return patch
+
+
+def _already_recorded(record: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+    """A finished record of the same run, or (for a missed time) that time or a later one."""
+    if record["result"] == "Missed" and (status.get("lastMissedTime") or "") >= (
+            record.get("startedAt") or ""):
+        return True
+    return any(r.get("id") == record["id"] and r.get("result") in FINISHED_RESULTS
+               for r in status.get("recentRuns") or [])
 
 
 class StatusReporter:
@@ -62,16 +80,14 @@ class StatusReporter:
     def record(self, record: Mapping[str, Any], history_limit: int,
                keep_final: bool = False) -> bool:
         """Write ``record``; with ``keep_final``, not over a finished record of the same run
-        (the operator's account of a dead pod never replaces what the runner reported).
+        (the operator's account of a dead pod never replaces what the runner reported), nor
+        a missed time already recorded.
         True when written."""
         for attempt in range(1, CONFLICT_RETRIES + 1):
             current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
                 GROUP, VERSION, self.namespace, PLURAL, self.name)
             status = current.get("status") or {}
-            if keep_final and any(
-                r.get("id") == record["id"] and r.get("result") in FINISHED_RESULTS
-                for r in status.get("recentRuns") or []
-            ):
+            if keep_final and _already_recorded(record, status):
                 return False
             patch = {
                 "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},

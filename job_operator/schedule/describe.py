@@ -15,7 +15,7 @@ _PLAIN_ITEM = re.compile(r"(\*|[0-9]+|[A-Za-z]{3})(-([0-9]+|[A-Za-z]{3}))?(/[0-9
 
 
 def describe(spec: Spec, time_zone: str | None) -> str:
-    zone = time_zone if time_zone is not None else "UTC, the controller's zone"
+    zone = time_zone if time_zone is not None else "UTC"
     return f"{_describe_spec(spec)} ({zone})"
 
 

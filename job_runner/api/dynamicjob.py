@@ -103,7 +103,8 @@ class DynamicJobSpec(ApiModel):
     schedule: str = Field(min_length=1, max_length=256)
     """When to run: 5-field cron ("0 3 * * *") or @hourly, @daily, @weekly, @monthly, @yearly."""
     time_zone: str | None = Field(default=None, max_length=128)
-    """IANA time zone of the schedule, e.g. "Europe/Berlin"; the cluster's zone (UTC) when unset."""
+    """IANA time zone of the schedule, e.g. "Europe/Berlin"; UTC when unset (the CronJob
+    gets Etc/UTC, whatever zone the controller-manager runs in)."""
     suspend: bool = False
     """True stops future runs; a run in progress goes on."""
     concurrency_policy: Literal["Allow", "Forbid", "Replace"] = "Forbid"

@@ -111,6 +111,8 @@ class DynamicJobStatus(StatusModel):
     """The latest runs, newest first, bounded by spec.historyLimit."""
     last_successful_time: str | None = None
     last_failure_time: str | None = None
+    last_missed_time: str | None = None
+    """The newest scheduled time at which no run started (see recentRuns' Missed runs)."""
     last_handled_run_request: str | None = None
     """The value of the dynamicjobs.io/run-requested-at annotation the operator last
     started a run for (echoed, Flux style, so a client knows its request was seen)."""

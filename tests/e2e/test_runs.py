@@ -66,9 +66,9 @@ def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
                 parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
     jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
                 parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 300})
-    jobs.create("hook-busy", template="webhook-trigger", **every_minute, timeoutSeconds=100,
+    jobs.create("hook-busy", template="webhook-trigger", **every_minute, timeoutSeconds=115,
                 concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
-                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 90},
+                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 110},
                 notifications={"onMissedRun": [{"template": "webhook-trigger",
                                                 "parameters": {"url": f"{hooks.url}/missed"}}]})
     yield jobs
@@ -167,8 +167,15 @@ def test_a_run_skipped_while_the_previous_still_runs_is_recorded_missed_and_noti
     assert "concurrencyPolicy: Forbid" in run["message"]
     assert run["notifications"][0]["result"] == "Succeeded", run
     alerts = [r.json() for r in hooks.requests if r.path == "/missed"]
-    assert any(a["id"] == run["id"] and a["result"] == "Missed" and a["job"] == "hook-busy"
-               for a in alerts)
+    about_this_run = [a for a in alerts if a["id"] == run["id"]]
+    assert len(about_this_run) == 1, alerts
+    assert (about_this_run[0]["result"], about_this_run[0]["job"]) == ("Missed", "hook-busy")
+    status = jobs.get("hook-busy")["status"]
+    assert status["lastMissedTime"] >= run["startedAt"]
+    assert status["lastRun"]["result"] != "Missed", "a miss never hides the last real run"
+    for punctual in ("beat", "hook-ok", "hook-fails", "hook-slow"):
+        runs = jobs.get(punctual).get("status", {}).get("recentRuns", [])
+        assert [r for r in runs if r["result"] == "Missed"] == [], punctual
 
 
 def test_dynamicjobs_run_starts_a_manual_run_and_waits_for_it(

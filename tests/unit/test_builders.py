@@ -136,7 +136,7 @@ def test_optional_fields_map_onto_the_cronjob() -> None:
     assert spec["jobTemplate"]["spec"]["activeDeadlineSeconds"] == 90
     assert spec["successfulJobsHistoryLimit"] == spec["failedJobsHistoryLimit"] == 3
     assert spec["jobTemplate"]["metadata"]["labels"]["tags.dynamicjobs.io/team"] == "payments"
-    assert "timeZone" not in spec
+    assert spec["timeZone"] == "Etc/UTC", "no zone means UTC, not the controller's local zone"
 
 
 def test_secret_references_become_secret_key_ref_env_never_values() -> None:

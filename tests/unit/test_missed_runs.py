@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from job_operator.builders import build_missed_run_job
-from job_operator.missed_runs import already_recorded, missed_run
+from job_operator.missed_runs import missed_run
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
 from job_runner.api.dynamicjob import parameter_sets
 from job_runner.notify import notifiers_for
+from job_runner.report import merge_run
 
 HOUR = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 ALERT = {"template": "webhook-trigger", "parameters": {"url": "https://hooks.example.com/x"}}
@@ -45,64 +46,93 @@ def _cronjob(created: datetime, last_scheduled: datetime | None = None,
 
 def test_a_run_started_on_time_is_not_missed() -> None:
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR)
-    assert missed_run(_job(), cronjob, HOUR + timedelta(minutes=59)) is None
+    assert missed_run(_job(), cronjob, {}, HOUR + timedelta(minutes=59)) is None
 
 
-def test_the_first_time_without_a_job_is_missed_once_the_grace_is_over() -> None:
+def test_without_a_deadline_a_late_run_is_not_missed_until_the_next_time_comes() -> None:
+    """The controller starts the newest unstarted time whenever it can: 10:00 may still
+    start at 10:05; once 11:00 has come, 10:00 is lost."""
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
-    assert missed_run(_job(), cronjob, HOUR + timedelta(seconds=69)) is None, "60 s + 10 s grace"
-    missed = missed_run(_job(), cronjob, HOUR + timedelta(seconds=71))
+    assert missed_run(_job(), cronjob, {}, HOUR + timedelta(minutes=59)) is None
+    assert missed_run(_job(), cronjob, {}, HOUR + timedelta(hours=1, seconds=9)) is None
+    missed = missed_run(_job(), cronjob, {}, HOUR + timedelta(hours=1, seconds=11))
     assert missed is not None and missed.scheduled_at == HOUR
     record = missed.record()
     assert (record["result"], record["startedAt"], record["trigger"]) == (
         "Missed", "2026-11-28T10:00:00Z", "Schedule")
-    assert "was it running" in record["message"]
-    later = missed_run(_job(), cronjob, HOUR + timedelta(hours=5))
-    assert later is not None and later.run_id == missed.run_id, "one alert for an outage"
+    assert record["id"] == f"hourly-{int(HOUR.timestamp()) // 60}", "the Job it would have had"
+    assert "before the next scheduled time" in record["message"]
 
 
-def test_starting_deadline_sets_the_grace() -> None:
+def test_a_starting_deadline_loses_the_time_when_it_passes() -> None:
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
     job = _job(startingDeadlineSeconds=300)
-    assert missed_run(job, cronjob, HOUR + timedelta(seconds=200)) is None
-    missed = missed_run(job, cronjob, HOUR + timedelta(seconds=311))
+    assert missed_run(job, cronjob, {}, HOUR + timedelta(seconds=309)) is None
+    missed = missed_run(job, cronjob, {}, HOUR + timedelta(seconds=311))
     assert missed is not None and "startingDeadlineSeconds (300 s)" in missed.reason
+    zero = missed_run(_job(startingDeadlineSeconds=0), cronjob, {}, HOUR + timedelta(seconds=11))
+    assert zero is not None, "a deadline of 0 is a deadline, not the default"
 
 
 def test_a_run_skipped_because_the_previous_still_runs_says_so() -> None:
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1),
                        active=True)
-    missed = missed_run(_job(), cronjob, HOUR + timedelta(minutes=5))
+    missed = missed_run(_job(), cronjob, {}, HOUR + timedelta(hours=1, minutes=1))
     assert missed is not None and "concurrencyPolicy: Forbid" in missed.reason
+
+
+def test_one_record_per_outage() -> None:
+    cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
+    later = HOUR + timedelta(hours=5)
+    missed = missed_run(_job(), cronjob, {}, later)
+    assert missed is not None
+    recorded = {"lastMissedTime": missed.record()["startedAt"]}
+    assert missed_run(_job(), cronjob, recorded, later) is None
+    reapplied = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1),
+                         applied=HOUR + timedelta(hours=2))
+    assert missed_run(_job(), reapplied, recorded, later) is None, "an apply starts no outage"
+    ran_again = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR + timedelta(hours=2))
+    assert missed_run(_job(), ran_again, recorded, later) is not None, "a new outage counts"
+
+
+def test_a_time_whose_run_is_in_the_history_is_not_missed() -> None:
+    cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
+    run_id = f"hourly-{int(HOUR.timestamp()) // 60}"
+    status = {"recentRuns": [{"id": run_id, "result": "Running"}]}
+    assert missed_run(_job(), cronjob, status, HOUR + timedelta(hours=2)) is None
 
 
 def test_times_before_the_cronjob_or_our_last_change_to_it_are_not_missed() -> None:
     young = _cronjob(HOUR - timedelta(minutes=30))
-    assert missed_run(_job(), young, HOUR - timedelta(minutes=1)) is None
+    young["metadata"]["managedFields"] = []
+    assert missed_run(_job(), young, {}, HOUR + timedelta(minutes=59)) is None
+    assert missed_run(_job(), young, {}, HOUR + timedelta(hours=1, minutes=1)) is not None
     resumed = _cronjob(HOUR - timedelta(days=3), last_scheduled=HOUR - timedelta(days=2),
                        applied=HOUR - timedelta(minutes=10))
-    assert missed_run(_job(), resumed, HOUR - timedelta(minutes=1)) is None
-    assert missed_run(_job(), resumed, HOUR + timedelta(minutes=2)) is not None
+    assert missed_run(_job(), resumed, {}, HOUR + timedelta(minutes=59)) is None
+    assert missed_run(_job(), resumed, {}, HOUR + timedelta(hours=1, minutes=1)) is not None
+    status_writes_only = _cronjob(HOUR - timedelta(days=3), last_scheduled=HOUR - timedelta(
+        days=2), applied=HOUR - timedelta(days=3))
+    status_writes_only["metadata"]["managedFields"].append(
+        {"manager": "dynamicjobs-operator", "operation": "Update", "subresource": "status",
+         "time": "2026-11-28T09:50:00Z"})
+    assert missed_run(_job(), status_writes_only, {}, HOUR) is not None, (
+        "only our changes to the spec move the baseline")
 
 
 def test_a_suspended_job_misses_nothing() -> None:
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=2))
-    assert missed_run(_job(suspend=True), cronjob, HOUR + timedelta(hours=1)) is None
+    assert missed_run(_job(suspend=True), cronjob, {}, HOUR + timedelta(hours=1)) is None
+    cronjob["spec"]["suspend"] = True
+    assert missed_run(_job(), cronjob, {}, HOUR + timedelta(hours=1)) is None
 
 
 def test_the_time_zone_of_the_schedule_counts() -> None:
-    cronjob = _cronjob(HOUR - timedelta(days=2), last_scheduled=HOUR - timedelta(days=1))
+    cronjob = _cronjob(HOUR - timedelta(days=3), last_scheduled=HOUR - timedelta(days=2))
     daily_at_10_berlin = _job(schedule="0 10 * * *", timeZone="Europe/Berlin")  # 09:00 UTC
-    missed = missed_run(daily_at_10_berlin, cronjob, HOUR)
-    assert missed is not None and missed.scheduled_at == HOUR - timedelta(hours=1)
-
-
-def test_a_recorded_missed_run_is_not_recorded_again() -> None:
-    cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
-    missed = missed_run(_job(), cronjob, HOUR + timedelta(minutes=5))
+    missed = missed_run(daily_at_10_berlin, cronjob, {}, HOUR)
     assert missed is not None
-    assert not already_recorded(missed, {"recentRuns": []})
-    assert already_recorded(missed, {"recentRuns": [missed.record()]})
+    assert missed.scheduled_at == HOUR - timedelta(days=1, hours=1)
 
 
 def test_missed_run_notifiers_are_validated_and_run_for_missed_only() -> None:
@@ -116,7 +146,7 @@ def test_missed_run_notifiers_are_validated_and_run_for_missed_only() -> None:
 def test_the_notifier_job_carries_the_record_and_is_no_run_itself() -> None:
     job = _job(notifications={"onMissedRun": [ALERT]})
     cronjob = _cronjob(HOUR - timedelta(hours=3), last_scheduled=HOUR - timedelta(hours=1))
-    missed = missed_run(job, cronjob, HOUR + timedelta(minutes=5))
+    missed = missed_run(job, cronjob, {}, HOUR + timedelta(hours=2))
     assert missed is not None
     manifest = build_missed_run_job(job, Settings.from_env({}), missed.record())
     assert len(manifest["metadata"]["name"]) <= 63
@@ -126,3 +156,19 @@ def test_the_notifier_job_carries_the_record_and_is_no_run_itself() -> None:
     assert json.loads(env["DYNAMICJOBS_NOTIFY_RUN"]) == missed.record()
     again = build_missed_run_job(job, Settings.from_env({}), missed.record())
     assert again["metadata"]["name"] == manifest["metadata"]["name"]
+
+
+def test_missed_runs_never_push_out_runs_that_ran_nor_become_last_run() -> None:
+    running = {"id": "hourly-1", "result": "Running", "startedAt": "2026-11-28T09:00:00Z"}
+    missed = {"id": "hourly-2", "result": "Missed", "startedAt": "2026-11-28T10:00:00Z"}
+    status = merge_run({"recentRuns": [running]}, missed, history_limit=1)
+    assert status["recentRuns"] == [running]
+    assert status["lastRun"] == running
+    assert status["lastMissedTime"] == "2026-11-28T10:00:00Z"
+    roomy = merge_run({"recentRuns": [running]}, missed, history_limit=5)
+    assert roomy["recentRuns"] == [missed, running] and roomy["lastRun"] == running
+    finished = {**running, "result": "Failed", "finishedAt": "2026-11-28T10:05:00Z"}
+    after = merge_run(roomy, finished, history_limit=5)
+    assert after["lastRun"] == finished, "the real result is not hidden behind the miss"
+    only_missed = merge_run({}, missed, history_limit=5)
+    assert only_missed["lastRun"] == missed

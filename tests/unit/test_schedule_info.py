@@ -78,7 +78,7 @@ def test_description(expression: str, zone: str, expected: str) -> None:
 
 def test_description_without_zone_says_utc_is_assumed() -> None:
     description = parse_schedule("0 3 * * *").description
-    assert description == "At 03:00, every day (UTC, the controller's zone)"
+    assert description == "At 03:00, every day (UTC)"
 
 
 def test_every_warns_that_runs_are_not_clock_aligned() -> None:
