@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 from typing import Any, ClassVar, Literal
@@ -117,6 +118,10 @@ class Destination(BaseModel):
             .replace("{runId}", safe_run_id)
         )
 
+    def path(self, run_id: str, now: datetime) -> Path:
+        """The file this run writes, confined to `directory` (see `resolve_destination`)."""
+        return resolve_destination(self.directory, self.render_filename(run_id, now))
+
 
 class ExportParameters(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -131,21 +136,13 @@ class ExportParameters(BaseModel):
     )
 
 
-def build_select(
-    source: Source, dialect: Dialect, *, count: bool
-) -> tuple[sql.Composable, list[Any]]:
-    """The SELECT for `source` (or a count of its rows) and its bound values."""
-    columns = (
-        sql.SQL(", ").join(dialect.ident(column) for column in source.columns)
-        if source.columns else sql.SQL("*")
-    )
-    query: list[sql.Composable] = [
-        sql.SQL("SELECT {} FROM {}").format(sql.SQL("1") if count else columns,
-                                            dialect.ident(source.table))
-    ]
+def filter_conditions(
+    filters: Iterable[Filter], dialect: Dialect
+) -> tuple[list[sql.Composable], list[Any]]:
+    """One condition per filter, to be ANDed, and their bound values (never spliced)."""
     values: list[Any] = []
     clauses: list[sql.Composable] = []
-    for item in source.filters:
+    for item in filters:
         column = dialect.ident(item.column)
         if item.op == "isNull":
             test = "IS NULL" if item.value in (None, True) else "IS NOT NULL"
@@ -159,6 +156,22 @@ def build_select(
             clauses.append(sql.SQL("{} " + _OPERATORS[item.op] + " {}").format(
                 column, dialect.placeholder))
             values.append(item.value)
+    return clauses, values
+
+
+def build_select(
+    source: Source, dialect: Dialect, *, count: bool
+) -> tuple[sql.Composable, list[Any]]:
+    """The SELECT for `source` (or a count of its rows) and its bound values."""
+    columns = (
+        sql.SQL(", ").join(dialect.ident(column) for column in source.columns)
+        if source.columns else sql.SQL("*")
+    )
+    query: list[sql.Composable] = [
+        sql.SQL("SELECT {} FROM {}").format(sql.SQL("1") if count else columns,
+                                            dialect.ident(source.table))
+    ]
+    clauses, values = filter_conditions(source.filters, dialect)
     if clauses:
         query.append(sql.SQL("WHERE {}").format(sql.SQL(" AND ").join(clauses)))
     if source.order_by and not count:
@@ -209,8 +222,7 @@ class DataExport(Template[ExportParameters]):
     ]
 
     def _target(self, params: ExportParameters, ctx: RunContext) -> Path:
-        name = params.destination.render_filename(ctx.run_id, datetime.now(UTC))
-        return resolve_destination(params.destination.directory, name)
+        return params.destination.path(ctx.run_id, datetime.now(UTC))
 
     def plan(self, params: ExportParameters, ctx: RunContext) -> dict[str, Any]:
         target = self._target(params, ctx)

@@ -35,7 +35,7 @@ from job_runner.templates.sql import (
     TableName,
     column_list,
     equality_conditions,
-    sqlite_unix_seconds,
+    time_compared,
 )
 from job_runner.templates.upsert import (
     build_upsert,
@@ -154,14 +154,9 @@ def _selection(params: SyncParameters, dialect: Dialect, since: datetime | None)
     clauses, values = equality_conditions(source.filters, dialect)
     clauses += [sql.SQL("{} IS NOT NULL").format(dialect.ident(k)) for k in params.key]
     if source.modified_after is not None and since is not None:
-        column = dialect.ident(source.modified_after.column)
-        if dialect.name == "postgresql":
-            clauses.append(sql.SQL("{} >= {}").format(column, dialect.placeholder))
-            values.append(since)
-        else:
-            clauses.append(sql.SQL("{} >= {}").format(sqlite_unix_seconds(column),
-                                                      dialect.placeholder))
-            values.append(int(since.timestamp()))
+        window, value = time_compared(source.modified_after.column, ">=", since, dialect)
+        clauses.append(window)
+        values.append(value)
     return Selection(sql.SQL(" AND ").join(clauses), values)
 
 

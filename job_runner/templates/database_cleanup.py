@@ -22,7 +22,7 @@ from job_runner.templates.sql import (
     Identifier,
     TableName,
     equality_conditions,
-    sqlite_unix_seconds,
+    time_compared,
 )
 
 FilterValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
@@ -62,15 +62,9 @@ class CleanupParameters(BaseModel):
 def _conditions(
     params: CleanupParameters, dialect: Dialect, cutoff: datetime
 ) -> tuple[sql.Composable, list[Any]]:
-    column = dialect.ident(params.timestamp_column)
-    if dialect.name == "postgresql":
-        age: sql.Composable = sql.SQL("{} < {}").format(column, dialect.placeholder)
-        values: list[Any] = [cutoff]
-    else:
-        age = sql.SQL("{} < {}").format(sqlite_unix_seconds(column), dialect.placeholder)
-        values = [int(cutoff.timestamp())]
+    age, cutoff_value = time_compared(params.timestamp_column, "<", cutoff, dialect)
     filters, filter_values = equality_conditions(params.where, dialect)
-    return sql.SQL(" AND ").join([age, *filters]), [*values, *filter_values]
+    return sql.SQL(" AND ").join([age, *filters]), [cutoff_value, *filter_values]
 
 
 def _columns(params: CleanupParameters) -> list[str]:

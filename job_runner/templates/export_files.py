@@ -59,6 +59,28 @@ def _csv_cell(value: Any) -> Any:
     return json.dumps(value) if isinstance(value, dict | list) else value
 
 
+def cell_text(value: Any) -> str:
+    """A value as the text a CSV export writes for it: empty for NULL, `true`/`false`,
+    ISO-8601 times, base64 bytes, JSON for documents."""
+    return str(_csv_cell(value))
+
+
+def publish_file(target: Path, content: bytes) -> int:
+    """Write a small file whole: to a temp file beside `target`, synced, then renamed over
+    it, so readers never see half a file. Returns its size in bytes."""
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    temp_path = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            file.write(content)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temp_path, target)
+    finally:
+        temp_path.unlink(missing_ok=True)
+    return len(content)
+
+
 class ExportWriter:
     """Context manager: write batches of rows, then publish the file atomically."""
 

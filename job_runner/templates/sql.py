@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from psycopg import sql
@@ -81,3 +82,15 @@ def sqlite_unix_seconds(column: sql.Composable) -> sql.Composable:
         "(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} "
         "ELSE CAST(strftime('%s', {c}) AS INTEGER) END)"
     ).format(c=column)
+
+
+def time_compared(column: str, operator: Literal[">=", "<"], moment: datetime,
+                  dialect: Dialect) -> tuple[sql.Composable, Any]:
+    """``column >= moment`` (or ``<``) and the value to bind: the moment itself on
+    PostgreSQL, Unix seconds on SQLite, where the column is read by `sqlite_unix_seconds`."""
+    if dialect.name == "postgresql":
+        compared: sql.Composable = dialect.ident(column)
+        value: Any = moment
+    else:
+        compared, value = sqlite_unix_seconds(dialect.ident(column)), int(moment.timestamp())
+    return sql.SQL("{} {} {}").format(compared, sql.SQL(operator), dialect.placeholder), value
