@@ -38,6 +38,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid ${UID} dynamicjobs \
  && useradd --system --uid ${UID} --gid ${UID} --no-create-home --home-dir /tmp \
       --shell /usr/sbin/nologin dynamicjobs
+# pg_dump for the backup template: Debian's PostgreSQL client tools only, no server.
+RUN apt-get update \
+ && apt-get install --yes --no-install-recommends postgresql-client \
+ && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/dynamicjobs /opt/dynamicjobs
 WORKDIR /tmp
 USER 65532:65532

@@ -177,7 +177,7 @@ def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
     listed = json.loads(kubectl("get", "djt", "-o", "json").stdout)
     names = {item["metadata"]["name"] for item in listed["items"]}
     assert {"heartbeat", "database-cleanup", "email-notification", "data-export",
-            "webhook-trigger", "data-sync", "report-generation"} <= names
+            "webhook-trigger", "data-sync", "report-generation", "backup"} <= names
     heartbeat = next(i for i in listed["items"] if i["metadata"]["name"] == "heartbeat")
     assert heartbeat["spec"]["parametersSchema"]["type"] == "object"
     assert heartbeat["spec"]["examples"]

@@ -17,7 +17,7 @@ from job_runner.registry import (
 from job_runner.template import RunContext, Template
 
 BUILT_INS = {"heartbeat", "database-cleanup", "email-notification", "data-export",
-             "webhook-trigger", "data-sync", "report-generation"}
+             "webhook-trigger", "data-sync", "report-generation", "backup"}
 
 
 class _Params(BaseModel):
