@@ -9,6 +9,7 @@ files whose whole name the filename pattern could have produced, nothing else.
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import re
 import sqlite3
@@ -31,7 +32,9 @@ from job_runner.templates.connections import (
     open_database,
 )
 from job_runner.templates.data_export import Destination
+from job_runner.templates.export_files import publish_file
 from job_runner.templates.pg_dump import (
+    TERMINATE_GRACE_SECONDS,
     ByteSink,
     check_included,
     dump_database,
@@ -45,6 +48,8 @@ _PLACEHOLDERS = {"{date}": "[0-9]{4}-[0-9]{2}-[0-9]{2}", "{time}": "[0-9]{6}",
                  "{runId}": "[A-Za-z0-9_-]{0,64}"}
 _SQLITE_PAGES_PER_STEP = 1024
 _MAX_LISTED = 50
+OWNED_LIST_PREFIX = ".dynamicjobs-backups-"
+_NOT_NAME_CHAR = re.compile(r"[^A-Za-z0-9.-]")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -150,23 +155,44 @@ def output_stream(path: Path, gzipped: bool) -> Iterator[IO[bytes] | gzip.GzipFi
         if not gzipped:
             yield raw
             return
-        with gzip.GzipFile(fileobj=raw, mode="wb", filename="") as zipped:
+        with gzip.GzipFile(fileobj=raw, mode="wb", filename="", compresslevel=6) as zipped:
             yield zipped
 
 
 def expired_backups(directory: Path, written: re.Pattern[str], keep: int,
-                    current: str) -> list[str]:
+                    current: str, owned: set[str]) -> list[str]:
     """Names of this job's backups beyond the newest ``keep``, counting ``current`` (this
-    run's file) as the newest. Only regular files (never symlinks or directories) whose
-    whole name matches ``written``; newest by modification time."""
+    run's file) as the newest. Only files this job recorded as its own (``owned``) that
+    are still regular files (never symlinks or directories) whose whole name matches
+    ``written``; newest by modification time."""
     found: list[tuple[int, str]] = []
     with os.scandir(directory) as entries:
         for entry in entries:
-            if (entry.name != current and written.fullmatch(entry.name)
-                    and entry.is_file(follow_symlinks=False)):
+            if (entry.name != current and entry.name in owned
+                    and written.fullmatch(entry.name) and entry.is_file(follow_symlinks=False)):
                 found.append((entry.stat(follow_symlinks=False).st_mtime_ns, entry.name))
     found.sort(reverse=True)
     return [name for _, name in found[keep - 1:]]
+
+
+def owned_list(directory: Path, ctx: RunContext) -> Path:
+    """The hidden file in which a job lists the backups it wrote there. Retention deletes
+    only names on this list, so jobs sharing a directory, even with overlapping filename
+    patterns, never delete each other's backups (or anything else)."""
+    owner = _NOT_NAME_CHAR.sub("_", f"{ctx.namespace or 'local'}.{ctx.job or 'local'}")
+    return directory / f"{OWNED_LIST_PREFIX}{owner}.json"
+
+
+def read_owned(path: Path) -> set[str]:
+    try:
+        names = json.loads(path.read_text())
+    except FileNotFoundError:
+        return set()
+    except (OSError, ValueError) as error:
+        raise TemplateError(f"cannot read the list of this job's backups {path}: {error}; "
+                            "remove it to start a new one (older backups are then kept)"
+                            ) from error
+    return {name for name in names if isinstance(name, str)} if isinstance(names, list) else set()
 
 
 def _copy_sqlite(source: Any, temp: Path, ctx: RunContext) -> None:
@@ -191,9 +217,12 @@ def _gzip_into(plain: Path, sink: ByteSink, ctx: RunContext) -> None:
 def _refuse_own_files(connection: SqliteConnection, root: Path,
                       destination: BackupDestination) -> None:
     """Backing up a SQLite file into its own directory must never overwrite or expire the
-    database itself or its journal files."""
-    source = Path(connection.path)
-    if source.parent.resolve() != root:
+    database itself or its journal files, also when its path is a symlink into ``root``."""
+    try:
+        source = Path(connection.path).resolve(strict=True)
+    except OSError as error:
+        raise TemplateError(f"connection.path {connection.path!r}: {error}") from error
+    if source.parent != root.resolve():
         return
     written = destination.written_names()
     for suffix in ("", "-wal", "-shm", "-journal"):
@@ -249,7 +278,8 @@ class Backup(Template[BackupParameters]):
                 else:
                     check_included(db, dialect, params.schemas, params.tables)
                 db.rollback()
-        expired = expired_backups(target.parent, written, params.keep, target.name)
+        owned = read_owned(owned_list(target.parent, ctx))
+        expired = expired_backups(target.parent, written, params.keep, target.name, owned)
         return {"path": str(target), "format": params.file_format(),
                 "compressed": params.compress, "keep": params.keep,
                 "wouldDelete": expired[:_MAX_LISTED], "wouldDeleteCount": len(expired),
@@ -265,7 +295,7 @@ class Backup(Template[BackupParameters]):
                 self._copy_sqlite_file(params, temp, ctx)
             ctx.check_cancelled()
             size = publish(temp, target)
-        deleted = self._expire(target, written, params.keep)
+        deleted = self._expire(target, written, params.keep, owned_list(target.parent, ctx))
         ctx.logger.info("backup written", extra={"path": str(target), "bytes": size,
                                                  "deleted": len(deleted)})
         return {"path": str(target), "bytes": size, "format": params.file_format(),
@@ -278,7 +308,8 @@ class Backup(Template[BackupParameters]):
                        ctx: RunContext) -> None:
         argv = pg_dump_argv(find_pg_dump(), dump_format=params.format,
                             compress=params.compress, schemas=params.schemas,
-                            tables=params.tables)
+                            tables=params.tables,
+                            lock_wait_seconds=ctx.remaining() + TERMINATE_GRACE_SECONDS)
         with output_stream(temp, params.gzipped()) as sink:
             dump_database(connection, argv, sink, ctx)
 
@@ -294,14 +325,19 @@ class Backup(Template[BackupParameters]):
                     _gzip_into(plain, sink, ctx)
 
     @staticmethod
-    def _expire(target: Path, written: re.Pattern[str], keep: int) -> list[str]:
+    def _expire(target: Path, written: re.Pattern[str], keep: int, listed: Path) -> list[str]:
+        """Record this run's file as the job's own, then delete the job's own backups beyond
+        ``keep``. A crash in between leaves a file unrecorded: kept, never lost."""
+        owned = read_owned(listed) | {target.name}
+        publish_file(listed, json.dumps(sorted(owned)).encode())
         deleted: list[str] = []
-        for name in expired_backups(target.parent, written, keep, target.name):
+        for name in expired_backups(target.parent, written, keep, target.name, owned):
             try:
                 (target.parent / name).unlink(missing_ok=True)
             except OSError as error:
                 raise TemplateError(f"the backup {target} was written, but deleting the old "
                                     f"backup {name!r} failed: {error}") from error
             deleted.append(name)
+        remaining = {name for name in owned - set(deleted) if (target.parent / name).exists()}
+        publish_file(listed, json.dumps(sorted(remaining)).encode())
         return deleted
-

@@ -29,6 +29,7 @@ INSTALL_HINT = ("install the PostgreSQL client tools in the runner's image, e.g.
                 "`apt-get install --no-install-recommends postgresql-client`")
 APPLICATION_NAME = "dynamicjobs-backup"
 POLL_SECONDS = 0.1
+TERMINATE_GRACE_SECONDS = 3.0
 STDERR_LIMIT = 8192
 CHUNK_BYTES = 1 << 16
 
@@ -66,10 +67,14 @@ def exact_pattern(name: str) -> str:
 def pg_dump_argv(
     binary: str, *, dump_format: DumpFormat, compress: bool,
     schemas: Sequence[str] = (), tables: Sequence[str] = (),
+    lock_wait_seconds: float | None = None,
 ) -> list[str]:
     """The argv of one dump to stdout. A pure function of validated parameters: no
-    connection value and no credential ever appears in it."""
+    connection value and no credential ever appears in it. ``lock_wait_seconds`` bounds
+    how long pg_dump waits for a table lock (another session's DDL) before failing."""
     argv = [binary, "--no-password", f"--format={dump_format}"]
+    if lock_wait_seconds is not None:
+        argv.append(f"--lock-wait-timeout={max(1, int(lock_wait_seconds * 1000))}ms")
     if dump_format == "custom" and not compress:
         argv.append("--compress=0")
     if schemas or tables:
@@ -151,14 +156,25 @@ def run_pg_dump(argv: list[str], env: dict[str, str], sink: ByteSink, ctx: RunCo
             except subprocess.TimeoutExpired:
                 continue
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        _stop(process)
         process.stdout.close()
         process.stderr.close()
     if process.returncode != 0:
         raise _failure(process.returncode, bytes(stderr))
 
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM first: pg_dump then asks the server to cancel its query, so the server's
+    session ends and releases its locks and snapshot at once. SIGKILL only if it lingers."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=TERMINATE_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def dump_database(connection: PostgresConnection, argv: list[str], sink: ByteSink,

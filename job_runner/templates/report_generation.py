@@ -159,7 +159,11 @@ class ReportParameters(BaseModel):
         return Window(self.since.column, now - timedelta(hours=self.since.lookback_hours))
 
     def sort_order(self) -> list[OrderBy]:
-        return list(self.order_by) or [OrderBy(column=column) for column in self.group_by]
+        """The given order, then the group columns not in it: rows tied on a metric come out
+        the same way every time, so a LIMIT always keeps the same ones."""
+        named = {order.column for order in self.order_by}
+        return [*self.order_by,
+                *(OrderBy(column=column) for column in self.group_by if column not in named)]
 
 
 def build_report_query(

@@ -68,6 +68,9 @@ def caption(report: Report) -> str:
     return text
 
 
+_FORMULA_STARTS = frozenset("=+-@\t\r")
+
+
 def one_line(text: str) -> str:
     return _CONTROL_CHARACTERS.sub(" ", text)
 
@@ -84,12 +87,22 @@ def _cells(report: Report) -> list[list[str]]:
     return [[report_cell(value) for value in row] for row in report.rows]
 
 
+def spreadsheet_safe(value: Any, text: str) -> str:
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``@SUM``,
+    a DDE payload) gets a leading apostrophe, which spreadsheets show as text. Numbers
+    (``-5``) are left alone: a report is for people, and people open CSVs in spreadsheets."""
+    if isinstance(value, str) and text[:1] in _FORMULA_STARTS:
+        return "'" + text
+    return text
+
+
 def render_csv(report: Report) -> str:
     """Just the table, a header row of column names first: a CSV has no place for a title."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(report.columns)
-    writer.writerows(_cells(report))
+    writer.writerow([spreadsheet_safe(name, name) for name in report.columns])
+    writer.writerows([spreadsheet_safe(value, report_cell(value)) for value in row]
+                     for row in report.rows)
     return out.getvalue()
 
 

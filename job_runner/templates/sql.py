@@ -77,9 +77,12 @@ def equality_conditions(
 
 def sqlite_unix_seconds(column: sql.Composable) -> sql.Composable:
     """A SQLite timestamp column as Unix seconds: an INTEGER or REAL is taken as Unix
-    seconds already, text is read as ISO-8601 (SQLite has no timestamp type)."""
+    seconds already, and so is text of digits only (a TEXT column stores numbers as text;
+    strftime would read them as Julian days); other text is read as ISO-8601 (SQLite has
+    no timestamp type)."""
     return sql.SQL(
         "(CASE WHEN typeof({c}) IN ('integer', 'real') THEN {c} "
+        "WHEN {c} GLOB '[0-9]*' AND {c} NOT GLOB '*[^0-9]*' THEN CAST({c} AS INTEGER) "
         "ELSE CAST(strftime('%s', {c}) AS INTEGER) END)"
     ).format(c=column)
 

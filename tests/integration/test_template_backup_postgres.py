@@ -18,6 +18,7 @@ from psycopg import sql
 from job_runner.execute import execute
 from job_runner.templates.backup import Backup
 from tests.backends.postgres import PostgresServer
+from tests.kube.waiting import wait_for
 
 SOURCE = "dj_backup_source"
 RESTORED = "dj_backup_restored"
@@ -100,7 +101,7 @@ def test_plain_gzipped_dump_restores_with_psql(source, postgres, postgres_server
     outcome = backup(params(pg_connection, out), pg_secrets)
     assert outcome.result == "Succeeded", outcome.message
     target = Path(outcome.outputs["path"])
-    assert [p.name for p in out.iterdir()] == [target.name]
+    assert backups_in(out) == [target.name]
     assert outcome.outputs["bytes"] == target.stat().st_size
     assert outcome.outputs["compressed"] is True and outcome.outputs["format"] == "plain"
     restore_plain(postgres_server, postgres, gzip.decompress(target.read_bytes()))
@@ -172,13 +173,13 @@ def test_dry_run_checks_the_server_and_the_tool_and_changes_nothing(
 ):
     (out / "shop-2026-01-01.sql.gz").write_bytes(b"old")
     (out / "shop-2026-01-01.sql.gz.keep").write_bytes(b"unrelated")
+    (out / OWNED).write_text('["shop-2026-01-01.sql.gz"]')
     outcome = backup(params(pg_connection, out, keep=1, schemas=["shop"]), pg_secrets,
                      dry_run=True)
     assert outcome.result == "Succeeded", outcome.message
     assert outcome.outputs["tool"].startswith("pg_dump (PostgreSQL) ")
     assert outcome.outputs["wouldDelete"] == ["shop-2026-01-01.sql.gz"]
-    assert sorted(p.name for p in out.iterdir()) == ["shop-2026-01-01.sql.gz",
-                                                     "shop-2026-01-01.sql.gz.keep"]
+    assert backups_in(out) == ["shop-2026-01-01.sql.gz", "shop-2026-01-01.sql.gz.keep"]
     refused = backup(params(pg_connection, out, schemas=["nope"]), pg_secrets, dry_run=True)
     assert refused.result == "Failed" and "schema 'nope' does not exist" in refused.message
     wrong = backup(params(pg_connection, out), lambda ref: "wrong", dry_run=True)
@@ -193,7 +194,7 @@ def test_keep_one_replaces_the_previous_backup(source, pg_connection, pg_secrets
                     run_id="two")
     assert second.result == "Succeeded", second.message
     assert second.outputs["deleted"] == ["shop-one.sql.gz"]
-    assert [p.name for p in out.iterdir()] == ["shop-two.sql.gz"]
+    assert backups_in(out) == ["shop-two.sql.gz"]
 
 
 @pytest.fixture
@@ -209,6 +210,14 @@ def table_locked(source, postgres_server) -> Iterator[None]:
                      "WHERE application_name = 'dynamicjobs-backup'")
 
 
+OWNED = ".dynamicjobs-backups-local.local.json"
+"""The list of backups a local run (no job, no namespace) wrote in a directory."""
+
+
+def backups_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name != OWNED)
+
+
 def waiting_dumps(server: PostgresServer) -> int:
     rows = select(server, SOURCE, "SELECT count(*) FROM pg_stat_activity WHERE "
                                   "application_name = 'dynamicjobs-backup' AND "
@@ -222,7 +231,8 @@ def test_the_deadline_kills_a_dump_waiting_on_a_lock(table_locked, postgres_serv
     assert outcome.result == "TimedOut", outcome.message
     assert (outcome.finished_at - outcome.started_at).total_seconds() < 8
     assert list(out.iterdir()) == []
-    assert waiting_dumps(postgres_server) == 1  # it was waiting on the test's lock
+    wait_for(lambda: waiting_dumps(postgres_server) == 0, timeout=10,
+             what="the dump's server session to end (pg_dump cancels it on SIGTERM)")
 
 
 class CancelWhenPgDumpStarts(logging.Handler):

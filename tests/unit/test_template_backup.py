@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 import os
 import sqlite3
 import time
@@ -69,10 +70,20 @@ def restored(path: Path, tmp_path: Path) -> list[tuple[Any, ...]]:
     return rows_of(plain)
 
 
+OWNED = ".dynamicjobs-backups-local.local.json"
+"""The list of backups a local run (no job, no namespace) wrote in a directory."""
+
+
 def listing(directory: Path) -> dict[str, int]:
-    """Every entry, symlinks not followed, with its modification time."""
+    """Every entry but the job's list of its own backups, symlinks not followed, with its
+    modification time."""
     return {entry.name: entry.stat(follow_symlinks=False).st_mtime_ns
-            for entry in os.scandir(directory)}
+            for entry in os.scandir(directory) if entry.name != OWNED}
+
+
+def owned_by_this_job(directory: Path, *names: str) -> None:
+    """As if earlier runs of this job had written these files."""
+    (directory / OWNED).write_text(json.dumps(sorted(names)))
 
 
 def age(path: Path, days: float) -> None:
@@ -139,6 +150,8 @@ def test_retention_keeps_the_newest_and_never_touches_lookalikes(
     (out / "app-2019-01-01-030000.sqlite3.gz").mkdir()
     (out / "app-2018-01-01-030000.sqlite3.gz").symlink_to(outside)
     age(out / "app-2018-01-01-030000.sqlite3.gz", 500)
+    owned_by_this_job(out, *(p.name for p in old), *decoys, "app-2019-01-01-030000.sqlite3.gz",
+                      "app-2018-01-01-030000.sqlite3.gz")
 
     outcome = backup(params(db, out, keep=3))
 
@@ -153,10 +166,12 @@ def test_retention_keeps_the_newest_and_never_touches_lookalikes(
 
 
 def test_retention_by_run_id_pattern_and_keep_one(db: Path, out: Path):
-    for name, days in [("snap-r1.db", 2), ("snap-r_2-x.db", 1), ("snap-r1.db-journal", 3),
-                       ("snap-a b.db", 3), ("snap-r1.r2.db", 3), ("snap-r1.db.old", 3)]:
+    names = [("snap-r1.db", 2), ("snap-r_2-x.db", 1), ("snap-r1.db-journal", 3),
+             ("snap-a b.db", 3), ("snap-r1.r2.db", 3), ("snap-r1.db.old", 3)]
+    for name, days in names:
         (out / name).write_bytes(b"x")
         age(out / name, days)
+    owned_by_this_job(out, *(name for name, _ in names))
     outcome = backup(params(db, out, "snap-{runId}.db", compress=False, keep=1), run_id="r/9")
     assert outcome.result == "Succeeded", outcome.message
     assert outcome.outputs["path"] == str(out.resolve() / "snap-r_9.db")
@@ -171,6 +186,7 @@ def test_dry_run_reports_and_writes_and_deletes_nothing(db: Path, out: Path):
         path.write_bytes(b"old")
         age(path, 10 - day)
     (out / "unrelated.gz").write_bytes(b"x")
+    owned_by_this_job(out, *(f"app-2026-01-0{day}-030000.sqlite3.gz" for day in range(1, 4)))
     before = listing(out)
     outcome = backup(params(db, out, keep=2), dry_run=True)
     assert outcome.result == "Succeeded", outcome.message
@@ -179,6 +195,40 @@ def test_dry_run_reports_and_writes_and_deletes_nothing(db: Path, out: Path):
     assert outcome.outputs["wouldDeleteCount"] == 2
     assert outcome.outputs["path"].startswith(str(out.resolve() / "app-"))
     assert listing(out) == before
+
+
+def test_jobs_sharing_a_directory_never_expire_each_others_backups(db: Path, out: Path):
+    """`orders-{runId}` could name `orders-eu-...` files too: only the job's own list
+    decides what it may delete."""
+    theirs = [out / f"orders-eu-{n}.sqlite3" for n in range(3)]
+    for index, path in enumerate(theirs):
+        path.write_bytes(b"another job's backup")
+        age(path, 10 + index)
+    (out / ".dynamicjobs-backups-team.orders-eu.json").write_text(
+        json.dumps([p.name for p in theirs]))
+    for run in range(3):
+        outcome = backup(params(db, out, "orders-{runId}.sqlite3", compress=False, keep=1),
+                         run_id=f"r{run}", job="orders", namespace="team")
+        assert outcome.result == "Succeeded", outcome.message
+    assert all(path.exists() for path in theirs)
+    assert sorted(p.name for p in out.glob("orders-r*.sqlite3")) == ["orders-r2.sqlite3"]
+    assert json.loads((out / ".dynamicjobs-backups-team.orders.json").read_text()) == [
+        "orders-r2.sqlite3"]
+
+
+def test_a_symlinked_database_in_the_backup_directory_is_never_expired(
+    out: Path, tmp_path: Path
+):
+    live = out / "app-live.sqlite3"
+    with sqlite3.connect(live) as conn:
+        conn.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, name TEXT, price REAL, raw BLOB)")
+    conn.close()
+    link = tmp_path / "data.sqlite3"
+    link.symlink_to(live)
+    outcome = backup(params(link, out, "app-{runId}.sqlite3", compress=False, keep=1))
+    assert outcome.result == "Failed"
+    assert "app-live.sqlite3" in outcome.message
+    assert live.exists()
 
 
 def test_dry_run_checks_that_the_file_is_a_database(out: Path, tmp_path: Path):

