@@ -36,6 +36,8 @@ from job_runner.report import StatusReporter, load_client
 
 DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")
 RETRY_DELAY_SECONDS = 10
+API_TIMEOUT_SECONDS = 60
+"""No call to the API server may wait longer (a half-open connection would wait forever)."""
 DRIFT_CHECK_SECONDS = Settings.from_env().drift_check_seconds
 
 
@@ -55,7 +57,7 @@ def startup(
     settings: kopf.OperatorSettings, logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any
 ) -> None:
     STATE.settings = Settings.from_env()
-    STATE.kube = Kube(load_client())
+    STATE.kube = Kube(load_client(), request_timeout=API_TIMEOUT_SECONDS)
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -123,19 +125,27 @@ async def stop_resync(**_: Any) -> None:
 
 
 async def _resync_forever() -> None:
+    """Every DRIFT_CHECK_SECONDS, each DynamicJob once. Nothing that goes wrong with one job
+    or one pass (an API error, a dropped connection, a bug) may end the loop: it is the only
+    thing that repairs drift, refreshes next runs and finds missed runs."""
+    log = logging.getLogger(__name__)
     while True:
         await asyncio.sleep(DRIFT_CHECK_SECONDS)
         try:
             bodies = await asyncio.to_thread(_watched_dynamicjobs)
-        except ApiException as error:
-            logging.getLogger(__name__).warning(f"resync: cannot list DynamicJobs: {error}")
+        except Exception as error:
+            log.warning(f"resync: cannot list DynamicJobs: {type(error).__name__}: {error}")
             continue
         changed = 0
         for body in bodies:
-            if not body["metadata"].get("deletionTimestamp"):
+            if body["metadata"].get("deletionTimestamp"):
+                continue
+            try:
                 changed += await asyncio.to_thread(_resync_one, body)
-        logging.getLogger(__name__).info(
-            f"resync: checked {len(bodies)} DynamicJobs, {changed} needed writes")
+            except Exception:
+                log.exception(f"resync of {body['metadata'].get('namespace')}/"
+                              f"{body['metadata'].get('name')} failed; the next pass retries")
+        log.info(f"resync: checked {len(bodies)} DynamicJobs, {changed} needed writes")
 
 
 def _watched_dynamicjobs() -> list[dict[str, Any]]:
