@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, cast
 
@@ -73,20 +74,36 @@ def _as_body(raw: dict[str, Any]) -> kopf.Body:
     return kopf.Body(cast(kopf.RawBody, raw))
 
 
-def _post_events(body: kopf.Body, outcome: Outcome) -> None:
+EventPoster = Callable[[kopf.Body, bool, str, str], None]
+"""(body, warning, reason, message): post an Event about a DynamicJob."""
+
+
+def _kopf_event(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
+    """Through kopf's event queue: only inside a kopf handler, which sets up its context."""
+    (kopf.warn if warning else kopf.info)(body, reason=reason, message=message)
+
+
+def _api_event(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
+    """Straight to the API: for the resync loop, whose threads kopf's queue does not serve."""
+    metadata = body["metadata"]
+    StatusReporter(STATE.kube.api_client, metadata["namespace"], metadata["name"]).event(
+        reason, message, warning=warning, component=MANAGED_BY, uid=metadata.get("uid"))
+
+
+def _post_events(body: kopf.Body, outcome: Outcome, post: EventPoster) -> None:
     if outcome.created:
-        kopf.info(body, reason="Created", message=f"created {', '.join(outcome.created)}")
+        post(body, False, "Created", f"created {', '.join(outcome.created)}")
     if outcome.applied:
-        kopf.info(body, reason="Updated",
-                  message=f"brought {', '.join(outcome.applied)} back in line with the spec")
+        post(body, False, "Updated",
+             f"brought {', '.join(outcome.applied)} back in line with the spec")
     if outcome.ready_changed:
         if outcome.problems:
-            kopf.warn(body, reason="InvalidSpec", message=format_problems(outcome.problems))
+            post(body, True, "InvalidSpec", format_problems(outcome.problems))
         else:
-            kopf.info(body, reason="Ready", message="the CronJob is in sync with the spec")
+            post(body, False, "Ready", "the CronJob is in sync with the spec")
 
 
-def _reconcile(body: kopf.Body) -> Outcome:
+def _reconcile(body: kopf.Body, post: EventPoster = _kopf_event) -> Outcome:
     siblings = INDEX.siblings(body["metadata"]["namespace"], body["metadata"]["name"])
     try:
         outcome = reconcile(body, STATE.kube, STATE.settings, siblings=siblings)
@@ -96,7 +113,7 @@ def _reconcile(body: kopf.Body) -> Outcome:
         raise kopf.TemporaryError(
             f"API error {error.status}: {error.reason}", delay=RETRY_DELAY_SECONDS
         ) from error
-    _post_events(body, outcome)
+    _post_events(body, outcome, post)
     return outcome
 
 
@@ -159,7 +176,7 @@ def _resync_one(body: dict[str, Any]) -> bool:
     """Reconcile one DynamicJob and look for a missed run; True when that took a write."""
     name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
     try:
-        outcome = _reconcile(_as_body(body))
+        outcome = _reconcile(_as_body(body), post=_api_event)
     except (kopf.TemporaryError, kopf.PermanentError) as error:
         logging.getLogger(__name__).warning(f"resync of {name}: {error}")
         return False
@@ -170,7 +187,7 @@ def _resync_one(body: dict[str, Any]) -> bool:
         except ApiException as error:
             logging.getLogger(__name__).warning(f"missed-run check of {name}: {error}")
     if missed is not None:
-        kopf.warn(_as_body(body), reason="RunMissed", message=missed.record()["message"])
+        _api_event(_as_body(body), True, "RunMissed", missed.record()["message"])
     return bool(outcome.created or outcome.applied or outcome.status_changed or missed)
 
 

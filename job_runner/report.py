@@ -104,14 +104,15 @@ class StatusReporter:
                 time.sleep(0.05 * attempt)
         return False
 
-    def event(self, reason: str, message: str, warning: bool) -> None:
+    def event(self, reason: str, message: str, warning: bool,
+              component: str = "dynamicjobs-runner", uid: str | None = None) -> None:
         """Post an Event on the DynamicJob; losing one is logged, never fatal."""
         now = datetime.now(UTC)
         body = client.CoreV1Event(
             metadata=client.V1ObjectMeta(generate_name=f"{self.name}.", namespace=self.namespace),
             involved_object=client.V1ObjectReference(
                 api_version=f"{GROUP}/{VERSION}", kind="DynamicJob",
-                name=self.name, namespace=self.namespace,
+                name=self.name, namespace=self.namespace, uid=uid,
             ),
             reason=reason,
             message=message[:1024],
@@ -119,7 +120,7 @@ class StatusReporter:
             first_timestamp=now,
             last_timestamp=now,
             count=1,
-            source=client.V1EventSource(component="dynamicjobs-runner"),
+            source=client.V1EventSource(component=component),
         )
         try:
             self.core.create_namespaced_event(self.namespace, body)

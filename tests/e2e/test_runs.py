@@ -172,6 +172,9 @@ def test_a_run_skipped_while_the_previous_still_runs_is_recorded_missed_and_noti
     assert (about_this_run[0]["result"], about_this_run[0]["job"]) == ("Missed", "hook-busy")
     status = jobs.get("hook-busy")["status"]
     assert status["lastMissedTime"] >= run["startedAt"]
+    events = client.CoreV1Api(jobs.api.api_client).list_namespaced_event(jobs.namespace).items
+    assert any(e.reason == "RunMissed" and e.involved_object.name == "hook-busy"
+               and e.type == "Warning" for e in events)
     assert status["lastRun"]["result"] != "Missed", "a miss never hides the last real run"
     for punctual in ("beat", "hook-ok", "hook-fails", "hook-slow"):
         runs = jobs.get(punctual).get("status", {}).get("recentRuns", [])
