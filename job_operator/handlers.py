@@ -181,9 +181,10 @@ def _resync_one(body: dict[str, Any]) -> bool:
         logging.getLogger(__name__).warning(f"resync of {name}: {error}")
         return False
     missed = None
-    if not outcome.problems:
+    if not outcome.problems and outcome.cronjob is not None:
         try:
-            missed = record_missed_run(body, STATE.kube, STATE.settings, datetime.now(UTC))
+            missed = record_missed_run(body, outcome.cronjob, STATE.kube, STATE.settings,
+                                       datetime.now(UTC))
         except ApiException as error:
             logging.getLogger(__name__).warning(f"missed-run check of {name}: {error}")
     if missed is not None:

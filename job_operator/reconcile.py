@@ -35,6 +35,8 @@ class Outcome:
     created: list[str] = field(default_factory=list)
     status_changed: bool = False
     ready_changed: bool = False
+    cronjob: dict[str, Any] | None = None
+    """The DynamicJob's CronJob as it stands after the reconcile (as read, or as applied)."""
 
 
 def rfc3339(moment: datetime) -> str:
@@ -119,10 +121,12 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome)
     for obj in wanted:
         label = f"{obj['kind']}/{obj['metadata']['name']}"
         live = live_objects[label]
-        if live is not None and holds(obj, live):
-            continue
-        kube.apply(obj)
-        (outcome.created if live is None else outcome.applied).append(label)
+        if live is None or not holds(obj, live):
+            applied = kube.apply(obj)
+            (outcome.created if live is None else outcome.applied).append(label)
+            live = applied
+        if obj["kind"] == "CronJob":
+            outcome.cronjob = live
 
 
 def _write_status(

@@ -34,6 +34,8 @@ def test_first_reconcile_creates_everything_and_the_second_writes_nothing() -> N
     again = reconcile(body, kube, SETTINGS, NOW)
     assert kube.writes == []
     assert not again.created and not again.applied and not again.status_changed
+    for outcome in (first, again):  # the missed-run check reads it instead of a GET
+        assert outcome.cronjob == kube.objects[("CronJob", "ns", "beat")]
 
 
 def test_next_runs_move_forward_as_time_passes() -> None:
