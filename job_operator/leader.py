@@ -110,10 +110,6 @@ class LeaderElector:
                     leaseDurationSeconds=settings.lease_seconds)
         return self._write(lease, create=False)
 
-    def holder(self) -> str | None:
-        lease = self.kube.get("Lease", self.settings.namespace, self.settings.name)
-        return ((lease or {}).get("spec") or {}).get("holderIdentity") or None
-
     def acquire(self, stop: threading.Event) -> bool:
         """Wait until this candidate leads (True) or ``stop`` is set (False)."""
         announced: str | None = None

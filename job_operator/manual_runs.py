@@ -18,7 +18,12 @@ from kubernetes.client.exceptions import ApiException
 
 from job_operator.builders import build_manual_job
 from job_operator.kube import Kube
-from job_operator.run_overrides import override_problems, requested_overrides, with_overrides
+from job_operator.run_overrides import (
+    annotation_value,
+    override_problems,
+    requested_overrides,
+    with_overrides,
+)
 from job_operator.settings import ANNOTATION_RUN_REQUESTED, Settings
 from job_operator.validation import format_problems, validate_dynamicjob
 from job_runner.api import DynamicJob
@@ -34,7 +39,7 @@ class ManualRun:
 
 def pending_request(body: Mapping[str, Any]) -> str | None:
     """The requested value if the operator has not answered it yet."""
-    request = (body.get("metadata", {}).get("annotations") or {}).get(ANNOTATION_RUN_REQUESTED)
+    request = annotation_value(body, ANNOTATION_RUN_REQUESTED)
     handled = (body.get("status") or {}).get("lastHandledRunRequest")
     return request if request and request != handled else None
 

@@ -37,17 +37,16 @@ MAX_OVERRIDE_BYTES = 8 * 1024
 EXAMPLE = '{"message": "a manual run"}'
 
 
-def annotation_value(body: Mapping[str, Any] | None) -> str | None:
-    if body is None:
-        return None
-    annotations = (body.get("metadata") or {}).get("annotations") or {}
-    value = annotations.get(ANNOTATION_RUN_PARAMETERS)
+def annotation_value(body: Mapping[str, Any] | None, key: str) -> str | None:
+    """One annotation of an object body (None for an absent body or annotation)."""
+    annotations = ((body or {}).get("metadata") or {}).get("annotations") or {}
+    value = annotations.get(key)
     return value if isinstance(value, str) else None
 
 
 def requested_overrides(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
     """The overrides the annotation asks for, or the problems that make it unusable."""
-    text = annotation_value(body)
+    text = annotation_value(body, ANNOTATION_RUN_PARAMETERS)
     if text is None:
         return {}, []
     if len(text.encode()) > MAX_OVERRIDE_BYTES:
@@ -107,4 +106,5 @@ def _touches(field: str, overrides: Mapping[str, Any]) -> bool:
 
 
 def overrides_changed(body: Mapping[str, Any], old: Mapping[str, Any] | None) -> bool:
-    return annotation_value(body) != annotation_value(old)
+    return (annotation_value(body, ANNOTATION_RUN_PARAMETERS)
+            != annotation_value(old, ANNOTATION_RUN_PARAMETERS))

@@ -18,7 +18,7 @@ from kubernetes import client
 from job_operator.dependencies import depends_on
 from job_operator.kube import Kube
 from job_operator.run_overrides import annotation_value, override_problems, overrides_changed
-from job_operator.settings import ANNOTATION_RUN_REQUESTED
+from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 from job_operator.validation import (
     Problem,
     SecretAccessCheck,
@@ -75,18 +75,15 @@ def admission_problems(
     spec_changed = old is None or old.get("spec") != body.get("spec")
     if spec_changed:
         problems += validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
-    if annotation_value(body) is not None and (
+    if annotation_value(body, ANNOTATION_RUN_PARAMETERS) is not None and (
             spec_changed or overrides_changed(body, old) or run_requested(body, old)):
         problems += override_problems(body, checker)
     return problems
 
 
 def run_requested(body: Mapping[str, Any], old: Mapping[str, Any] | None) -> bool:
-    def request(obj: Mapping[str, Any] | None) -> Any:
-        return ((obj or {}).get("metadata") or {}).get("annotations", {}).get(
-            ANNOTATION_RUN_REQUESTED)
-
-    return request(body) not in (None, request(old))
+    request = annotation_value(body, ANNOTATION_RUN_REQUESTED)
+    return request not in (None, annotation_value(old, ANNOTATION_RUN_REQUESTED))
 
 
 def judge(request: Mapping[str, Any], kube: Kube) -> list[Problem]:
