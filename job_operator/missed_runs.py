@@ -48,7 +48,7 @@ class MissedRun:
 
 
 def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text.replace("Z", "+00:00")) if text else None
+    return datetime.fromisoformat(text) if text else None
 
 
 def _last_changed_by_us(cronjob: Mapping[str, Any]) -> datetime | None:
