@@ -5,7 +5,7 @@ Flags are kopf's ``run`` flags (``--namespace``, ``--all-namespaces``, ``--stand
 
 The admission webhook is served from the start, by every replica. With
 ``DYNAMICJOBS_LEASE_NAME`` set, the controllers (kopf) run only while this process holds
-that Lease (see `job_operator.leader`): several replicas give one active operator and
+that Lease (see `job_operator.election.leader`): several replicas give one active operator and
 standbys.
 """
 
@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 import kopf
 from kopf import cli
 
-from job_operator.leader import LeaseSettings
+from job_operator.election.leader import LeaseSettings
 from job_operator.settings import Settings
 
 if TYPE_CHECKING:
-    from job_operator.admission_server import AdmissionServer
+    from job_operator.admission.server import AdmissionServer
 
 
 def _flag_values(args: list[str], *names: str) -> list[str]:
@@ -38,7 +38,7 @@ def _flag_values(args: list[str], *names: str) -> list[str]:
 
 
 def _run_kopf(args: list[str]) -> int:
-    cli.main(["run", "--module", "job_operator.handlers", *args], standalone_mode=False)
+    cli.main(["run", "--module", "job_operator.controller.handlers", *args], standalone_mode=False)
     return 0
 
 
@@ -47,9 +47,9 @@ def _start_admission() -> AdmissionServer | None:
     webhook = Settings.from_env().webhook
     if webhook is None:
         return None
-    from job_operator.admission_server import AdmissionServer
+    from job_operator.admission.server import AdmissionServer
+    from job_operator.admission.webhook import judge, review_response
     from job_operator.kube import Kube
-    from job_operator.webhook import judge, review_response
     from job_runner.report import load_client
 
     kube = Kube(load_client())
@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if lease is None:
             return _run_kopf(args)
-        from job_operator.standby import run_elected
+        from job_operator.election.standby import run_elected
 
         liveness = next(iter(_flag_values(args, "--liveness")), None)
         return run_elected(lease, liveness, lambda: _run_kopf(args))

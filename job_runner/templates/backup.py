@@ -24,16 +24,15 @@ from typing import IO, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from job_runner.template import RunContext, Template, TemplateError
-from job_runner.templates.connections import (
+from job_runner.toolkit.connections import (
     Connection,
     PostgresConnection,
     SqliteConnection,
     database_errors,
     open_database,
 )
-from job_runner.templates.data_export import Destination
-from job_runner.templates.export_files import publish_file
-from job_runner.templates.pg_dump import (
+from job_runner.toolkit.export_files import Destination, publish_file
+from job_runner.toolkit.pg_dump import (
     TERMINATE_GRACE_SECONDS,
     ByteSink,
     check_included,
@@ -42,7 +41,7 @@ from job_runner.templates.pg_dump import (
     pg_dump_argv,
     pg_dump_version,
 )
-from job_runner.templates.sql import Identifier, TableName
+from job_runner.toolkit.sql import Identifier, TableName
 
 _PLACEHOLDERS = {"{date}": "[0-9]{4}-[0-9]{2}-[0-9]{2}", "{time}": "[0-9]{6}",
                  "{runId}": "[A-Za-z0-9_-]{0,64}"}

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from psycopg import sql
@@ -13,56 +11,18 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StrictBool,
-    StrictFloat,
-    StrictInt,
-    StrictStr,
-    field_validator,
-    model_validator,
 )
 
 from job_runner.template import RunContext, Template
-from job_runner.templates.connections import (
+from job_runner.toolkit.connections import (
     Connection,
     database_errors,
     open_database,
     require_columns,
 )
-from job_runner.templates.export_files import ExportWriter, resolve_destination
-from job_runner.templates.sql import Dialect, Identifier, TableName
-
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
-_OPERATORS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
-_FILENAME = re.compile(r"(?:[A-Za-z0-9._-]|\{date\}|\{time\}|\{runId\}){1,200}")
-
-
-class Filter(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    column: Identifier = Field(description="Column to compare.")
-    op: Literal["eq", "ne", "lt", "le", "gt", "ge", "in", "isNull"] = Field(
-        description="Comparison; `in` takes a list, `isNull` takes true/false (default true)."
-    )
-    value: Scalar | list[Scalar] | None = Field(default=None, description="Bound value(s).")
-
-    @model_validator(mode="after")
-    def _value_fits_op(self) -> Filter:
-        if self.op == "in":
-            if not isinstance(self.value, list) or not 1 <= len(self.value) <= 1000:
-                raise ValueError("op 'in' needs a list of 1 to 1000 values")
-        elif self.op == "isNull":
-            if self.value is not None and not isinstance(self.value, bool):
-                raise ValueError("op 'isNull' takes true, false or no value")
-        elif self.value is None or isinstance(self.value, list):
-            raise ValueError(f"op {self.op!r} needs one non-null value")
-        return self
-
-
-class OrderBy(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    column: Identifier = Field(description="Column to sort by.")
-    direction: Literal["asc", "desc"] = Field(default="asc", description="Sort direction.")
+from job_runner.toolkit.export_files import Destination, ExportWriter
+from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.sql import Dialect, Identifier, TableName
 
 
 class Source(BaseModel):
@@ -80,49 +40,6 @@ class Source(BaseModel):
     limit: int | None = Field(default=None, ge=1, description="At most this many rows.")
 
 
-class Destination(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    directory: str = Field(
-        min_length=1, max_length=4096, description="Absolute directory on a mounted volume.",
-        examples=["/exports"],
-    )
-    filename: str = Field(
-        description="Plain file name; may contain {date}, {time} and {runId}.",
-        examples=["orders-{date}.csv.gz"],
-    )
-
-    @field_validator("directory")
-    @classmethod
-    def _absolute(cls, value: str) -> str:
-        path = PurePosixPath(value)
-        if "\x00" in value or not path.is_absolute() or ".." in path.parts:
-            raise ValueError("must be an absolute path without '..' or NUL")
-        return value
-
-    @field_validator("filename")
-    @classmethod
-    def _plain_name(cls, value: str) -> str:
-        if not _FILENAME.fullmatch(value) or value.startswith("."):
-            raise ValueError(
-                "must be a plain file name (letters, digits, '.', '_', '-', placeholders "
-                "{date} {time} {runId}), not starting with '.'"
-            )
-        return value
-
-    def render_filename(self, run_id: str, now: datetime) -> str:
-        safe_run_id = re.sub(r"[^A-Za-z0-9_-]", "_", run_id)[:64]
-        return (
-            self.filename.replace("{date}", now.strftime("%Y-%m-%d"))
-            .replace("{time}", now.strftime("%H%M%S"))
-            .replace("{runId}", safe_run_id)
-        )
-
-    def path(self, run_id: str, now: datetime) -> Path:
-        """The file this run writes, confined to `directory` (see `resolve_destination`)."""
-        return resolve_destination(self.directory, self.render_filename(run_id, now))
-
-
 class ExportParameters(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -134,29 +51,6 @@ class ExportParameters(BaseModel):
         default=5000, ge=1, le=100_000, alias="fetchSize",
         description="Rows fetched per round trip; memory use is bounded by it.",
     )
-
-
-def filter_conditions(
-    filters: Iterable[Filter], dialect: Dialect
-) -> tuple[list[sql.Composable], list[Any]]:
-    """One condition per filter, to be ANDed, and their bound values (never spliced)."""
-    values: list[Any] = []
-    clauses: list[sql.Composable] = []
-    for item in filters:
-        column = dialect.ident(item.column)
-        if item.op == "isNull":
-            test = "IS NULL" if item.value in (None, True) else "IS NOT NULL"
-            clauses.append(sql.SQL("{} " + test).format(column))
-        elif item.op == "in":
-            assert isinstance(item.value, list)
-            marks = sql.SQL(", ").join(dialect.placeholder for _ in item.value)
-            clauses.append(sql.SQL("{} IN ({})").format(column, marks))
-            values.extend(item.value)
-        else:
-            clauses.append(sql.SQL("{} " + _OPERATORS[item.op] + " {}").format(
-                column, dialect.placeholder))
-            values.append(item.value)
-    return clauses, values
 
 
 def build_select(

@@ -20,7 +20,7 @@ from psycopg.types.string import TextLoader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from job_runner.template import RunContext, Template
-from job_runner.templates.connections import (
+from job_runner.toolkit.connections import (
     Connection,
     database_errors,
     limit_transaction,
@@ -28,8 +28,8 @@ from job_runner.templates.connections import (
     require_table_columns,
     transaction,
 )
-from job_runner.templates.database_cleanup import FilterValue
-from job_runner.templates.sql import (
+from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.sql import (
     Dialect,
     Identifier,
     TableName,
@@ -37,7 +37,7 @@ from job_runner.templates.sql import (
     equality_conditions,
     time_compared,
 )
-from job_runner.templates.upsert import (
+from job_runner.toolkit.upsert import (
     build_upsert,
     converter,
     last_per_key,

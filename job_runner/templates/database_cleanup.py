@@ -6,10 +6,10 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import BaseModel, ConfigDict, Field
 
 from job_runner.template import RunContext, Template, TemplateError
-from job_runner.templates.connections import (
+from job_runner.toolkit.connections import (
     Connection,
     database_errors,
     limit_transaction,
@@ -17,15 +17,14 @@ from job_runner.templates.connections import (
     require_columns,
     transaction,
 )
-from job_runner.templates.sql import (
+from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.sql import (
     Dialect,
     Identifier,
     TableName,
     equality_conditions,
     time_compared,
 )
-
-FilterValue = StrictBool | StrictInt | StrictFloat | StrictStr | None
 
 
 class CleanupParameters(BaseModel):

@@ -20,17 +20,17 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from job_runner.template import RunContext, Template
-from job_runner.templates.connections import (
+from job_runner.toolkit.connections import (
     Connection,
     database_errors,
     limit_transaction,
     open_database,
     require_table_columns,
 )
-from job_runner.templates.data_export import Destination, Filter, OrderBy, filter_conditions
-from job_runner.templates.export_files import publish_file
-from job_runner.templates.report_render import Report, ReportFormat, Window, render
-from job_runner.templates.sql import Dialect, Identifier, TableName, column_list, time_compared
+from job_runner.toolkit.export_files import Destination, publish_file
+from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.report_render import Report, ReportFormat, Window, render
+from job_runner.toolkit.sql import Dialect, Identifier, TableName, column_list, time_compared
 
 _AGGREGATES = {
     "count": "count({})", "sum": "sum({})", "avg": "avg({})", "min": "min({})",

@@ -11,8 +11,8 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, JsonValue
 
 from job_runner.template import RunContext, SecretRef, Template, TemplateError
-from job_runner.templates.http_client import Request, send_following_redirects
-from job_runner.templates.netpolicy import AddressPolicy
+from job_runner.toolkit.http_client import Request, send_following_redirects
+from job_runner.toolkit.netpolicy import AddressPolicy
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]{1,128}")
 _RESERVED_HEADERS = {"host", "content-length", "transfer-encoding", "connection", "upgrade"}

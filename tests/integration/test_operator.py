@@ -11,7 +11,7 @@ import pytest
 import yaml
 from kubernetes import client
 
-from job_operator.catalogue import publish_catalogue
+from job_operator.controller.catalogue import publish_catalogue
 from job_operator.kube import Kube
 from local_cluster.controlplane import ControlPlane
 from tests.kube.dynamicjobs import DynamicJobs, manifest

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_operator.webhook import admission_problems
+from job_operator.admission.webhook import admission_problems
 
 SPEC = {"template": "webhook-trigger", "schedule": "0 3 * * *", "parameters": {
     "url": "https://hooks.example.com/x",

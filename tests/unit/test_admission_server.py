@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
-from job_operator.admission_server import AdmissionServer
+from job_operator.admission.server import AdmissionServer
+from job_operator.admission.webhook import review_response
 from job_operator.settings import WebhookSettings
 from job_operator.validation import Problem
-from job_operator.webhook import review_response
 from local_cluster.pki import CertificateAuthority
 
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from job_operator.cli import main
+from job_operator.cli.main import main
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

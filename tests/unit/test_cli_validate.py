@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from job_operator.cli import main
+from job_operator.cli.main import main
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from job_operator.conditions import Observation, merge_conditions, ready, stalled
+from job_operator.controller.conditions import Observation, merge_conditions, ready, stalled
 
 
 def test_unchanged_status_keeps_transition_time_so_nothing_is_rewritten() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from job_operator.builders import dependency_job_name
 from job_operator.dependencies import DependencyIndex, find_cycle, fresh_successes
-from job_operator.dependency_runs import start_dependent_runs
+from job_operator.runs.dependent import start_dependent_runs
 from job_operator.settings import Settings
 from job_operator.validation import validate_dynamicjob
 from tests.unit.fakes import FakeKube

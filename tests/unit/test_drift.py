@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from job_operator.drift import holds
+from job_operator.controller.drift import holds
 
 
 def test_server_defaults_are_not_drift() -> None:

@@ -303,7 +303,7 @@ def test_operator_environment(render: Render) -> None:
 
 
 def test_replicas_elect_a_leader_through_a_lease_the_operator_reads(render: Render) -> None:
-    from job_operator.leader import LeaseSettings
+    from job_operator.election.leader import LeaseSettings
 
     objects = render("--set", "replicaCount=2", "--set", "leaderElection.leaseDurationSeconds=30")
     deployment = only(objects, "Deployment")
@@ -551,7 +551,7 @@ def test_webhook_configuration(render: Render) -> None:
 
 
 def test_webhook_path_is_the_handler_id() -> None:
-    from job_operator.webhook import WEBHOOK_ID
+    from job_operator.admission.webhook import WEBHOOK_ID
 
     assert f"path: /{WEBHOOK_ID}\n" in (CHART / "templates" / "webhook.yaml").read_text()
 

@@ -10,7 +10,7 @@ import pytest
 from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import MaxRetryError
 
-from job_operator.leader import LeaderElector, LeaseSettings
+from job_operator.election.leader import LeaderElector, LeaseSettings
 
 
 class LeaseStore:

@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 
 from job_operator.builders import build_manual_job, dependency_job_name, manual_job_name
-from job_operator.manual_runs import pending_request, start_requested_run
+from job_operator.runs.manual import pending_request, start_requested_run
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
 from tests.unit.fakes import FakeKube

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from job_operator.builders import build_missed_run_job
-from job_operator.missed_runs import missed_run
+from job_operator.runs.missed import missed_run
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
 from job_runner.api.dynamicjob import parameter_sets

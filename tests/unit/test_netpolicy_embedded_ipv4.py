@@ -6,7 +6,7 @@ import ipaddress
 
 import pytest
 
-from job_runner.templates.netpolicy import AddressPolicy
+from job_runner.toolkit.netpolicy import AddressPolicy
 
 POLICY = AddressPolicy()
 

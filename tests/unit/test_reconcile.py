@@ -6,7 +6,7 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
-from job_operator.reconcile import reconcile
+from job_operator.controller.reconcile import reconcile
 from job_operator.settings import Settings
 from tests.unit.fakes import FakeKube
 

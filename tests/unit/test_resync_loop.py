@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from urllib3.exceptions import ProtocolError
 
-from job_operator import handlers
+from job_operator.controller import handlers
 
 
 def _body(name: str) -> dict[str, Any]:

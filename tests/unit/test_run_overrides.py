@@ -9,12 +9,12 @@ from typing import Any
 
 import pytest
 
+from job_operator.admission.webhook import admission_problems
 from job_operator.builders import build_manual_job
-from job_operator.cli_run import parse_overrides
-from job_operator.manual_runs import start_requested_run
-from job_operator.run_overrides import FIELD, override_problems, requested_overrides
+from job_operator.cli.run import parse_overrides
+from job_operator.runs.manual import start_requested_run
+from job_operator.runs.overrides import FIELD, override_problems, requested_overrides
 from job_operator.settings import Settings
-from job_operator.webhook import admission_problems
 from job_runner.api import DynamicJob
 from tests.unit.test_manual_runs import REQUEST, RecordingKube
 
@@ -176,7 +176,7 @@ def test_the_cli_names_a_malformed_param(param: str, expected: str) -> None:
 
 
 def test_the_cli_shows_the_api_servers_message_not_its_json() -> None:
-    from job_operator.cli_run import _api_error_text
+    from job_operator.cli.run import _api_error_text
 
     body = json.dumps({"kind": "Status", "message": 'admission webhook denied: x."y"'})
     assert _api_error_text(422, "Unprocessable Entity", body) == (

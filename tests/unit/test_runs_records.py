@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from job_operator.lost_runs import lost_run_record
+from job_operator.runs.lost import lost_run_record
 from job_runner.report import merge_run
 
 

@@ -15,9 +15,9 @@ import pytest
 from job_runner.execute import execute
 from job_runner.registry import validate_parameters
 from job_runner.template import Cancelled, RunContext, SecretRef, TemplateError
-from job_runner.templates import pg_dump
+from job_runner.toolkit import pg_dump
 from job_runner.templates.backup import Backup, BackupParameters
-from job_runner.templates.connections import PostgresConnection
+from job_runner.toolkit.connections import PostgresConnection
 
 PASSWORD = "pw-Zq8!never-in-argv"
 ROWS = [(1, "alice", 10.5, b"\x00\x01"), (2, "bøb", None, None),

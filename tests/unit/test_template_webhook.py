@@ -10,8 +10,8 @@ import pytest
 from job_runner.execute import execute
 from job_runner.secrets import env_secret_resolver, secret_env_name
 from job_runner.template import SecretRef
-from job_runner.templates.netpolicy import AddressPolicy
 from job_runner.templates.webhook_trigger import WebhookTrigger
+from job_runner.toolkit.netpolicy import AddressPolicy
 from tests.backends.fixtures import allow_loopback_webhooks, http_server  # noqa: F401
 from tests.backends.http import HttpServer, Reply
 

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from job_runner.templates.export_files import cell_text
+from job_runner.toolkit.export_files import cell_text
 
 ReportFormat = Literal["csv", "markdown", "html"]
 

@@ -21,8 +21,8 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from job_operator.admission.webhook import WEBHOOK_ID
 from job_operator.settings import WebhookSettings
-from job_operator.webhook import WEBHOOK_ID
 
 log = logging.getLogger(__name__)
 MAX_REVIEW_BYTES = 4 * 1024 * 1024

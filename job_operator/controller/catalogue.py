@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_operator.drift import holds
+from job_operator.controller.drift import holds
 from job_operator.kube import Kube
 from job_operator.settings import LABEL_MANAGED_BY, MANAGED_BY
 from job_runner.api import API_VERSION

@@ -15,8 +15,8 @@ from typing import Any
 from pydantic import ValidationError
 
 from job_operator.builders import desired_objects
-from job_operator.conditions import Observation, merge_conditions, ready, stalled
-from job_operator.drift import holds
+from job_operator.controller.conditions import Observation, merge_conditions, ready, stalled
+from job_operator.controller.drift import holds
 from job_operator.kube import Kube
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.settings import Settings

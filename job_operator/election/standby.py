@@ -2,7 +2,7 @@
 
 While waiting, the process serves ``--liveness`` itself (kopf's endpoint starts only with
 kopf), so the kubelet does not restart a healthy standby. The admission webhook is served
-by every replica all along (see `job_operator.admission_server`), leader or not.
+by every replica all along (see `job_operator.admission.server`), leader or not.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from job_operator.election.leader import LeaderElector, LeaseSettings
 from job_operator.kube import Kube
-from job_operator.leader import LeaderElector, LeaseSettings
 from job_runner.report import load_client
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ It runs the same rules as the operator and the CLI, plus the one only admission 
 may the *requesting user* read each Secret the parameters reference? (SubjectAccessReview.)
 Without it, a DynamicJob would hand a user a Secret that RBAC denies them.
 
-This module judges an AdmissionReview; `job_operator.admission_server` serves it over TLS.
+This module judges an AdmissionReview; `job_operator.admission.server` serves it over TLS.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from kubernetes import client
 
 from job_operator.dependencies import depends_on
 from job_operator.kube import Kube
-from job_operator.run_overrides import annotation_value, override_problems, overrides_changed
+from job_operator.runs.overrides import annotation_value, override_problems, overrides_changed
 from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 from job_operator.validation import (
     Problem,

@@ -15,8 +15,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from job_operator import manifests
-from job_operator.cli_run import register_run
+from job_operator.cli import manifests
+from job_operator.cli.run import register_run
 from job_operator.dependencies import depends_on
 from job_operator.schedule import ScheduleError, next_runs, parse_schedule
 from job_operator.schedule.timezone import load_zone

@@ -14,7 +14,7 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from job_runner.template import RunContext, SecretRef, TemplateError
-from job_runner.templates.sql import POSTGRESQL, SQLITE, Dialect
+from job_runner.toolkit.sql import POSTGRESQL, SQLITE, Dialect
 
 
 class PostgresConnection(BaseModel):

@@ -15,14 +15,14 @@ from typing import Any, cast
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from job_operator.catalogue import publish_catalogue
+from job_operator.controller.catalogue import publish_catalogue
+from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
-from job_operator.dependency_runs import start_dependent_runs
 from job_operator.kube import Kube
-from job_operator.lost_runs import lost_run_record
-from job_operator.manual_runs import start_requested_run
-from job_operator.missed_runs import record_missed_run
-from job_operator.reconcile import Outcome, reconcile
+from job_operator.runs.dependent import start_dependent_runs
+from job_operator.runs.lost import lost_run_record
+from job_operator.runs.manual import start_requested_run
+from job_operator.runs.missed import record_missed_run
 from job_operator.settings import (
     ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_REQUESTED,

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from job_runner.template import RunContext, TemplateError
-from job_runner.templates.netpolicy import AddressPolicy
+from job_runner.toolkit.netpolicy import AddressPolicy
 
 MAX_REDIRECTS = 5
 MAX_DRAIN_BYTES = 64 * 1024

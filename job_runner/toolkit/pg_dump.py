@@ -20,8 +20,8 @@ from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from job_runner.template import RunContext, TemplateError
-from job_runner.templates.connections import PostgresConnection, table_columns
-from job_runner.templates.sql import TABLE_PATTERN, Dialect
+from job_runner.toolkit.connections import PostgresConnection, table_columns
+from job_runner.toolkit.sql import TABLE_PATTERN, Dialect
 
 DumpFormat = Literal["plain", "custom"]
 FALLBACK_GLOB = "/usr/lib/postgresql/*/bin/pg_dump"

@@ -13,13 +13,16 @@ import gzip
 import io
 import json
 import os
+import re
 import tempfile
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from job_runner.template import TemplateError
 
@@ -131,3 +134,49 @@ class ExportWriter:
     @property
     def bytes_written(self) -> int:
         return self.target.stat().st_size
+
+
+_FILENAME = re.compile(r"(?:[A-Za-z0-9._-]|\{date\}|\{time\}|\{runId\}){1,200}")
+
+
+class Destination(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    directory: str = Field(
+        min_length=1, max_length=4096, description="Absolute directory on a mounted volume.",
+        examples=["/exports"],
+    )
+    filename: str = Field(
+        description="Plain file name; may contain {date}, {time} and {runId}.",
+        examples=["orders-{date}.csv.gz"],
+    )
+
+    @field_validator("directory")
+    @classmethod
+    def _absolute(cls, value: str) -> str:
+        path = PurePosixPath(value)
+        if "\x00" in value or not path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be an absolute path without '..' or NUL")
+        return value
+
+    @field_validator("filename")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _FILENAME.fullmatch(value) or value.startswith("."):
+            raise ValueError(
+                "must be a plain file name (letters, digits, '.', '_', '-', placeholders "
+                "{date} {time} {runId}), not starting with '.'"
+            )
+        return value
+
+    def render_filename(self, run_id: str, now: datetime) -> str:
+        safe_run_id = re.sub(r"[^A-Za-z0-9_-]", "_", run_id)[:64]
+        return (
+            self.filename.replace("{date}", now.strftime("%Y-%m-%d"))
+            .replace("{time}", now.strftime("%H%M%S"))
+            .replace("{runId}", safe_run_id)
+        )
+
+    def path(self, run_id: str, now: datetime) -> Path:
+        """The file this run writes, confined to `directory` (see `resolve_destination`)."""
+        return resolve_destination(self.directory, self.render_filename(run_id, now))

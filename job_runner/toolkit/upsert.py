@@ -14,8 +14,8 @@ from uuid import UUID
 from psycopg import sql
 
 from job_runner.template import TemplateError
-from job_runner.templates.connections import database_errors
-from job_runner.templates.sql import Dialect, column_list
+from job_runner.toolkit.connections import database_errors
+from job_runner.toolkit.sql import Dialect, column_list
 
 
 def build_upsert(

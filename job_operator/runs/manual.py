@@ -4,7 +4,7 @@ A client (``dynamicjobs run``, kubectl annotate, a dashboard button) sets the an
 any new value, conventionally the current time. The operator starts one Job from the
 DynamicJob's template for that value and echoes it in ``status.lastHandledRunRequest``.
 The run takes the parameter overrides of dynamicjobs.io/run-parameters, if any
-(see `job_operator.run_overrides`).
+(see `job_operator.runs.overrides`).
 Level-triggered: a request that arrived while the operator was down is served at start.
 """
 
@@ -18,7 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from job_operator.builders import build_manual_job
 from job_operator.kube import Kube
-from job_operator.run_overrides import (
+from job_operator.runs.overrides import (
     annotation_value,
     override_problems,
     requested_overrides,
