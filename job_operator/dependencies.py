@@ -8,7 +8,7 @@ act on.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import threading
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,26 +81,46 @@ def fresh_successes(body: Mapping[str, Any], now: datetime) -> list[str]:
 
 
 class DependencyIndex:
-    """Who depends on whom, per namespace, from the DynamicJobs the operator has seen."""
+    """Who depends on whom, per namespace, from the DynamicJobs the operator has seen.
+
+    Shared by kopf's handler threads: the watch handler updates it while reconciles in
+    other threads read it, so every access holds one lock, and readers get copies that
+    later updates do not change. Each job's dependsOn names are extracted once, when its
+    body arrives, not on every read.
+    """
 
     def __init__(self) -> None:
-        self._bodies: dict[str, dict[str, Mapping[str, Any]]] = defaultdict(dict)
+        self._lock = threading.Lock()
+        self._jobs: dict[str, dict[str, tuple[Mapping[str, Any], list[str]]]] = {}
 
     def update(self, body: Mapping[str, Any]) -> None:
         metadata = body["metadata"]
-        self._bodies[metadata["namespace"]][metadata["name"]] = body
+        entry = (body, depends_on(body.get("spec") or {}))
+        with self._lock:
+            self._jobs.setdefault(metadata["namespace"], {})[metadata["name"]] = entry
 
     def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
-        return self._bodies[namespace].get(name)
+        with self._lock:
+            entry = self._jobs.get(namespace, {}).get(name)
+        return entry[0] if entry else None
 
     def remove(self, namespace: str, name: str) -> None:
-        self._bodies[namespace].pop(name, None)
+        with self._lock:
+            jobs = self._jobs.get(namespace)
+            if jobs is not None:
+                jobs.pop(name, None)
+                if not jobs:
+                    del self._jobs[namespace]
 
     def siblings(self, namespace: str, name: str) -> dict[str, list[str]]:
         """The dependsOn names of every other job in the namespace."""
-        return {other: depends_on(body.get("spec") or {})
-                for other, body in self._bodies[namespace].items() if other != name}
+        with self._lock:
+            return {other: list(upstreams)
+                    for other, (_, upstreams) in self._jobs.get(namespace, {}).items()
+                    if other != name}
 
     def dependents(self, namespace: str, upstream: str) -> list[Mapping[str, Any]]:
-        return [body for _, body in sorted(self._bodies[namespace].items())
-                if upstream in depends_on(body.get("spec") or {})]
+        with self._lock:
+            found = [(name, body) for name, (body, upstreams)
+                     in self._jobs.get(namespace, {}).items() if upstream in upstreams]
+        return [body for _, body in sorted(found, key=lambda pair: pair[0])]
