@@ -12,34 +12,40 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from job_operator.settings import (
+from job_operator.settings import Settings
+from job_runner.api import GROUP, DynamicJob
+from job_runner.api.dynamicjob import parameter_sets
+from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_PARAMETERS,
     ANNOTATION_RUN_REQUESTED,
     ANNOTATION_SPEC_HASH,
     ANNOTATION_TRIGGER,
     ANNOTATION_UPSTREAM_RUN,
+    ENV_JOB,
+    ENV_NAMESPACE,
+    ENV_NOTIFY_RUN,
+    ENV_PARAMETER_OVERRIDES,
+    ENV_POD_NAME,
+    ENV_RUN_ID,
+    ENV_SPEC,
+    ENV_TRIGGER,
     LABEL_JOB,
+    LABEL_JOB_NAME,
     LABEL_MANAGED_BY,
     LABEL_TEMPLATE,
     MANAGED_BY,
     TAG_LABEL_PREFIX,
-    Settings,
 )
-from job_runner.api import GROUP, DynamicJob
-from job_runner.api.dynamicjob import parameter_sets
 from job_runner.secrets import find_secret_refs, secret_env_name
 
 RUNNER_UID = 65532
 REPORT_GRACE_SECONDS = 30
 """The pod outlives the runner's own deadline by this much, so a timed-out run is reported."""
-SPEC_ENV = "DYNAMICJOBS_SPEC"
 UTC_ZONE = "Etc/UTC"
 """A CronJob without timeZone follows the controller-manager's local zone, which the
 operator cannot know; so a spec without one gets UTC, as its next runs and missed runs
 are computed."""
-OVERRIDES_ENV = "DYNAMICJOBS_PARAMETER_OVERRIDES"
-NOTIFY_RUN_ENV = "DYNAMICJOBS_NOTIFY_RUN"
 TRIGGERED_JOB_TTL_SECONDS = 24 * 3600
 """A manual or dependency run's Job is not counted by the CronJob's history limits; it goes
 after a day (its run stays in status.recentRuns)."""
@@ -101,13 +107,12 @@ def _secret_env(job: DynamicJob) -> list[dict[str, Any]]:
 
 def _runner_env(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:
     return [
-        {"name": SPEC_ENV, "value": spec_snapshot(job)},
-        {"name": "DYNAMICJOBS_JOB", "value": job.metadata.name},
-        {"name": "DYNAMICJOBS_NAMESPACE", "value": job.metadata.namespace},
-        {"name": "DYNAMICJOBS_POD_NAME",
-         "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
-        {"name": "DYNAMICJOBS_RUN_ID", "valueFrom": {"fieldRef": {
-            "fieldPath": "metadata.labels['batch.kubernetes.io/job-name']"}}},
+        {"name": ENV_SPEC, "value": spec_snapshot(job)},
+        {"name": ENV_JOB, "value": job.metadata.name},
+        {"name": ENV_NAMESPACE, "value": job.metadata.namespace},
+        {"name": ENV_POD_NAME, "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}},
+        {"name": ENV_RUN_ID, "valueFrom": {"fieldRef": {
+            "fieldPath": f"metadata.labels['{LABEL_JOB_NAME}']"}}},
         *({"name": name, "value": value} for name, value in settings.runner_env),
         *_secret_env(job),
     ]
@@ -221,7 +226,7 @@ def _short_hash(text: str) -> str:
 
 
 MAX_JOB_NAME = 63
-"""A Job's name becomes the value of its pods' batch.kubernetes.io/job-name label."""
+"""A Job's name becomes the value of its pods' LABEL_JOB_NAME label."""
 
 
 def _triggered_name(dynamicjob_name: str, kind: str, key: str) -> str:
@@ -245,7 +250,7 @@ def _triggered_job(job: DynamicJob, settings: Settings, name: str, trigger: str,
     """A Job run now from the same template as the CronJob's, marked with its trigger."""
     template = build_cronjob(job, settings)["spec"]["jobTemplate"]
     container = template["spec"]["template"]["spec"]["containers"][0]
-    env = {"DYNAMICJOBS_TRIGGER": trigger, **(extra_env or {})}
+    env = {ENV_TRIGGER: trigger, **(extra_env or {})}
     container["env"] = [*container["env"],
                         *({"name": key, "value": value} for key, value in env.items())]
     metadata = _metadata(job, name)
@@ -261,7 +266,7 @@ def build_manual_job(job: DynamicJob, settings: Settings, request: str,
     annotations = {ANNOTATION_RUN_REQUESTED: request}
     extra_env = {}
     if overrides:
-        annotations[ANNOTATION_RUN_PARAMETERS] = extra_env[OVERRIDES_ENV] = json.dumps(
+        annotations[ANNOTATION_RUN_PARAMETERS] = extra_env[ENV_PARAMETER_OVERRIDES] = json.dumps(
             overrides, sort_keys=True, separators=(",", ":"))
     return _triggered_job(job, settings, manual_job_name(job.metadata.name, request),
                           "Manual", annotations, extra_env)
@@ -282,11 +287,11 @@ def missed_run_job_name(dynamicjob_name: str, run_id: str) -> str:
 def build_missed_run_job(job: DynamicJob, settings: Settings,
                          record: Mapping[str, Any]) -> dict[str, Any]:
     """A Job that runs only the onMissedRun notifiers for ``record`` (the runner sees
-    DYNAMICJOBS_NOTIFY_RUN) and adds their outcome to that record."""
+    ENV_NOTIFY_RUN) and adds their outcome to that record."""
     return _triggered_job(
         job, settings, missed_run_job_name(job.metadata.name, record["id"]), "Schedule",
         {ANNOTATION_NOTIFIES_RUN: record["id"]},
-        {NOTIFY_RUN_ENV: json.dumps(dict(record), sort_keys=True, separators=(",", ":"))})
+        {ENV_NOTIFY_RUN: json.dumps(dict(record), sort_keys=True, separators=(",", ":"))})
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

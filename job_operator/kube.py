@@ -14,8 +14,8 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
-from job_operator.settings import FIELD_MANAGER
 from job_runner.api import GROUP, VERSION
+from job_runner.contract import FIELD_MANAGER
 
 _CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Pod": "pods"}
 _GROUP_KINDS = {

@@ -6,20 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-MANAGED_BY = "dynamicjobs-operator"
-FIELD_MANAGER = "dynamicjobs-operator"
-LABEL_JOB = "dynamicjobs.io/job"
-LABEL_TEMPLATE = "dynamicjobs.io/template"
-LABEL_MANAGED_BY = "app.kubernetes.io/managed-by"
-TAG_LABEL_PREFIX = "tags.dynamicjobs.io/"
-ANNOTATION_SPEC_HASH = "dynamicjobs.io/spec-hash"
-ANNOTATION_RUN_REQUESTED = "dynamicjobs.io/run-requested-at"
-ANNOTATION_RUN_PARAMETERS = "dynamicjobs.io/run-parameters"
-ANNOTATION_TRIGGER = "dynamicjobs.io/trigger"
-ANNOTATION_UPSTREAM_RUN = "dynamicjobs.io/upstream-run"
-ANNOTATION_NOTIFIES_RUN = "dynamicjobs.io/notifies-run"
-"""On a Job that only runs notifiers for a run (a missed one): it is no run itself."""
-RUNNER_POLICY_ENV = ("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "DYNAMICJOBS_WEBHOOK_DENY_CIDRS")
+from job_runner.contract import RUNNER_POLICY_ENV
 
 
 @dataclass(frozen=True)
@@ -37,7 +24,6 @@ class WebhookSettings:
 class Settings:
     runner_image: str
     image_pull_policy: str
-    runner_service_account: str | None
     drift_check_seconds: float
     webhook: WebhookSettings | None
     namespaces: tuple[str, ...] = ()
@@ -59,7 +45,6 @@ class Settings:
         return cls(
             runner_image=env.get("DYNAMICJOBS_RUNNER_IMAGE", "dynamicjobs:0.1.0"),
             image_pull_policy=env.get("DYNAMICJOBS_IMAGE_PULL_POLICY", "IfNotPresent"),
-            runner_service_account=env.get("DYNAMICJOBS_RUNNER_SERVICE_ACCOUNT") or None,
             drift_check_seconds=float(env.get("DYNAMICJOBS_DRIFT_CHECK_SECONDS", "60")),
             webhook=webhook,
             namespaces=tuple(n for n in env.get("DYNAMICJOBS_NAMESPACES", "").split(",") if n),

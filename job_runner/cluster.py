@@ -20,6 +20,16 @@ from typing import Any
 from pydantic import ValidationError
 
 from job_runner.api import DynamicJobSpec
+from job_runner.contract import (
+    ENV_JOB,
+    ENV_NAMESPACE,
+    ENV_NOTIFY_RUN,
+    ENV_PARAMETER_OVERRIDES,
+    ENV_POD_NAME,
+    ENV_RUN_ID,
+    ENV_SPEC,
+    ENV_TRIGGER,
+)
 from job_runner.execute import RunOutcome, execute, rfc3339
 from job_runner.local import cancel_on_sigterm, configure_json_logging
 from job_runner.notify import notify
@@ -73,20 +83,20 @@ def _notify_only(record: dict[str, Any], spec: DynamicJobSpec, environ: Mapping[
 
 def run_from_env(environ: Mapping[str, str]) -> int:
     configure_json_logging()
-    job = environ["DYNAMICJOBS_JOB"]
-    namespace = environ["DYNAMICJOBS_NAMESPACE"]
-    run_id = environ.get("DYNAMICJOBS_RUN_ID") or environ.get("DYNAMICJOBS_POD_NAME") or (
+    job = environ[ENV_JOB]
+    namespace = environ[ENV_NAMESPACE]
+    run_id = environ.get(ENV_RUN_ID) or environ.get(ENV_POD_NAME) or (
         f"{job}-{uuid.uuid4().hex[:8]}")
-    trigger = environ.get("DYNAMICJOBS_TRIGGER", "Schedule")
+    trigger = environ.get(ENV_TRIGGER, "Schedule")
     reporter = StatusReporter(load_client(), namespace, job)
     try:
-        spec = DynamicJobSpec.model_validate_json(environ["DYNAMICJOBS_SPEC"])
+        spec = DynamicJobSpec.model_validate_json(environ[ENV_SPEC])
     except ValidationError as error:
         record = _failed_before_start(run_id, f"the spec snapshot is invalid: {error}", False)
         reporter.record({**record, "trigger": trigger}, history_limit=10)
         return EXIT_FAILED
-    if environ.get("DYNAMICJOBS_NOTIFY_RUN"):
-        return _notify_only(json.loads(environ["DYNAMICJOBS_NOTIFY_RUN"]), spec, environ,
+    if environ.get(ENV_NOTIFY_RUN):
+        return _notify_only(json.loads(environ[ENV_NOTIFY_RUN]), spec, environ,
                             reporter, job, namespace)
     started = rfc3339(datetime.now(UTC))
     try:
@@ -96,8 +106,8 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     except Exception:
         log.exception("could not mark the run as Running; running anyway")
     record = {**_execute(spec, environ, run_id, job, namespace), "trigger": trigger}
-    if environ.get("DYNAMICJOBS_PARAMETER_OVERRIDES"):
-        record["parameterOverrides"] = json.loads(environ["DYNAMICJOBS_PARAMETER_OVERRIDES"])
+    if environ.get(ENV_PARAMETER_OVERRIDES):
+        record["parameterOverrides"] = json.loads(environ[ENV_PARAMETER_OVERRIDES])
     notifications = notify(spec, record, job=job, namespace=namespace,
                            secrets=env_secret_resolver(environ))
     if notifications:

@@ -14,9 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from job_runner.contract import SECRET_ENV_PREFIX
 from job_runner.template import SecretRef, TemplateError
 
-ENV_PREFIX = "DJ_SECRET_"
 MAX_ENV_NAME = 100
 _NOT_ENV_CHAR = re.compile(r"[^A-Z0-9]")
 
@@ -58,8 +58,8 @@ def secret_env_name(ref: SecretRef) -> str:
     name, key = ref.secret_ref.name, ref.secret_ref.key
     digest = hashlib.sha256(f"{name}\0{key}".encode()).hexdigest()[:6].upper()
     readable = f"{_NOT_ENV_CHAR.sub('_', name.upper())}_{_NOT_ENV_CHAR.sub('_', key.upper())}"
-    room = MAX_ENV_NAME - len(ENV_PREFIX) - len(digest) - 1
-    return f"{ENV_PREFIX}{readable[:room]}_{digest}"
+    room = MAX_ENV_NAME - len(SECRET_ENV_PREFIX) - len(digest) - 1
+    return f"{SECRET_ENV_PREFIX}{readable[:room]}_{digest}"
 
 
 def env_secret_resolver(environ: Mapping[str, str]) -> Callable[[SecretRef], str]:

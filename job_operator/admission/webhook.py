@@ -18,13 +18,13 @@ from kubernetes import client
 from job_operator.dependencies import depends_on
 from job_operator.kube import Kube
 from job_operator.runs.overrides import annotation_value, override_problems, overrides_changed
-from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 from job_operator.validation import (
     Problem,
     SecretAccessCheck,
     format_problems,
     validate_dynamicjob,
 )
+from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 
 WEBHOOK_ID = "validate-dynamicjob"
 log = logging.getLogger(__name__)

@@ -10,8 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 from job_runner.api import FINISHED_RESULTS, GROUP, VERSION
+from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 
 if TYPE_CHECKING:
     from kubernetes import client

@@ -10,8 +10,8 @@ from typing import Any
 
 from job_operator.controller.drift import holds
 from job_operator.kube import Kube
-from job_operator.settings import LABEL_MANAGED_BY, MANAGED_BY
 from job_runner.api import API_VERSION
+from job_runner.contract import LABEL_MANAGED_BY, MANAGED_BY
 from job_runner.registry import installed_templates
 from job_runner.template import Template
 

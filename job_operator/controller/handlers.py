@@ -23,16 +23,16 @@ from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
 from job_operator.runs.manual import start_requested_run
 from job_operator.runs.missed import record_missed_run
-from job_operator.settings import (
+from job_operator.settings import Settings
+from job_operator.validation import format_problems
+from job_runner.api import GROUP, VERSION
+from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_REQUESTED,
     LABEL_JOB,
     LABEL_MANAGED_BY,
     MANAGED_BY,
-    Settings,
 )
-from job_operator.validation import format_problems
-from job_runner.api import GROUP, VERSION
 from job_runner.report import StatusReporter, load_client
 
 DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")

@@ -11,8 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from job_operator.settings import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 from job_runner.api import FINISHED_RESULTS
+from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 
 
 def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:

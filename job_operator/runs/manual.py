@@ -24,9 +24,10 @@ from job_operator.runs.overrides import (
     requested_overrides,
     with_overrides,
 )
-from job_operator.settings import ANNOTATION_RUN_REQUESTED, Settings
+from job_operator.settings import Settings
 from job_operator.validation import format_problems, validate_dynamicjob
 from job_runner.api import DynamicJob
+from job_runner.contract import ANNOTATION_RUN_REQUESTED
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,9 @@ from kubernetes.client.exceptions import ApiException
 from job_operator.builders import build_missed_run_job
 from job_operator.kube import Kube
 from job_operator.schedule import next_runs
-from job_operator.settings import FIELD_MANAGER, Settings
+from job_operator.settings import Settings
 from job_runner.api import DynamicJob
+from job_runner.contract import FIELD_MANAGER
 from job_runner.report import StatusReporter
 
 CONTROLLER_SLACK_SECONDS = 10

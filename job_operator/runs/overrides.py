@@ -20,7 +20,6 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from job_operator.settings import ANNOTATION_RUN_PARAMETERS
 from job_operator.validation import (
     MAX_NESTING,
     Problem,
@@ -28,6 +27,7 @@ from job_operator.validation import (
     nesting_depth,
     secret_access_problems,
 )
+from job_runner.contract import ANNOTATION_RUN_PARAMETERS
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import find_secret_refs
 

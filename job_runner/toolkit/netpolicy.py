@@ -20,10 +20,11 @@ import socket
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from job_runner.contract import ENV_WEBHOOK_ALLOW_CIDRS, ENV_WEBHOOK_DENY_CIDRS
 from job_runner.template import TemplateError
 
-ALLOW_ENV = "DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS"
-DENY_ENV = "DYNAMICJOBS_WEBHOOK_DENY_CIDRS"
+ALLOW_ENV = ENV_WEBHOOK_ALLOW_CIDRS
+DENY_ENV = ENV_WEBHOOK_DENY_CIDRS
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
