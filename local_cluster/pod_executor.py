@@ -44,6 +44,11 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_MEASUREMENT_ENV_PREFIX = "COVERAGE_"
+"""coverage.py's variables are handed on from the test run, so that it also measures the
+runner's processes; nothing else of the host's environment reaches a pod."""
+
+
 @dataclass
 class _Running:
     process: subprocess.Popen[bytes]
@@ -171,7 +176,9 @@ class PodExecutor:
 
     def _environment(self, pod: Pod, container: dict[str, Any], workdir: Path) -> dict[str, str]:
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
-               "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir))}
+               "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir)),
+               **{name: value for name, value in os.environ.items()
+                  if name.startswith(_MEASUREMENT_ENV_PREFIX)}}
         for var in container.get("env", []):
             source = var.get("valueFrom") or {}
             if "value" in var:
