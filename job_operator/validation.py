@@ -3,6 +3,9 @@
 Each rule returns problems as (field path, message) pairs so a refusal lists all of them,
 each naming the field and how to fix it. Checks that need the API server (may the user read
 a referenced Secret?) are passed in as a callable, so the offline CLI can skip them.
+
+:func:`validate_dynamicjob` parses the body once and hands the result on
+(:class:`Validated`): callers use its ``job`` and ``schedule`` rather than parsing again.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from job_operator.dependencies import dependency_problems, depends_on
-from job_operator.schedule import validate_schedule, validate_time_zone
+from job_operator.schedule import (
+    Schedule,
+    ScheduleError,
+    check_schedule,
+    validate_schedule,
+    validate_time_zone,
+)
 from job_runner.api import DynamicJob
 from job_runner.api.dynamicjob import NOTIFIER_KINDS, parameter_sets
 from job_runner.notify import SAMPLE_RUN
@@ -25,8 +34,15 @@ from job_runner.secrets import SecretRef, find_secret_refs
 
 MAX_NAME_LENGTH = 52
 """A CronJob's name may be at most 52 characters (its Jobs append 11); ours is the DynamicJob's."""
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+"""What the API server requires of a custom resource's (and a CronJob's) metadata.name."""
 MAX_SPEC_BYTES = 64 * 1024
 MAX_NESTING = 16
+"""How deep the job's or a notifier's parameters may nest (objects and lists)."""
+MAX_SPEC_NESTING = MAX_NESTING + 4
+"""How deep the whole spec may nest: a notifier's parameters sit 4 levels below spec.
+Checked before anything recursive (json, pydantic, jsonschema) reads the spec, so that a
+hostile object stored while the webhook was down is a problem, not a RecursionError."""
 LABEL_KEY_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$")
 
@@ -38,6 +54,25 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}"
+
+
+@dataclass(frozen=True)
+class Validated:
+    """A DynamicJob body judged once.
+
+    ``job`` is the parsed DynamicJob (its spec and metadata; the status is not parsed,
+    it stays the writers' business), present only when there are no problems.
+    ``schedule`` is the parsed schedule and time zone whenever those two fields are
+    valid, even if others are not, so that an invalid job's status can still show it.
+    """
+
+    problems: list[Problem]
+    job: DynamicJob | None = None
+    schedule: Schedule | None = None
+
+    @property
+    def valid(self) -> bool:
+        return not self.problems
 
 
 SecretAccessCheck = Callable[[str, str], str | None]
@@ -100,25 +135,47 @@ def _pydantic_problems(error: ValidationError) -> list[Problem]:
     return problems
 
 
-def check_bounds(metadata: Mapping[str, Any], spec: Mapping[str, Any]) -> list[Problem]:
-    problems = []
+def check_name(metadata: Mapping[str, Any]) -> list[Problem]:
+    """The name the API server accepts for a DynamicJob and for the CronJob of that name."""
     name = metadata.get("name")
-    if isinstance(name, str) and len(name) > MAX_NAME_LENGTH:
+    if not isinstance(name, str) or not name:
+        return []  # the structural check reports it
+    problems = []
+    if len(name) > MAX_NAME_LENGTH:
         problems.append(Problem(
             "metadata.name",
             f"{len(name)} characters is too long: at most {MAX_NAME_LENGTH}, "
             "because the CronJob takes the same name",
         ))
-    size = len(json.dumps(spec, separators=(",", ":"), default=str))
-    if size > MAX_SPEC_BYTES:
+    if not DNS_SUBDOMAIN.match(name):
         problems.append(Problem(
-            "spec", f"{size} bytes is too large: at most {MAX_SPEC_BYTES}; move bulk data out"
-        ))
-    if nesting_depth(spec.get("parameters")) > MAX_NESTING:
-        problems.append(Problem(
-            "spec.parameters", f"nested deeper than {MAX_NESTING} levels"
+            "metadata.name",
+            f"{_short(name)} is not a DNS-1123 subdomain: use lowercase letters, digits, "
+            "'-' and '.', starting and ending with a letter or digit",
         ))
     return problems
+
+
+def check_nesting(spec: Mapping[str, Any]) -> list[Problem]:
+    """Depth limits, found without recursion (hostile depth must not overflow the stack)."""
+    problems = [Problem(f"spec.{path}", f"nested deeper than {MAX_NESTING} levels of "
+                        "objects and lists; flatten it")
+                for path, parameters in parameter_sets(spec)
+                if nesting_depth(parameters) > MAX_NESTING]
+    if not problems and nesting_depth(spec) > MAX_SPEC_NESTING:
+        problems.append(Problem("spec", f"nested deeper than {MAX_SPEC_NESTING} levels of "
+                                "objects and lists"))
+    return problems
+
+
+def check_size(spec: Mapping[str, Any]) -> list[Problem]:
+    """The spec's size as JSON; only for a spec that passed check_nesting (json recurses)."""
+    size = len(json.dumps(spec, separators=(",", ":"), default=str))
+    if size > MAX_SPEC_BYTES:
+        return [Problem(
+            "spec", f"{size} bytes is too large: at most {MAX_SPEC_BYTES}; move bulk data out"
+        )]
+    return []
 
 
 def check_tags(tags: Mapping[str, Any]) -> list[Problem]:
@@ -198,21 +255,29 @@ def validate_dynamicjob(
     *,
     may_read_secret: SecretAccessCheck | None = None,
     siblings: Mapping[str, list[str]] | None = None,
-) -> list[Problem]:
-    """All problems of a DynamicJob body at once; an empty list means it is valid.
+) -> Validated:
+    """All problems of a DynamicJob body at once, and the body parsed (see Validated).
 
     Structural problems (types, bounds, unknown fields) do not hide the others: each
-    semantic rule runs on its field whenever that field itself is well-formed. ``siblings``
-    (the other jobs of the namespace and their dependsOn) enables the cycle check.
+    semantic rule runs on its field whenever that field itself is well-formed. Only a
+    spec nested too deeply stops the rest: every other rule would recurse into it.
+    ``siblings`` (the other jobs of the namespace and their dependsOn) enables the cycle
+    check.
     """
     metadata, spec = body.get("metadata"), body.get("spec")
     if not isinstance(metadata, Mapping):
-        return [Problem("metadata", "required: an object with at least a name")]
+        return Validated([Problem("metadata", "required: an object with at least a name")])
     if not isinstance(spec, Mapping):
-        return [Problem("spec", "required: an object with at least template and schedule")]
-    problems = check_bounds(metadata, spec)
+        return Validated([Problem("spec",
+                                  "required: an object with at least template and schedule")])
+    problems = check_name(metadata)
+    too_deep = check_nesting(spec)
+    if too_deep:
+        return Validated(problems + too_deep)
+    problems += check_size(spec)
+    job = None
     try:
-        DynamicJob.model_validate({k: v for k, v in body.items() if k != "status"})
+        job = DynamicJob.model_validate({k: v for k, v in body.items() if k != "status"})
     except ValidationError as error:
         problems += _pydantic_problems(error)
     malformed = {problem.field for problem in problems}
@@ -220,10 +285,9 @@ def validate_dynamicjob(
     def usable(field: str, kind: type | tuple[type, ...]) -> bool:
         return f"spec.{field}" not in malformed and isinstance(spec.get(field), kind)
 
-    if usable("schedule", str):
-        problems += [Problem(e.field, e.message) for e in validate_schedule(spec["schedule"])]
-    if usable("timeZone", (str, type(None))):
-        problems += [Problem(e.field, e.message) for e in validate_time_zone(spec.get("timeZone"))]
+    schedule, schedule_problems = _schedule(spec, usable("schedule", str),
+                                            usable("timeZone", (str, type(None))))
+    problems += [Problem(e.field, e.message) for e in schedule_problems]
     if usable("tags", Mapping):
         problems += check_tags(spec["tags"])
     if usable("dependsOn", list) and isinstance(metadata.get("name"), str):
@@ -237,7 +301,20 @@ def validate_dynamicjob(
     namespace = metadata.get("namespace")
     problems += check_secret_refs(spec, namespace if isinstance(namespace, str) else None,
                                   may_read_secret)
-    return problems
+    return Validated(problems, job if not problems else None, schedule)
+
+
+def _schedule(spec: Mapping[str, Any], schedule_usable: bool, zone_usable: bool,
+              ) -> tuple[Schedule | None, list[ScheduleError]]:
+    """The schedule parsed once, for its verdict and its value; each field is judged only
+    if it is well-formed."""
+    if schedule_usable and zone_usable:
+        return check_schedule(spec["schedule"], spec.get("timeZone"))
+    if schedule_usable:
+        return None, validate_schedule(spec["schedule"])
+    if zone_usable:
+        return None, validate_time_zone(spec.get("timeZone"))
+    return None, []
 
 
 def format_problems(problems: list[Problem]) -> str:

@@ -74,7 +74,8 @@ def admission_problems(
     problems = []
     spec_changed = old is None or old.get("spec") != body.get("spec")
     if spec_changed:
-        problems += validate_dynamicjob(body, may_read_secret=checker, siblings=siblings)
+        problems += validate_dynamicjob(body, may_read_secret=checker,
+                                        siblings=siblings).problems
     if annotation_value(body, ANNOTATION_RUN_PARAMETERS) is not None and (
             spec_changed or overrides_changed(body, old) or run_requested(body, old)):
         problems += override_problems(body, checker)

@@ -164,7 +164,7 @@ def _shape_problems(body: dict[str, Any]) -> list[Problem]:
 
 def _check(document: manifests.Document, siblings: dict[str, list[str]]) -> list[Problem]:
     problems = _shape_problems(document.body) or validate_dynamicjob(
-        document.body, siblings=siblings)
+        document.body, siblings=siblings).problems
     if document.api_version != API_VERSION:
         problems.insert(0, Problem(
             "apiVersion", f"{document.api_version!r} is not served; use {API_VERSION!r}"

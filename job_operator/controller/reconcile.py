@@ -18,7 +18,7 @@ from job_operator.builders import desired_objects
 from job_operator.controller.conditions import Observation, merge_conditions, ready, stalled
 from job_operator.controller.drift import holds
 from job_operator.kube import Kube
-from job_operator.schedule import ScheduleError, next_runs, parse_schedule
+from job_operator.schedule import Schedule
 from job_operator.settings import Settings
 from job_operator.validation import Problem, format_problems, validate_dynamicjob
 from job_runner.api import Condition, DynamicJob, ScheduleStatus
@@ -43,13 +43,11 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def schedule_status(schedule: str, time_zone: str | None, now: datetime) -> ScheduleStatus:
-    info = parse_schedule(schedule, time_zone)
-    runs = [] if info.never_fires else next_runs(schedule, time_zone, now, NEXT_RUNS)
+def schedule_status(schedule: Schedule, now: datetime) -> ScheduleStatus:
     return ScheduleStatus(
-        description=info.description,
-        next_runs=[rfc3339(run) for run in runs],
-        never_fires=info.never_fires,
+        description=schedule.description,
+        next_runs=[rfc3339(run) for run in schedule.next_runs(now, NEXT_RUNS)],
+        never_fires=schedule.never_fires,
     )
 
 
@@ -82,12 +80,9 @@ def _specific_for_problems(problems: list[Problem]) -> list[Observation]:
     ]
 
 
-def _safe_schedule_status(body: Mapping[str, Any], now: datetime) -> ScheduleStatus | None:
-    spec = body.get("spec") or {}
-    try:
-        return schedule_status(str(spec.get("schedule", "")), spec.get("timeZone"), now)
-    except (ScheduleError, ValueError):
-        return None
+def _safe_schedule_status(schedule: Schedule | None, now: datetime) -> ScheduleStatus | None:
+    """Shown even when other fields are invalid, if the schedule and zone are valid."""
+    return schedule_status(schedule, now) if schedule is not None else None
 
 
 def _controlled_by(live: Mapping[str, Any], uid: str | None) -> bool:
@@ -159,24 +154,26 @@ def reconcile(
 ) -> Outcome:
     """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check."""
     moment = now or datetime.now(UTC)
-    outcome = Outcome(problems=validate_dynamicjob(body, siblings=siblings))
-    if outcome.problems:
+    validated = validate_dynamicjob(body, siblings=siblings)
+    outcome = Outcome(problems=validated.problems)
+    if validated.job is None:
         observed = stalled("InvalidSpec", format_problems(outcome.problems))
         observed += _specific_for_problems(outcome.problems)
         cron_job_name = (body.get("status") or {}).get("cronJobName")
-        _write_status(body, kube, observed, _safe_schedule_status(body, moment),
+        _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       cron_job_name, moment, outcome)
         return outcome
-    job = DynamicJob.model_validate(body)
+    job = validated.job
     _converge(job, kube, settings, outcome)
     if outcome.problems:
         message = format_problems(outcome.problems)
         observed = [*stalled("NameTaken", message),
                     Observation("CronJobSynced", "False", "NameTaken", message)]
-        _write_status(body, kube, observed, _safe_schedule_status(body, moment),
+        _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       (body.get("status") or {}).get("cronJobName"), moment, outcome)
         return outcome
-    schedule = schedule_status(job.spec.schedule, job.spec.time_zone, moment)
+    assert validated.schedule is not None  # a valid job has a valid schedule
+    schedule = schedule_status(validated.schedule, moment)
     schedule_observation = (
         Observation("ScheduleValid", "True", "NeverFires",
                     "the schedule is valid but matches no date, so it never runs")

@@ -19,7 +19,6 @@ from job_operator.dependencies import DependencyIndex, depends_on, fresh_success
 from job_operator.kube import Kube
 from job_operator.settings import Settings
 from job_operator.validation import validate_dynamicjob
-from job_runner.api import DynamicJob
 
 
 def _pairs(body: Mapping[str, Any], index: DependencyIndex,
@@ -46,12 +45,12 @@ def start_dependent_runs(body: Mapping[str, Any], index: DependencyIndex, kube: 
     started = []
     for upstream, downstream in _pairs(body, index):
         runs = fresh_successes(upstream, now)
-        if not runs or validate_dynamicjob(downstream):
+        job = validate_dynamicjob(downstream).job if runs else None
+        if job is None:
             continue
         born = _created_at(downstream)
         finished = {r["id"]: r["finishedAt"] for r in upstream["status"]["recentRuns"]
                     if r.get("id") in runs}
-        job = DynamicJob.model_validate(downstream)
         namespace, upstream_name = job.metadata.namespace, upstream["metadata"]["name"]
         recorded = {r.get("id") for r in (downstream.get("status") or {}).get("recentRuns")
                     or []}

@@ -51,7 +51,7 @@ def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
     if request is None:
         return None
     metadata = body["metadata"]
-    problems = validate_dynamicjob(body) + override_problems(body)
+    problems = validate_dynamicjob(body).problems + override_problems(body)
     if problems:
         run = ManualRun(request, None, f"not started: {format_problems(problems)}")
     else:

@@ -8,8 +8,9 @@ controller uses the kube-controller-manager's local zone; we assume UTC.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
+from functools import cached_property
 
 from job_operator.schedule import gotime
 from job_operator.schedule.describe import describe
@@ -17,14 +18,23 @@ from job_operator.schedule.dst import dst_warnings, utc_now
 from job_operator.schedule.errors import SCHEDULE_FIELD, TIME_ZONE_FIELD, ScheduleError
 from job_operator.schedule.never import reachability
 from job_operator.schedule.nextruns import next_instant
-from job_operator.schedule.parse import CronSpec, EverySpec, parse_spec, schedule_problems
+from job_operator.schedule.parse import (
+    CronSpec,
+    EverySpec,
+    ScheduleProblems,
+    Spec,
+    parse_spec,
+    schedule_problems,
+)
 from job_operator.schedule.timezone import load_zone, time_zone_problems
 
 __all__ = [
     "SCHEDULE_FIELD",
     "TIME_ZONE_FIELD",
+    "Schedule",
     "ScheduleError",
     "ScheduleInfo",
+    "check_schedule",
     "next_runs",
     "parse_schedule",
     "validate_schedule",
@@ -43,6 +53,94 @@ class ScheduleInfo:
     warnings: list[str]
 
 
+@dataclass(frozen=True)
+class Schedule:
+    """A valid schedule and time zone, parsed once.
+
+    What is shown about it is computed only when asked for: the description, the next
+    runs, the warnings (whose daylight-saving part scans ~400 days of the zone).
+    Build one with :func:`check_schedule` or :meth:`parse`.
+    """
+
+    expression: str
+    time_zone: str | None
+    spec: Spec = field(repr=False)
+    zone: tzinfo = field(repr=False)
+
+    @classmethod
+    def parse(cls, expression: str, time_zone: str | None = None) -> Schedule:
+        """The schedule; raises the first ScheduleError of either field otherwise."""
+        schedule, problems = check_schedule(expression, time_zone)
+        if schedule is None:
+            raise problems[0]
+        return schedule
+
+    @cached_property
+    def never_fires(self) -> bool:
+        return reachability(self.spec).never_fires
+
+    @cached_property
+    def description(self) -> str:
+        return describe(self.spec, self.time_zone)
+
+    def next_runs(self, after: datetime, count: int = 5) -> list[datetime]:
+        """The next ``count`` times the CronJob controller would start a Job, strictly
+        after ``after`` (which must be time zone-aware), as aware UTC datetimes.
+
+        Fewer are returned when the controller would find none: a schedule that never
+        fires, or no activation within robfig's five-year search window. For ``@every``
+        the controller counts from the CronJob's creation or last scheduled time; here
+        ``after`` stands in for that anchor.
+        """
+        if self.never_fires:
+            return []
+        runs: list[datetime] = []
+        instant: int | None = gotime.to_instant(after)
+        while len(runs) < count:
+            assert instant is not None
+            instant = next_instant(self.spec, self.zone, instant)
+            if instant is None:
+                break
+            runs.append(gotime.to_datetime(instant))
+        return runs
+
+    def warnings(self, now: datetime | None = None) -> list[str]:
+        """What may surprise: a schedule that never fires, @every quirks, and
+        daylight-saving changes in the ~400 days after ``now`` (default: the current
+        time) that skip or repeat a run."""
+        reach = reachability(self.spec)
+        warnings = list(reach.warnings)
+        if isinstance(self.spec, EverySpec):
+            warnings.extend(_every_warnings(self.spec))
+        elif isinstance(self.spec, CronSpec) and self.time_zone is not None \
+                and not reach.never_fires:
+            warnings.extend(dst_warnings(self.spec, self.zone, self.time_zone,
+                                         now or utc_now()))
+        return warnings
+
+    def info(self, now: datetime | None = None) -> ScheduleInfo:
+        return ScheduleInfo(expression=self.expression, time_zone=self.time_zone,
+                            description=self.description, never_fires=self.never_fires,
+                            warnings=self.warnings(now))
+
+
+def check_schedule(expression: str, time_zone: str | None,
+                   ) -> tuple[Schedule | None, list[ScheduleError]]:
+    """The parsed schedule, or None and every problem the API server would report for
+    ``spec.schedule`` and ``spec.timeZone``: one parse for both the verdict and the value."""
+    problems: list[ScheduleError] = []
+    spec: Spec | None = None
+    try:
+        spec = parse_spec(expression)
+    except ScheduleProblems as error:
+        problems += error.errors
+    problems += time_zone_problems(time_zone)
+    zone = load_zone(time_zone) if not problems else None
+    if spec is None or zone is None:
+        return None, problems
+    return Schedule(expression, time_zone, spec, zone), []
+
+
 def validate_schedule(expression: str) -> list[ScheduleError]:
     """All problems the API server would report for ``spec.schedule``."""
     return schedule_problems(expression)
@@ -58,56 +156,16 @@ def parse_schedule(expression: str, time_zone: str | None = None, *,
     """Describe a valid schedule; raises the first ScheduleError otherwise.
 
     Warnings include daylight-saving changes in the next ~400 days after ``now``
-    (default: the current time) that skip or repeat a run.
+    (default: the current time) that skip or repeat a run. A caller that needs more than
+    this description keeps the :class:`Schedule` instead of parsing again.
     """
-    problems = validate_schedule(expression) + validate_time_zone(time_zone)
-    if problems:
-        raise problems[0]
-    spec = parse_spec(expression)
-    reach = reachability(spec)
-    warnings = list(reach.warnings)
-    if isinstance(spec, EverySpec):
-        warnings.extend(_every_warnings(spec))
-    elif isinstance(spec, CronSpec) and time_zone is not None and not reach.never_fires:
-        zone = load_zone(time_zone)
-        assert zone is not None
-        warnings.extend(dst_warnings(spec, zone, time_zone, now or utc_now()))
-    return ScheduleInfo(
-        expression=expression,
-        time_zone=time_zone,
-        description=describe(spec, time_zone),
-        never_fires=reach.never_fires,
-        warnings=warnings,
-    )
+    return Schedule.parse(expression, time_zone).info(now)
 
 
 def next_runs(expression: str, time_zone: str | None, after: datetime,
               count: int = 5) -> list[datetime]:
-    """The next ``count`` times the CronJob controller would start a Job, strictly after
-    ``after`` (which must be time zone-aware), as aware UTC datetimes.
-
-    Fewer are returned when the controller would find none: a schedule that never fires,
-    or no activation within robfig's five-year search window. For ``@every`` the
-    controller counts from the CronJob's creation or last scheduled time; here ``after``
-    stands in for that anchor.
-    """
-    problems = validate_schedule(expression) + validate_time_zone(time_zone)
-    if problems:
-        raise problems[0]
-    spec = parse_spec(expression)
-    zone = load_zone(time_zone)
-    assert zone is not None
-    if reachability(spec).never_fires:
-        return []
-    runs: list[datetime] = []
-    instant: int | None = gotime.to_instant(after)
-    while len(runs) < count:
-        assert instant is not None
-        instant = next_instant(spec, zone, instant)
-        if instant is None:
-            break
-        runs.append(gotime.to_datetime(instant))
-    return runs
+    """``Schedule.parse(expression, time_zone).next_runs(after, count)``."""
+    return Schedule.parse(expression, time_zone).next_runs(after, count)
 
 
 def _every_warnings(spec: EverySpec) -> list[str]:

@@ -91,15 +91,17 @@ def schedule_problems(expression: str) -> list[ScheduleError]:
     """Every reason the API server would reject this ``spec.schedule``; empty if none."""
     try:
         parse_spec(expression)
-    except _Problems as problems:
+    except ScheduleProblems as problems:
         return problems.errors
     return []
 
 
 def parse_spec(expression: str) -> Spec:
-    """The structured schedule; raises ``_Problems`` (a ScheduleError) listing all problems."""
+    """The structured schedule; raises ``ScheduleProblems`` (a ScheduleError) listing all
+    problems."""
     if expression == "":
-        raise _Problems([_error(f"must not be empty; {_FIX_FIELDS} or a descriptor like @daily")])
+        raise ScheduleProblems(
+            [_error(f"must not be empty; {_FIX_FIELDS} or a descriptor like @daily")])
     errors: list[ScheduleError] = []
     remainder = expression
     if "TZ" in expression:
@@ -117,15 +119,15 @@ def parse_spec(expression: str) -> Spec:
     if remainder:
         try:
             spec = _parse_without_zone(remainder)
-        except _Problems as problems:
+        except ScheduleProblems as problems:
             errors.extend(problems.errors)
         else:
             if not errors:
                 return spec
-    raise _Problems(errors)
+    raise ScheduleProblems(errors)
 
 
-class _Problems(ScheduleError):
+class ScheduleProblems(ScheduleError):
     """All problems of one schedule; behaves as its first one."""
 
     def __init__(self, errors: list[ScheduleError]) -> None:
@@ -144,7 +146,7 @@ def _parse_without_zone(spec: str) -> Spec:
     if len(parts) != len(FIELDS):
         hint = "; Kubernetes has no seconds field" if len(parts) == 6 else ""
         found = f"found {len(parts)} in {quote(spec)}"
-        raise _Problems([_error(f"expected exactly 5 fields, {found}{hint}; {_FIX_FIELDS}")])
+        raise ScheduleProblems([_error(f"expected exactly 5 fields, {found}{hint}; {_FIX_FIELDS}")])
     return _spec_from_fields(tuple(parts))
 
 
@@ -156,7 +158,7 @@ def _spec_from_fields(parts: tuple[str, ...]) -> CronSpec:
         errors.extend(problems)
         selected.append((values, star))
     if errors:
-        raise _Problems(errors)
+        raise ScheduleProblems(errors)
     (minutes, _), (hours, _), (dom, dom_star), (months, _), (dow, dow_star) = selected
     return CronSpec(minutes, hours, dom, months, dow, dom_star, dow_star, parts)
 
@@ -259,10 +261,11 @@ def _parse_descriptor(spec: str) -> Spec:
         try:
             nanoseconds = parse_go_duration(duration_text)
         except DurationError as problem:
-            raise _Problems(
+            raise ScheduleProblems(
                 [_error(f"{quote(spec)}: {problem}; write a Go duration such as 1h30m or 90s")]
             ) from None
         whole_seconds = max(nanoseconds, _NANOSECONDS_PER_SECOND) // _NANOSECONDS_PER_SECOND
         return EverySpec(whole_seconds, duration_text, nanoseconds)
     known = ", ".join([*DESCRIPTORS, "@every <duration>"])
-    raise _Problems([_error(f"unknown descriptor {quote(spec)}; use one of {known} (lowercase)")])
+    raise ScheduleProblems(
+        [_error(f"unknown descriptor {quote(spec)}; use one of {known} (lowercase)")])

@@ -636,7 +636,7 @@ def test_values_declared_jobs_render_as_valid_dynamicjobs(render: Render) -> Non
     assert [(j["metadata"]["namespace"], j["metadata"]["name"]) for j in jobs] == [
         ("ops", "heartbeat"), ("platform", "nightly-heartbeat")]
     for job in jobs:
-        assert validate_dynamicjob(job) == [], job["metadata"]["name"]
+        assert validate_dynamicjob(job).problems == [], job["metadata"]["name"]
     nightly = jobs[1]
     assert nightly["metadata"]["labels"]["team"] == "platform"
     assert nightly["spec"]["retries"] == {"limit": 2, "backoffSeconds": 10}
@@ -649,7 +649,7 @@ def test_a_bad_values_declared_job_is_caught_by_validate_dynamicjob(render: Rend
     """The chart renders what it is given; the webhook and the operator refuse it."""
     (job,) = of_kind(render("--set", "jobs[0].name=x", "--set", "jobs[0].template=nope",
                             "--set", "jobs[0].schedule=61 * * * *"), "DynamicJob")
-    fields = {problem.field for problem in validate_dynamicjob(job)}
+    fields = {problem.field for problem in validate_dynamicjob(job).problems}
     assert {"spec.template", "spec.schedule"} <= fields
 
 

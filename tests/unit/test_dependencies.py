@@ -40,13 +40,13 @@ def test_cycles_are_found_with_their_path() -> None:
 
 
 def test_self_duplicate_and_cyclic_dependencies_are_refused() -> None:
-    assert [p.field for p in validate_dynamicjob(_job("a", "a"))] == ["spec.dependsOn"]
-    duplicate = validate_dynamicjob(_job("a", "b", "b"))
+    assert [p.field for p in validate_dynamicjob(_job("a", "a")).problems] == ["spec.dependsOn"]
+    duplicate = validate_dynamicjob(_job("a", "b", "b")).problems
     assert "listed more than once: b" in duplicate[0].message
-    cyclic = validate_dynamicjob(_job("a", "b"), siblings={"b": ["c"], "c": ["a"]})
+    cyclic = validate_dynamicjob(_job("a", "b"), siblings={"b": ["c"], "c": ["a"]}).problems
     assert [p.message for p in cyclic] == [
         "a dependency cycle: a -> b -> c -> a; remove one of these dependsOn entries"]
-    assert validate_dynamicjob(_job("a", "b"), siblings={"b": ["c"], "c": []}) == []
+    assert validate_dynamicjob(_job("a", "b"), siblings={"b": ["c"], "c": []}).problems == []
 
 
 def test_only_recent_real_successes_count() -> None:

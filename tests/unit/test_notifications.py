@@ -27,14 +27,14 @@ def _body(**notifications: Any) -> dict[str, Any]:
 
 def test_a_notifier_may_use_the_runs_fields_as_placeholders() -> None:
     assert validate_dynamicjob(_body(onFailure=[
-        {"template": "email-notification", "parameters": EMAIL}])) == []
+        {"template": "email-notification", "parameters": EMAIL}])).problems == []
 
 
 def test_a_bad_notifier_is_refused_at_its_own_path() -> None:
     problems = validate_dynamicjob(_body(
         onFailure=[{"template": "no-such-notifier"}],
         onSuccess=[{"template": "email-notification",
-                    "parameters": {**EMAIL, "subject": "{nope}"}}]))
+                    "parameters": {**EMAIL, "subject": "{nope}"}}])).problems
     fields = [p.field for p in problems]
     assert "spec.notifications.onFailure[0].template" in fields
     assert any(f.startswith("spec.notifications.onSuccess[0].parameters") for f in fields)
@@ -42,7 +42,7 @@ def test_a_bad_notifier_is_refused_at_its_own_path() -> None:
 
 def test_a_notifiers_secret_is_access_checked_and_passed_as_env() -> None:
     body = _body(onFailure=[{"template": "email-notification", "parameters": EMAIL}])
-    problems = validate_dynamicjob(body, may_read_secret=lambda ns, name: "denied")
+    problems = validate_dynamicjob(body, may_read_secret=lambda ns, name: "denied").problems
     assert [p.field for p in problems] == [
         "spec.notifications.onFailure[0].parameters.smtp.password.secretRef"]
     cronjob = build_cronjob(DynamicJob.model_validate(body), Settings.from_env({}))
