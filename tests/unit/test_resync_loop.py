@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
 from urllib3.exceptions import ProtocolError
 
-from job_operator.controller import handlers
+from job_operator.controller.resync import resync_forever
 
 
 def _body(name: str) -> dict[str, Any]:
@@ -16,7 +19,7 @@ def _body(name: str) -> dict[str, Any]:
 
 
 def test_a_job_whose_resync_fails_does_not_end_the_loop(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     seen: list[str] = []
     listings = iter([RuntimeError("the list failed once")])
@@ -33,12 +36,8 @@ def test_a_job_whose_resync_fails_does_not_end_the_loop(
             raise ProtocolError("Connection aborted.")
         return False
 
-    monkeypatch.setattr(handlers, "DRIFT_CHECK_SECONDS", 0)
-    monkeypatch.setattr(handlers, "_watched_dynamicjobs", watched)
-    monkeypatch.setattr(handlers, "_resync_one", resync_one)
-
     async def two_passes() -> None:
-        loop_task = asyncio.create_task(handlers._resync_forever())
+        loop_task = asyncio.create_task(resync_forever(0, watched, resync_one))
         try:
             while seen.count("fine") < 2:
                 assert not loop_task.done(), "the resync loop ended"
@@ -50,3 +49,14 @@ def test_a_job_whose_resync_fails_does_not_end_the_loop(
     assert seen[:4] == ["broken", "fine", "broken", "fine"]
     assert "resync of ns/broken failed" in caplog.text
     assert "cannot list DynamicJobs: RuntimeError" in caplog.text
+
+
+
+def test_the_handlers_module_reads_no_settings_at_import() -> None:
+    """Settings are read once, when the operator starts, not as a side effect of import:
+    a setting that cannot be read does not break the import (it used to, through
+    DRIFT_CHECK_SECONDS)."""
+    env = {**os.environ, "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "not a number"}
+    result = subprocess.run([sys.executable, "-c", "import job_operator.controller.handlers"],
+                            env=env, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,89 @@
+"""What the controller's handlers and its resync loop share: one object built at startup
+(kept in kopf's ``memo``), and the one way both reconcile a DynamicJob and report it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import kopf
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.controller.reconcile import Outcome, reconcile
+from job_operator.dependencies import DependencyIndex
+from job_operator.kube import Kube
+from job_operator.settings import Settings
+from job_operator.validation import format_problems
+from job_runner.contract import MANAGED_BY
+from job_runner.report import StatusReporter, load_client
+
+RETRY_DELAY_SECONDS = 10
+API_TIMEOUT_SECONDS = 60
+"""No call to the API server may wait longer (a half-open connection would wait forever)."""
+
+
+@dataclass
+class Context:
+    """The operator's state: its API client, its settings (read once, at startup) and the
+    dependsOn index the watch keeps current."""
+
+    kube: Kube
+    settings: Settings
+    index: DependencyIndex = field(default_factory=DependencyIndex)
+
+    @classmethod
+    def from_env(cls) -> Context:
+        return cls(Kube(load_client(), request_timeout=API_TIMEOUT_SECONDS), Settings.from_env())
+
+
+def as_body(raw: dict[str, Any]) -> kopf.Body:
+    return kopf.Body(cast(kopf.RawBody, raw))
+
+
+EventPoster = Callable[[kopf.Body, bool, str, str], None]
+"""(body, warning, reason, message): post an Event about a DynamicJob."""
+
+
+def kopf_event(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
+    """Through kopf's event queue: only inside a kopf handler, which sets up its context."""
+    (kopf.warn if warning else kopf.info)(body, reason=reason, message=message)
+
+
+def api_event(context: Context) -> EventPoster:
+    """Straight to the API: for the resync loop, whose threads kopf's queue does not serve."""
+    def post(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
+        metadata = body["metadata"]
+        StatusReporter(context.kube.api_client, metadata["namespace"], metadata["name"]).event(
+            reason, message, warning=warning, component=MANAGED_BY, uid=metadata.get("uid"))
+    return post
+
+
+def _post_events(body: kopf.Body, outcome: Outcome, post: EventPoster) -> None:
+    if outcome.created:
+        post(body, False, "Created", f"created {', '.join(outcome.created)}")
+    if outcome.applied:
+        post(body, False, "Updated",
+             f"brought {', '.join(outcome.applied)} back in line with the spec")
+    if outcome.ready_changed:
+        if outcome.problems:
+            post(body, True, "InvalidSpec", format_problems(outcome.problems))
+        else:
+            post(body, False, "Ready", "the CronJob is in sync with the spec")
+
+
+def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -> Outcome:
+    """Reconcile one DynamicJob and post what changed. An API refusal is permanent
+    (kopf will not retry it); any other API error is retried after a delay."""
+    metadata = body["metadata"]
+    siblings = context.index.siblings(metadata["namespace"], metadata["name"])
+    try:
+        outcome = reconcile(body, context.kube, context.settings, siblings=siblings)
+    except ApiException as error:
+        if error.status in (400, 403, 422):
+            raise kopf.PermanentError(f"the API server refused: {error.reason}") from error
+        raise kopf.TemporaryError(
+            f"API error {error.status}: {error.reason}", delay=RETRY_DELAY_SECONDS
+        ) from error
+    _post_events(body, outcome, post)
+    return outcome
