@@ -7,8 +7,12 @@ writes both annotations in one patch, and removes this one when a run has no ove
 
 The overrides pass the same rules as the spec's parameters: the template's schema on the
 merged result, size and nesting bounds, and (in the webhook, which knows the requesting
-user) a SubjectAccessReview for every Secret they reference. The operator checks the
-schema and bounds again before the run; like the spec's, Secret access is judged only at
+user) a SubjectAccessReview for every Secret the run they shape will use: those the
+overrides name and also those of the spec's parameters they keep and of the notifiers that
+run after it. An override needs no Secret of its own to leak one: changing only the
+``url`` of a webhook-trigger whose spec sends an Authorization header from a Secret would
+send that header to a host of the requester's choosing. The operator checks the schema
+and bounds again before the run; like the spec's, Secret access is judged only at
 admission.
 """
 
@@ -27,9 +31,10 @@ from job_operator.validation import (
     nesting_depth,
     secret_access_problems,
 )
+from job_runner.api.dynamicjob import parameter_sets
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
-from job_runner.secrets import find_secret_refs
+from job_runner.secrets import SecretRef, find_secret_refs
 
 FIELD = f'metadata.annotations["{ANNOTATION_RUN_PARAMETERS}"]'
 MAX_OVERRIDE_BYTES = 8 * 1024
@@ -94,9 +99,42 @@ def override_problems(
         if _touches(field, overrides) or (field, message) not in already:
             problems.append(Problem(FIELD + field.removeprefix("parameters"), message))
     namespace = (body.get("metadata") or {}).get("namespace")
-    references = find_secret_refs(overrides, FIELD)
-    problems += secret_access_problems(references, namespace, may_read_secret)
+    references = secrets_of_the_run(spec, overrides)
+    own = [(field, ref) for field, ref in references if field.startswith(FIELD)]
+    problems += secret_access_problems(own, namespace, may_read_secret)
+    if may_read_secret is None or not isinstance(namespace, str) or not namespace:
+        return problems
+    for field, ref in references:
+        if field.startswith(FIELD):
+            continue
+        name = ref.secret_ref.name
+        denial = may_read_secret(namespace, name)
+        if denial:
+            problems.append(Problem(FIELD, (
+                f'you may not read Secret "{name}" in namespace "{namespace}" ({denial}), '
+                f"which {field} hands to the run: a run with overrides could send it where "
+                "the overrides say, so ask for get on that Secret or request the run "
+                "without overrides")))
     return problems
+
+
+def secrets_of_the_run(spec: Mapping[str, Any], overrides: Mapping[str, Any],
+                       ) -> list[tuple[str, SecretRef]]:
+    """Every Secret a run with these overrides hands to its templates, each once, with the
+    field that names it: the overrides' own, those of the spec's parameters they keep, and
+    the notifiers'. The pod of such a run receives all of them, and the overridden
+    parameters decide where they are sent, so the requester must be allowed to read each."""
+    parameters = spec.get("parameters") or {}
+    kept = {key: value for key, value in parameters.items() if key not in overrides} \
+        if isinstance(parameters, Mapping) else {}
+    references = find_secret_refs(overrides, FIELD) + find_secret_refs(kept, "spec.parameters")
+    references += [(f"spec.{field}", ref)
+                   for path, notifier_parameters in parameter_sets(spec)[1:]
+                   for field, ref in find_secret_refs(notifier_parameters, path)]
+    unique: dict[str, tuple[str, SecretRef]] = {}  # access is judged per Secret, not key
+    for field, ref in references:
+        unique.setdefault(ref.secret_ref.name, (field, ref))
+    return list(unique.values())
 
 
 def _touches(field: str, overrides: Mapping[str, Any]) -> bool:

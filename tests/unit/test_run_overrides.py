@@ -190,3 +190,67 @@ def test_problems_the_spec_already_had_are_not_blamed_on_the_overrides() -> None
     assert override_problems(body) == []
     body = _body({"message": 6}, message=5)
     assert [p.field for p in override_problems(body)] == [f"{FIELD}.message"]
+
+
+def _only(*readable: str) -> tuple[list[str], Any]:
+    asked: list[str] = []
+
+    def may_read(namespace: str, name: str) -> str | None:
+        asked.append(name)
+        return None if name in readable else "denied"
+
+    return asked, may_read
+
+
+def test_an_override_without_a_secret_may_not_redirect_the_specs_secret() -> None:
+    """Break 1 of issue 8: the spec sends an Authorization header from a Secret; a user who
+    may patch the job but not read that Secret overrides only the url."""
+    spec_secret = {"secretRef": {"name": "deploy-token", "key": "token"}}
+    old = _body(None, template="webhook-trigger", headers={"Authorization": spec_secret},
+                **HOOK)
+    new = copy.deepcopy(old)
+    new["metadata"]["annotations"]["dynamicjobs.io/run-parameters"] = json.dumps(
+        {"url": "https://attacker.example/collect"})
+    asked, may_read = _only()
+    problems = admission_problems(new, old, may_read)
+    assert asked == ["deploy-token"]
+    assert [p.field for p in problems] == [FIELD]
+    assert 'Secret "deploy-token"' in problems[0].message
+    assert "spec.parameters.headers.Authorization" in problems[0].message
+    assert "without overrides" in problems[0].message
+
+    asked, may_read = _only("deploy-token")
+    assert admission_problems(new, old, may_read) == []
+    assert asked == ["deploy-token"]
+
+
+def test_the_notifiers_secrets_are_judged_for_a_run_with_overrides() -> None:
+    body = _body({"message": "by hand"}, message="scheduled")
+    body["spec"]["notifications"] = {"onSuccess": [{"template": "webhook-trigger",
+        "parameters": {**HOOK, "headers": {"X-Key": {"secretRef": {"name": "slack",
+                                                                   "key": "k"}}}}}]}
+    asked, may_read = _only()
+    problems = override_problems(body, may_read)
+    assert asked == ["slack"]
+    assert [p.field for p in problems] == [FIELD]
+    assert "spec.notifications.onSuccess[0].parameters.headers.X-Key" in problems[0].message
+
+
+def test_a_secret_the_overrides_replace_is_not_used_so_not_asked() -> None:
+    spec_secret = {"secretRef": {"name": "old-token", "key": "t"}}
+    mine = {"X-Token": {"secretRef": {"name": "mine", "key": "t"}}}
+    body = _body({"headers": mine, "url": "https://mine.example/"},
+                 template="webhook-trigger", headers={"X-Token": spec_secret}, **HOOK)
+    asked, may_read = _only("mine")
+    assert override_problems(body, may_read) == []
+    assert asked == ["mine"]
+
+
+def test_each_secret_of_the_run_is_asked_about_once() -> None:
+    ref = {"secretRef": {"name": "shared", "key": "a"}}
+    other_key = {"secretRef": {"name": "shared", "key": "b"}}
+    body = _body({"url": "https://elsewhere.example/"}, template="webhook-trigger",
+                 headers={"A": ref, "B": other_key}, **HOOK)
+    asked, may_read = _only()
+    assert len(override_problems(body, may_read)) == 1
+    assert asked == ["shared"]
