@@ -15,8 +15,8 @@ import pytest
 from job_runner.execute import execute
 from job_runner.registry import validate_parameters
 from job_runner.template import Cancelled, RunContext, SecretRef, TemplateError
-from job_runner.toolkit import pg_dump
 from job_runner.templates.backup import Backup, BackupParameters
+from job_runner.toolkit import pg_dump
 from job_runner.toolkit.connections import PostgresConnection
 
 PASSWORD = "pw-Zq8!never-in-argv"
