@@ -628,6 +628,59 @@ def test_webhook_namespace_selector_and_policy(render: Render) -> None:
     assert webhook["namespaceSelector"]["matchExpressions"][0]["values"] == ["team-a", "team-b"]
 
 
+def test_no_network_policy_unless_asked_for(render: Render) -> None:
+    assert of_kind(render(), "NetworkPolicy") == []
+    assert of_kind(render("--set", "webhook.enabled=false",
+                          "--set", "webhook.networkPolicy.enabled=true",
+                          "--set", "webhook.networkPolicy.from[0].ipBlock.cidr=10.0.0.0/28"),
+                   "NetworkPolicy") == []
+
+
+def test_the_network_policy_lets_only_the_listed_peers_reach_the_webhook(
+    render: Render, tmp_path: Path,
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump({"webhook": {"port": 10250, "networkPolicy": {
+        "enabled": True,
+        "from": [{"ipBlock": {"cidr": "10.0.0.0/28"}},
+                 {"namespaceSelector": {"matchLabels": {
+                     "kubernetes.io/metadata.name": "kube-system"}},
+                  "podSelector": {"matchLabels": {"component": "kube-apiserver"}}}],
+        "extraIngress": [{"ports": [{"port": 8080, "protocol": "TCP"}], "from": [
+            {"namespaceSelector": {"matchLabels": {"name": "monitoring"}}}]}],
+    }}}))
+    objects = render("-f", str(values))
+    policy = only(objects, "NetworkPolicy")
+    kubernetes_validate.validate(policy, KUBE_VERSION, strict=True)
+    pod_labels = only(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
+    selector = policy["spec"]["podSelector"]["matchLabels"]
+    assert selector.items() <= pod_labels.items()
+    assert selector["app.kubernetes.io/component"] == "operator"
+    assert policy["spec"]["policyTypes"] == ["Ingress"]
+    webhook, extra = policy["spec"]["ingress"]
+    assert webhook["ports"] == [{"port": 10250, "protocol": "TCP"}]
+    assert webhook["from"][0] == {"ipBlock": {"cidr": "10.0.0.0/28"}}
+    assert webhook["from"][1]["podSelector"] == {"matchLabels": {"component": "kube-apiserver"}}
+    assert extra["ports"] == [{"port": 8080, "protocol": "TCP"}]
+
+
+@pytest.mark.parametrize("flags", [
+    ["webhook.networkPolicy.enabled=true"],
+    ["webhook.networkPolicy.enabled=true", "webhook.networkPolicy.from[0].ipBlock.cidr=internal"],
+    ["webhook.networkPolicy.enabled=true",
+     "webhook.networkPolicy.from[0].ipBlock.cidr=10.0.0.0/8",
+     "webhook.networkPolicy.from[0].ipBlok.cidr=10.0.0.0/8"],
+])
+def test_a_network_policy_that_would_let_everyone_in_or_no_one_fails(
+    helm: Path, flags: list[str],
+) -> None:
+    """Enabled with no peer would render an ingress rule open to all (an empty ``from``)."""
+    result = run_helm(helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION,
+                      *(arg for flag in flags for arg in ("--set", flag)))
+    assert result.returncode != 0, f"{flags} was accepted"
+    assert "values don't meet the specifications" in result.stderr, result.stderr
+
+
 # --- values-declared jobs ----------------------------------------------------------------
 
 
