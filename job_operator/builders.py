@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from job_operator.settings import Settings
-from job_runner.api import GROUP, DynamicJob
+from job_runner.api import GROUP, DynamicJob, RunRecord
 from job_runner.api.dynamicjob import parameter_sets
 from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
@@ -285,13 +285,13 @@ def missed_run_job_name(dynamicjob_name: str, run_id: str) -> str:
 
 
 def build_missed_run_job(job: DynamicJob, settings: Settings,
-                         record: Mapping[str, Any]) -> dict[str, Any]:
+                         record: RunRecord) -> dict[str, Any]:
     """A Job that runs only the onMissedRun notifiers for ``record`` (the runner sees
     ENV_NOTIFY_RUN) and adds their outcome to that record."""
     return _triggered_job(
-        job, settings, missed_run_job_name(job.metadata.name, record["id"]), "Schedule",
-        {ANNOTATION_NOTIFIES_RUN: record["id"]},
-        {ENV_NOTIFY_RUN: json.dumps(dict(record), sort_keys=True, separators=(",", ":"))})
+        job, settings, missed_run_job_name(job.metadata.name, record.id), "Schedule",
+        {ANNOTATION_NOTIFIES_RUN: record.id},
+        {ENV_NOTIFY_RUN: json.dumps(record.to_api(), sort_keys=True, separators=(",", ":"))})
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:

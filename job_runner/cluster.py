@@ -14,12 +14,12 @@ import logging
 import threading
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
+from typing import cast
 
 from pydantic import ValidationError
 
-from job_runner.api import DynamicJobSpec
+from job_runner.api import DynamicJobSpec, RunRecord, RunTrigger
+from job_runner.api.times import now as api_now
 from job_runner.contract import (
     ENV_JOB,
     ENV_NAMESPACE,
@@ -30,7 +30,7 @@ from job_runner.contract import (
     ENV_SPEC,
     ENV_TRIGGER,
 )
-from job_runner.execute import RunOutcome, execute, rfc3339
+from job_runner.execute import RunOutcome, execute
 from job_runner.local import cancel_on_sigterm, configure_json_logging
 from job_runner.notify import notify
 from job_runner.registry import UnknownTemplate, get_template
@@ -42,18 +42,19 @@ EXIT_UNREPORTED = 3
 log = logging.getLogger("dynamicjobs.runner")
 
 
-def _failed_before_start(run_id: str, message: str, dry_run: bool) -> dict[str, Any]:
-    now = rfc3339(datetime.now(UTC))
-    return {"id": run_id, "result": "Failed", "startedAt": now, "finishedAt": now,
-            "attempts": 0, "message": message, "dryRun": dry_run}
+def _failed_before_start(run_id: str, trigger: RunTrigger, message: str,
+                         dry_run: bool) -> RunRecord:
+    now = api_now()
+    return RunRecord(id=run_id, trigger=trigger, result="Failed", started_at=now,
+                     finished_at=now, attempts=0, message=message, dry_run=dry_run)
 
 
 def _execute(spec: DynamicJobSpec, environ: Mapping[str, str], run_id: str,
-             job: str, namespace: str) -> dict[str, Any]:
+             trigger: RunTrigger, job: str, namespace: str) -> RunRecord:
     try:
         template = get_template(spec.template)
     except UnknownTemplate as error:
-        return _failed_before_start(run_id, str(error), spec.dry_run)
+        return _failed_before_start(run_id, trigger, str(error), spec.dry_run)
     cancelled = threading.Event()
     with cancel_on_sigterm(cancelled):
         outcome: RunOutcome = execute(
@@ -63,18 +64,19 @@ def _execute(spec: DynamicJobSpec, environ: Mapping[str, str], run_id: str,
             secrets=env_secret_resolver(environ), job=job, namespace=namespace,
             cancelled=cancelled,
         )
-    return outcome.to_dict()
+    return outcome.record().model_copy(update={"trigger": trigger})
 
 
-def _notify_only(record: dict[str, Any], spec: DynamicJobSpec, environ: Mapping[str, str],
+def _notify_only(record: RunRecord, spec: DynamicJobSpec, environ: Mapping[str, str],
                  reporter: StatusReporter, job: str, namespace: str) -> int:
     """A pod the operator started for a run that has no pod of its own (a missed run): run
     that run's notifiers and add their outcome to its record."""
     notifications = notify(spec, record, job=job, namespace=namespace,
                            secrets=env_secret_resolver(environ))
-    print(json.dumps(notifications), flush=True)
+    print(json.dumps([n.to_api() for n in notifications]), flush=True)
     try:
-        reporter.record({**record, "notifications": notifications}, spec.history_limit)
+        reporter.record(record.model_copy(update={"notifications": notifications}),
+                        spec.history_limit)
     except Exception:
         log.exception("could not record the notifications in the DynamicJob's status")
         return EXIT_UNREPORTED
@@ -87,38 +89,35 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     namespace = environ[ENV_NAMESPACE]
     run_id = environ.get(ENV_RUN_ID) or environ.get(ENV_POD_NAME) or (
         f"{job}-{uuid.uuid4().hex[:8]}")
-    trigger = environ.get(ENV_TRIGGER, "Schedule")
+    trigger = cast("RunTrigger", environ.get(ENV_TRIGGER, "Schedule"))
     reporter = StatusReporter(load_client(), namespace, job)
     try:
         spec = DynamicJobSpec.model_validate_json(environ[ENV_SPEC])
     except ValidationError as error:
-        record = _failed_before_start(run_id, f"the spec snapshot is invalid: {error}", False)
-        reporter.record({**record, "trigger": trigger}, history_limit=10)
+        reporter.record(_failed_before_start(
+            run_id, trigger, f"the spec snapshot is invalid: {error}", False), history_limit=10)
         return EXIT_FAILED
     if environ.get(ENV_NOTIFY_RUN):
-        return _notify_only(json.loads(environ[ENV_NOTIFY_RUN]), spec, environ,
-                            reporter, job, namespace)
-    started = rfc3339(datetime.now(UTC))
+        return _notify_only(RunRecord.model_validate_json(environ[ENV_NOTIFY_RUN]), spec,
+                            environ, reporter, job, namespace)
     try:
-        reporter.record({"id": run_id, "trigger": trigger, "startedAt": started,
-                         "result": "Running", "attempts": 0, "dryRun": spec.dry_run},
+        reporter.record(RunRecord(id=run_id, trigger=trigger, started_at=api_now(),
+                                  result="Running", attempts=0, dry_run=spec.dry_run),
                         spec.history_limit)
     except Exception:
         log.exception("could not mark the run as Running; running anyway")
-    record = {**_execute(spec, environ, run_id, job, namespace), "trigger": trigger}
+    record = _execute(spec, environ, run_id, trigger, job, namespace)
     if environ.get(ENV_PARAMETER_OVERRIDES):
-        record["parameterOverrides"] = json.loads(environ[ENV_PARAMETER_OVERRIDES])
-    notifications = notify(spec, record, job=job, namespace=namespace,
-                           secrets=env_secret_resolver(environ))
-    if notifications:
-        record["notifications"] = notifications
-    print(json.dumps(record), flush=True)
+        record.parameter_overrides = json.loads(environ[ENV_PARAMETER_OVERRIDES])
+    record.notifications = notify(spec, record, job=job, namespace=namespace,
+                                  secrets=env_secret_resolver(environ))
+    print(json.dumps(record.to_api()), flush=True)
     try:
         reporter.record(record, spec.history_limit)
     except Exception:
         log.exception("could not record the run in the DynamicJob's status")
         return EXIT_UNREPORTED
-    succeeded = record["result"] == "Succeeded"
-    reporter.event(f"Run{record['result']}", f"run {run_id}: {record.get('message') or 'done'}",
+    succeeded = record.result == "Succeeded"
+    reporter.event(f"Run{record.result}", f"run {run_id}: {record.message or 'done'}",
                    warning=not succeeded)
     return 0 if succeeded else EXIT_FAILED

@@ -18,6 +18,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel
 
+from job_runner.api import AttemptRecord, RunRecord, rfc3339
 from job_runner.registry import validate_parameters
 from job_runner.template import (
     Cancelled,
@@ -36,34 +37,14 @@ POLL_SECONDS = 0.05
 log = logging.getLogger("dynamicjobs.runner")
 
 
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 def _now() -> datetime:
     return datetime.now(UTC)
 
 
 @dataclass
-class AttemptRecord:
-    attempt: int
-    started_at: datetime
-    finished_at: datetime
-    result: str
-    message: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "attempt": self.attempt,
-            "startedAt": rfc3339(self.started_at),
-            "finishedAt": rfc3339(self.finished_at),
-            "result": self.result,
-            "message": self.message,
-        }
-
-
-@dataclass
 class RunOutcome:
+    """How one execution went, with its clock times; `record` is its run record."""
+
     run_id: str
     result: Result
     started_at: datetime
@@ -73,18 +54,14 @@ class RunOutcome:
     outputs: dict[str, Any] = field(default_factory=dict)
     dry_run: bool = False
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.run_id,
-            "result": self.result,
-            "startedAt": rfc3339(self.started_at),
-            "finishedAt": rfc3339(self.finished_at),
-            "attempts": len(self.attempts),
-            "attemptHistory": [attempt.to_dict() for attempt in self.attempts],
-            "message": self.message,
-            "outputs": self.outputs,
-            "dryRun": self.dry_run,
-        }
+    def record(self) -> RunRecord:
+        """The run as status.recentRuns holds it (the caller adds its trigger)."""
+        return RunRecord(
+            id=self.run_id, result=self.result, started_at=rfc3339(self.started_at),
+            finished_at=rfc3339(self.finished_at), attempts=len(self.attempts),
+            attempt_history=self.attempts, message=self.message, outputs=self.outputs,
+            dry_run=self.dry_run,
+        )
 
 
 @dataclass
@@ -203,9 +180,10 @@ def execute(
         attempt_started = _now()
         attempt_logger.info("attempt started", extra={"dryRun": dry_run})
         result = _attempt(template, params, ctx, grace_seconds)
-        attempts.append(
-            AttemptRecord(attempt, attempt_started, _now(), result.result, result.message)
-        )
+        attempts.append(AttemptRecord(
+            attempt=attempt, started_at=rfc3339(attempt_started), finished_at=rfc3339(_now()),
+            result=result.result, message=result.message,
+        ))
         attempt_logger.info(
             "attempt finished", extra={"result": result.result, "detail": result.message}
         )

@@ -123,5 +123,5 @@ def run_local(
             secrets=env_secret_resolver(os.environ),
             cancelled=cancelled,
         )
-    print(json.dumps(outcome.to_dict(), indent=2))
+    print(json.dumps(outcome.record().to_api(), indent=2))
     return 0 if outcome.result == "Succeeded" else EXIT_FAILED

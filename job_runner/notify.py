@@ -8,10 +8,10 @@ fails is recorded beside the run; it never changes the run's result.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
-from job_runner.api import DynamicJobSpec
+from job_runner.api import DynamicJobSpec, NotificationRecord, RunRecord
 from job_runner.api.dynamicjob import Notifier
 from job_runner.execute import execute
 from job_runner.registry import UnknownTemplate, get_template
@@ -20,10 +20,9 @@ from job_runner.template import SecretRef
 NOTIFY_BUDGET_SECONDS = 20.0
 """For all notifiers of a run together: within the pod's grace after the run's own
 deadline (the operator's REPORT_GRACE_SECONDS, 30 s), so the status is still written."""
-RUN_FIELDS = ("id", "result", "message", "trigger", "startedAt", "finishedAt")
-SAMPLE_RUN = {"id": "nightly-29000000", "job": "nightly", "namespace": "default",
-              "result": "Failed", "message": "what happened", "trigger": "Schedule",
-              "startedAt": "2026-01-01T03:00:00Z", "finishedAt": "2026-01-01T03:00:05Z"}
+SAMPLE_RUN = {"job": "nightly", "namespace": "default", **RunRecord(
+    id="nightly-29000000", result="Failed", message="what happened", trigger="Schedule",
+    started_at="2026-01-01T03:00:00.000Z", finished_at="2026-01-01T03:00:05.000Z").summary()}
 """What validation offers `with_run`, so a notifier's placeholders are checked up front."""
 
 
@@ -37,30 +36,31 @@ def notifiers_for(spec: DynamicJobSpec, result: str) -> list[Notifier]:
     return []
 
 
-def notify(spec: DynamicJobSpec, record: Mapping[str, Any], *, job: str, namespace: str,
+def notify(spec: DynamicJobSpec, record: RunRecord, *, job: str, namespace: str,
            secrets: Callable[[SecretRef], str],
-           clock: Callable[[], float] = time.monotonic) -> list[dict[str, Any]]:
-    """Run the notifiers for ``record``'s result; one {template, result, message} each."""
-    run = {"job": job, "namespace": namespace, **{k: record.get(k) for k in RUN_FIELDS}}
+           clock: Callable[[], float] = time.monotonic) -> list[NotificationRecord]:
+    """Run the notifiers for ``record``'s result; one record of how each went."""
+    run: dict[str, Any] = {"job": job, "namespace": namespace, **record.summary()}
     results = []
     deadline = clock() + NOTIFY_BUDGET_SECONDS
-    for index, notifier in enumerate(notifiers_for(spec, str(record["result"]))):
+    for index, notifier in enumerate(notifiers_for(spec, record.result)):
         remaining = deadline - clock()
         if remaining < 1:
-            results.append({"template": notifier.template, "result": "Cancelled",
-                            "message": "not sent: the notifiers' time budget ran out"})
+            results.append(NotificationRecord(
+                template=notifier.template, result="Cancelled",
+                message="not sent: the notifiers' time budget ran out"))
             continue
         try:
             template = get_template(notifier.template)
         except UnknownTemplate as error:
-            results.append({"template": notifier.template, "result": "Failed",
-                            "message": str(error)})
+            results.append(NotificationRecord(template=notifier.template, result="Failed",
+                                              message=str(error)))
             continue
         outcome = execute(
             template, template.with_run(dict(notifier.parameters), run),
-            run_id=f"{record['id']}-notify-{index}", timeout_seconds=remaining,
+            run_id=f"{record.id}-notify-{index}", timeout_seconds=remaining,
             dry_run=spec.dry_run, secrets=secrets, job=job, namespace=namespace,
         )
-        results.append({"template": notifier.template, "result": outcome.result,
-                        "message": outcome.message})
+        results.append(NotificationRecord(template=notifier.template, result=outcome.result,
+                                          message=outcome.message))
     return results

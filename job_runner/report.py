@@ -10,14 +10,23 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
-from job_runner.api import FINISHED_RESULTS, GROUP, VERSION
+from job_runner.api import (
+    FINISHED_RESULTS,
+    GROUP,
+    VERSION,
+    DynamicJobStatus,
+    RunRecord,
+    latest,
+    parse_time,
+    read_status,
+    status_patch,
+)
 
 PLURAL = "dynamicjobs"
 CONFLICT_RETRIES = 8
@@ -33,39 +42,38 @@ def load_client() -> client.ApiClient:
     return client.ApiClient()
 
 
-def merge_run(
-    status: Mapping[str, Any], record: Mapping[str, Any], history_limit: int
-) -> dict[str, Any]:
-    """The runner's keys of a status with ``record`` in it (replacing a record of the same id).
+def merge_run(status: DynamicJobStatus, record: RunRecord, history_limit: int,
+              ) -> DynamicJobStatus:
+    """The runner's fields of a status with ``record`` in it (replacing a record of the
+    same id); only those fields are set, so `status_patch` writes nothing else.
 
-    Missed runs (times no Job started) never take the place of runs that ran: they fill
-    only the history slots runs leave free, and ``lastRun`` is the newest run that ran, if
-    any. ``lastMissedTime`` keeps the newest missed time even when no slot is left."""
-    runs = [dict(record), *(r for r in status.get("recentRuns") or []
-                             if r.get("id") != record["id"])]
-    newest_first = sorted(runs, key=lambda r: r.get("startedAt") or "", reverse=True)
-    ran = [r for r in newest_first if r.get("result") != "Missed"][:history_limit]
-    missed = [r for r in newest_first if r.get("result") == "Missed"][
-        :history_limit - len(ran)]
-    recent = sorted([*ran, *missed], key=lambda r: r.get("startedAt") or "", reverse=True)
-    patch: dict[str, Any] = {"lastRun": (ran or newest_first)[0], "recentRuns": recent}
-    finished = record.get("finishedAt")
-    if record["result"] == "Succeeded" and finished:
-        patch["lastSuccessfulTime"] = max(finished, status.get("lastSuccessfulTime") or "")
-    elif record["result"] in ("Failed", "TimedOut") and finished:
-        patch["lastFailureTime"] = max(finished, status.get("lastFailureTime") or "")
-    elif record["result"] == "Missed" and record.get("startedAt"):
-        patch["lastMissedTime"] = max(record["startedAt"], status.get("lastMissedTime") or "")
-    return patch
+    Runs are ordered by their start as a time, newest first (stored times may have whole
+    seconds, new ones milliseconds). Missed runs (times no Job started) never take the
+    place of runs that ran: they fill only the history slots runs leave free, and
+    ``last_run`` is the newest run that ran, if any. ``last_missed_time`` keeps the newest
+    missed time even when no slot is left."""
+    runs = [record, *(r for r in status.recent_runs if r.id != record.id)]
+    newest_first = sorted(runs, key=RunRecord.started, reverse=True)
+    ran = [r for r in newest_first if r.result != "Missed"][:history_limit]
+    missed = [r for r in newest_first if r.result == "Missed"][:history_limit - len(ran)]
+    recent = sorted([*ran, *missed], key=RunRecord.started, reverse=True)
+    merged = DynamicJobStatus(last_run=(ran or newest_first)[0], recent_runs=recent)
+    if record.result == "Succeeded" and record.finished_at:
+        merged.last_successful_time = latest(record.finished_at, status.last_successful_time)
+    elif record.result in ("Failed", "TimedOut") and record.finished_at:
+        merged.last_failure_time = latest(record.finished_at, status.last_failure_time)
+    elif record.result == "Missed" and record.started_at:
+        merged.last_missed_time = latest(record.started_at, status.last_missed_time)
+    return merged
 
 
-def _already_recorded(record: Mapping[str, Any], status: Mapping[str, Any]) -> bool:
+def _already_recorded(record: RunRecord, status: DynamicJobStatus) -> bool:
     """A finished record of the same run, or (for a missed time) that time or a later one."""
-    if record["result"] == "Missed" and (status.get("lastMissedTime") or "") >= (
-            record.get("startedAt") or ""):
+    last_missed = parse_time(status.last_missed_time)
+    if record.result == "Missed" and last_missed is not None and (
+            last_missed >= record.started()):
         return True
-    return any(r.get("id") == record["id"] and r.get("result") in FINISHED_RESULTS
-               for r in status.get("recentRuns") or [])
+    return any(r.id == record.id and r.result in FINISHED_RESULTS for r in status.recent_runs)
 
 
 class StatusReporter:
@@ -77,8 +85,7 @@ class StatusReporter:
         self.namespace = namespace
         self.name = name
 
-    def record(self, record: Mapping[str, Any], history_limit: int,
-               keep_final: bool = False) -> bool:
+    def record(self, record: RunRecord, history_limit: int, keep_final: bool = False) -> bool:
         """Write ``record``; with ``keep_final``, not over a finished record of the same run
         (the operator's account of a dead pod never replaces what the runner reported), nor
         a missed time already recorded.
@@ -86,12 +93,12 @@ class StatusReporter:
         for attempt in range(1, CONFLICT_RETRIES + 1):
             current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
                 GROUP, VERSION, self.namespace, PLURAL, self.name)
-            status = current.get("status") or {}
+            status = read_status(current.get("status"))
             if keep_final and _already_recorded(record, status):
                 return False
             patch = {
                 "metadata": {"resourceVersion": current["metadata"]["resourceVersion"]},
-                "status": merge_run(status, record, history_limit),
+                "status": status_patch(merge_run(status, record, history_limit)),
             }
             try:
                 self.api.patch_namespaced_custom_object_status(

@@ -15,6 +15,19 @@ from job_runner.api import Condition
 Status = Literal["True", "False", "Unknown"]
 CONDITION_ORDER = ("Ready", "Reconciling", "Stalled", "ScheduleValid", "TemplateFound",
                    "CronJobSynced")
+REFUSED_REASONS = frozenset({"Refused", "StatusRefused"})
+"""Stalled because the API server refused an owned object or the status: the same request
+would be refused again, so nothing is tried until the spec changes."""
+MAX_MESSAGE = 8192
+"""Characters of a condition's message. Thousands of problems (10,000 bad parameters) would
+otherwise make a status the API server refuses to store."""
+
+
+def bounded(message: str) -> str:
+    if len(message) <= MAX_MESSAGE:
+        return message
+    rest = len(message) - MAX_MESSAGE
+    return f"{message[:MAX_MESSAGE]}... ({rest} more characters)"
 
 
 @dataclass(frozen=True)
@@ -40,7 +53,7 @@ def merge_conditions(
             type=seen.type,
             status=seen.status,
             reason=seen.reason,
-            message=seen.message,
+            message=bounded(seen.message),
             last_transition_time=now if changed or before is None else before.last_transition_time,
             observed_generation=generation,
         )

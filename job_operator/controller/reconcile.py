@@ -12,16 +12,31 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import ValidationError
+from kubernetes.client.exceptions import ApiException
 
 from job_operator.builders import desired_objects
-from job_operator.controller.conditions import Observation, merge_conditions, ready, stalled
+from job_operator.controller.conditions import (
+    REFUSED_REASONS,
+    Observation,
+    merge_conditions,
+    ready,
+    stalled,
+)
 from job_operator.controller.drift import holds
+from job_operator.controller.refusal import refusal
 from job_operator.kube import Kube
 from job_operator.schedule import Schedule
 from job_operator.settings import Settings
 from job_operator.validation import Problem, format_problems, validate_dynamicjob
-from job_runner.api import Condition, DynamicJob, ScheduleStatus
+from job_runner.api import (
+    Condition,
+    DynamicJob,
+    DynamicJobStatus,
+    ScheduleStatus,
+    read_status,
+    rfc3339,
+    status_patch,
+)
 
 NEXT_RUNS = 5
 
@@ -37,10 +52,9 @@ class Outcome:
     ready_changed: bool = False
     cronjob: dict[str, Any] | None = None
     """The DynamicJob's CronJob as it stands after the reconcile (as read, or as applied)."""
-
-
-def rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    refused: str = ""
+    """The API server's reason when it refused an owned object or the status: the job is
+    Stalled until its spec changes (retrying the same request would be refused again)."""
 
 
 def schedule_status(schedule: Schedule, now: datetime) -> ScheduleStatus:
@@ -55,13 +69,18 @@ def _current_conditions(body: Mapping[str, Any]) -> list[Condition]:
     """The conditions as stored, each parsed on its own: an odd one (or an unexpected key
     elsewhere in the status) must not reset the others' transition times, which would
     rewrite the status on every reconcile."""
-    conditions = []
-    for raw in (body.get("status") or {}).get("conditions") or []:
-        try:
-            conditions.append(Condition.model_validate(raw))
-        except ValidationError:
-            continue
-    return conditions
+    return read_status(body.get("status")).conditions
+
+
+def _refused_before(body: Mapping[str, Any]) -> Condition | None:
+    """The Stalled condition of a refusal recorded for this very generation, if any."""
+    generation = body["metadata"].get("generation")
+    for condition in _current_conditions(body):
+        if (condition.type == "Stalled" and condition.status == "True"
+                and condition.reason in REFUSED_REASONS
+                and condition.observed_generation == generation):
+            return condition
+    return None
 
 
 def _specific_for_problems(problems: list[Problem]) -> list[Observation]:
@@ -117,7 +136,15 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome)
         label = f"{obj['kind']}/{obj['metadata']['name']}"
         live = live_objects[label]
         if live is None or not holds(obj, live):
-            applied = kube.apply(obj)
+            try:
+                applied = kube.apply(obj)
+            except ApiException as error:
+                reason = refusal(error)
+                if reason is None:
+                    raise
+                outcome.refused = f"the API server refused {label}: {reason}"
+                outcome.problems = [Problem("spec", outcome.refused)]
+                return
             (outcome.created if live is None else outcome.applied).append(label)
             live = applied
         if obj["kind"] == "CronJob":
@@ -132,20 +159,32 @@ def _write_status(
     current = _current_conditions(body)
     generation = metadata.get("generation")
     conditions = merge_conditions(current, observed, generation, rfc3339(now))
-    wanted: dict[str, Any] = {
-        "observedGeneration": generation,
-        "conditions": [c.to_api() for c in conditions],
-        "schedule": schedule.to_api() if schedule else None,
-        "cronJobName": cron_job_name,
-    }
+    wanted = status_patch(DynamicJobStatus(
+        observed_generation=generation, conditions=conditions, schedule=schedule,
+        cron_job_name=cron_job_name))
     have = body.get("status") or {}
     if all(have.get(key) == value for key, value in wanted.items()):
         return
-    before = {c.type: c.status for c in current}.get("Ready")
-    after = {c.type: c.status for c in conditions}.get("Ready")
-    outcome.ready_changed = before != after
     outcome.status_changed = True
-    kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], wanted)
+    try:
+        kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], wanted)
+    except ApiException as error:
+        reason = refusal(error)
+        if reason is None:
+            raise
+        outcome.refused = f"the API server refused the status update: {reason}"
+        outcome.problems = [*outcome.problems, Problem("status", outcome.refused)]
+        conditions = merge_conditions(current, stalled("StatusRefused", outcome.refused),
+                                      generation, rfc3339(now))
+        kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], status_patch(
+            DynamicJobStatus(observed_generation=generation, conditions=conditions)))
+    outcome.ready_changed = _ready(current) != _ready(conditions)
+
+
+def _ready(conditions: list[Condition]) -> tuple[str, str] | None:
+    """Ready's status and reason: a change of either is worth an Event."""
+    found = [(c.status, c.reason) for c in conditions if c.type == "Ready"]
+    return found[0] if found else None
 
 
 def reconcile(
@@ -154,23 +193,27 @@ def reconcile(
 ) -> Outcome:
     """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check."""
     moment = now or datetime.now(UTC)
+    refused = _refused_before(body)
+    if refused is not None:  # the same request would be refused again: wait for a new spec
+        return Outcome(problems=[Problem("spec", refused.message)], refused=refused.message)
     validated = validate_dynamicjob(body, siblings=siblings)
     outcome = Outcome(problems=validated.problems)
     if validated.job is None:
         observed = stalled("InvalidSpec", format_problems(outcome.problems))
         observed += _specific_for_problems(outcome.problems)
-        cron_job_name = (body.get("status") or {}).get("cronJobName")
+        cron_job_name = read_status(body.get("status")).cron_job_name
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       cron_job_name, moment, outcome)
         return outcome
     job = validated.job
     _converge(job, kube, settings, outcome)
     if outcome.problems:
-        message = format_problems(outcome.problems)
-        observed = [*stalled("NameTaken", message),
-                    Observation("CronJobSynced", "False", "NameTaken", message)]
+        message = outcome.refused or format_problems(outcome.problems)
+        reason = "Refused" if outcome.refused else "NameTaken"
+        observed = [*stalled(reason, message),
+                    Observation("CronJobSynced", "False", reason, message)]
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
-                      (body.get("status") or {}).get("cronJobName"), moment, outcome)
+                      read_status(body.get("status")).cron_job_name, moment, outcome)
         return outcome
     assert validated.schedule is not None  # a valid job has a valid schedule
     schedule = schedule_status(validated.schedule, moment)

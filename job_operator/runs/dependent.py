@@ -19,6 +19,7 @@ from job_operator.dependencies import DependencyIndex, depends_on, fresh_success
 from job_operator.kube import Kube
 from job_operator.settings import Settings
 from job_operator.validation import validate_dynamicjob
+from job_runner.api import parse_time, read_status
 
 
 def _pairs(body: Mapping[str, Any], index: DependencyIndex,
@@ -35,8 +36,7 @@ def _pairs(body: Mapping[str, Any], index: DependencyIndex,
 
 
 def _created_at(body: Mapping[str, Any]) -> datetime | None:
-    stamp = body["metadata"].get("creationTimestamp")
-    return datetime.fromisoformat(stamp) if stamp else None
+    return parse_time(body["metadata"].get("creationTimestamp"))
 
 
 def start_dependent_runs(body: Mapping[str, Any], index: DependencyIndex, kube: Kube,
@@ -49,13 +49,13 @@ def start_dependent_runs(body: Mapping[str, Any], index: DependencyIndex, kube: 
         if job is None:
             continue
         born = _created_at(downstream)
-        finished = {r["id"]: r["finishedAt"] for r in upstream["status"]["recentRuns"]
-                    if r.get("id") in runs}
+        finished = {r.id: parse_time(r.finished_at)
+                    for r in read_status(upstream.get("status")).recent_runs if r.id in runs}
         namespace, upstream_name = job.metadata.namespace, upstream["metadata"]["name"]
-        recorded = {r.get("id") for r in (downstream.get("status") or {}).get("recentRuns")
-                    or []}
+        recorded = {r.id for r in read_status(downstream.get("status")).recent_runs}
         for run_id in runs:
-            if born and datetime.fromisoformat(finished[run_id]) < born:
+            finished_at = finished.get(run_id)
+            if born and finished_at is not None and finished_at < born:
                 continue  # before the dependency existed
             name = dependency_job_name(job.metadata.name, upstream_name, run_id)
             if name in recorded or kube.get("Job", namespace, name) is not None:

@@ -11,7 +11,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from job_runner.api import FINISHED_RESULTS
+from job_runner.api import FINISHED_RESULTS, RunRecord, normalised, read_status
+from job_runner.api.times import sort_key
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 
 
@@ -39,18 +40,19 @@ def pod_failure_reason(pods: Sequence[Mapping[str, Any]]) -> str | None:
 def lost_run_record(
     job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any],
     history_limit: int = 10,
-) -> dict[str, Any] | None:
-    """The record to write for a failed Job the runner did not report, else None."""
+) -> RunRecord | None:
+    """The record to write for a failed Job the runner did not report, else None.
+    ``status`` is the DynamicJob's status as stored."""
     failed = _failed_condition(job)
     if failed is None:
         return None
     run_id = job["metadata"]["name"]
-    recent = status.get("recentRuns") or []
-    if any(r.get("id") == run_id and r.get("result") in FINISHED_RESULTS for r in recent):
+    recent = read_status(status).recent_runs
+    if any(r.id == run_id and r.result in FINISHED_RESULTS for r in recent):
         return None
-    started = (job.get("status") or {}).get("startTime")
-    if started and len(recent) >= history_limit and started < min(
-            r.get("startedAt") or "" for r in recent):
+    started = normalised((job.get("status") or {}).get("startTime"))
+    if started and len(recent) >= history_limit and sort_key(started) < min(
+            r.started() for r in recent):
         return None  # older than everything remembered: aged out of the history, not lost
     job_reason = failed.get("reason") or "Failed"
     timed_out = job_reason == "DeadlineExceeded"
@@ -59,19 +61,17 @@ def lost_run_record(
     message = (f"the Job hit its deadline ({detail})" if timed_out
                else f"the pod failed without reporting: {detail}")
     annotations = job["metadata"].get("annotations") or {}
-    record = {
-        "id": run_id,
-        "trigger": annotations.get(ANNOTATION_TRIGGER, "Schedule"),
-        "startedAt": started,
-        "finishedAt": failed.get("lastTransitionTime"),
-        "result": "TimedOut" if timed_out else "Failed",
-        "attempts": 1,
-        "message": message,
-    }
-    overrides = _overrides(annotations.get(ANNOTATION_RUN_PARAMETERS))
-    if overrides:
-        record["parameterOverrides"] = overrides
-    return record
+    trigger = annotations.get(ANNOTATION_TRIGGER)
+    return RunRecord(
+        id=run_id,
+        trigger=trigger if trigger in ("Manual", "Dependency") else "Schedule",
+        started_at=started,
+        finished_at=normalised(failed.get("lastTransitionTime")),
+        result="TimedOut" if timed_out else "Failed",
+        attempts=1,
+        message=message,
+        parameter_overrides=_overrides(annotations.get(ANNOTATION_RUN_PARAMETERS)) or {},
+    )
 
 
 def _overrides(text: str | None) -> dict[str, Any] | None:

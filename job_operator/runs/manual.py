@@ -26,7 +26,7 @@ from job_operator.runs.overrides import (
 )
 from job_operator.settings import Settings
 from job_operator.validation import format_problems, validate_dynamicjob
-from job_runner.api import DynamicJob
+from job_runner.api import DynamicJob, DynamicJobStatus, read_status, status_patch
 from job_runner.contract import ANNOTATION_RUN_REQUESTED
 
 
@@ -41,7 +41,7 @@ class ManualRun:
 def pending_request(body: Mapping[str, Any]) -> str | None:
     """The requested value if the operator has not answered it yet."""
     request = annotation_value(body, ANNOTATION_RUN_REQUESTED)
-    handled = (body.get("status") or {}).get("lastHandledRunRequest")
+    handled = read_status(body.get("status")).last_handled_run_request
     return request if request and request != handled else None
 
 
@@ -65,5 +65,5 @@ def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
                 raise
         run = ManualRun(request, manifest["metadata"]["name"])
     kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"],
-                      {"lastHandledRunRequest": request})
+                      status_patch(DynamicJobStatus(last_handled_run_request=request)))
     return run

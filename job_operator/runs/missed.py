@@ -27,7 +27,7 @@ from job_operator.builders import build_missed_run_job
 from job_operator.kube import Kube
 from job_operator.schedule import next_runs
 from job_operator.settings import Settings
-from job_runner.api import DynamicJob
+from job_runner.api import DynamicJob, DynamicJobStatus, RunRecord, parse_time, read_status, rfc3339
 from job_runner.contract import FIELD_MANAGER
 from job_runner.report import StatusReporter
 
@@ -41,15 +41,15 @@ class MissedRun:
     run_id: str
     reason: str
 
-    def record(self) -> dict[str, Any]:
+    def record(self) -> RunRecord:
         """The run as status.recentRuns holds it."""
-        at = self.scheduled_at.strftime("%Y-%m-%dT%H:%M:%SZ")
-        return {"id": self.run_id, "trigger": "Schedule", "startedAt": at, "result": "Missed",
-                "attempts": 0, "message": f"the run due at {at} did not start: {self.reason}"}
+        at = rfc3339(self.scheduled_at)
+        return RunRecord(id=self.run_id, trigger="Schedule", started_at=at, result="Missed",
+                         attempts=0, message=f"the run due at {at} did not start: {self.reason}")
 
 
 def _time(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return parse_time(text)
 
 
 def _last_changed_by_us(cronjob: Mapping[str, Any]) -> datetime | None:
@@ -69,13 +69,13 @@ def _reason(job: DynamicJob, cronjob: Mapping[str, Any]) -> str:
             "was it running?")
 
 
-def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: Mapping[str, Any],
+def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobStatus,
                now: datetime) -> MissedRun | None:
     """The first scheduled time since the CronJob's last run that is lost by ``now``."""
     if job.spec.suspend or cronjob.get("spec", {}).get("suspend"):
         return None
     last_scheduled = _time((cronjob.get("status") or {}).get("lastScheduleTime"))
-    last_missed = _time(status.get("lastMissedTime"))
+    last_missed = _time(status.last_missed_time)
     if last_missed is not None and (last_scheduled is None or last_missed > last_scheduled):
         return None  # this outage is reported already
     anchors = [_time(cronjob["metadata"].get("creationTimestamp")),
@@ -94,7 +94,7 @@ def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: Mapping[str,
     if lost_at is None or lost_at + timedelta(seconds=CONTROLLER_SLACK_SECONDS) > now:
         return None
     run_id = scheduled_job_name(job.metadata.name, due[0])
-    if any(r.get("id") == run_id for r in status.get("recentRuns") or []):
+    if any(r.id == run_id for r in status.recent_runs):
         return None
     return MissedRun(due[0], run_id, _reason(job, cronjob))
 
@@ -114,7 +114,7 @@ def record_missed_run(body: Mapping[str, Any], cronjob: Mapping[str, Any], kube:
     next resync tries both again, instead of a record whose alert never went out."""
     job = DynamicJob.model_validate(body)
     namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    missed = missed_run(job, cronjob, body.get("status") or {}, now)
+    missed = missed_run(job, cronjob, read_status(body.get("status")), now)
     if missed is None or kube.get("Job", namespace, missed.run_id) is not None:
         return None
     if job.spec.notifications.on_missed_run:

@@ -3,14 +3,19 @@
 from job_runner.api.base import API_VERSION, GROUP, VERSION, ApiModel, ObjectMeta, Resource
 from job_runner.api.catalogue import DynamicJobTemplate, DynamicJobTemplateSpec
 from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec
+from job_runner.api.patch import read_status, status_patch
 from job_runner.api.status import (
     FINISHED_RESULTS,
+    AttemptRecord,
     Condition,
     DynamicJobStatus,
+    NotificationRecord,
     RunRecord,
     RunResult,
+    RunTrigger,
     ScheduleStatus,
 )
+from job_runner.api.times import latest, normalised, parse_time, rfc3339
 
 __all__ = [
     "API_VERSION",
@@ -18,15 +23,24 @@ __all__ = [
     "GROUP",
     "VERSION",
     "ApiModel",
+    "AttemptRecord",
     "Condition",
     "DynamicJob",
     "DynamicJobSpec",
     "DynamicJobStatus",
     "DynamicJobTemplate",
     "DynamicJobTemplateSpec",
+    "NotificationRecord",
     "ObjectMeta",
     "Resource",
     "RunRecord",
     "RunResult",
+    "RunTrigger",
     "ScheduleStatus",
+    "latest",
+    "normalised",
+    "parse_time",
+    "read_status",
+    "rfc3339",
+    "status_patch",
 ]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SerializerFunctionWrapHandler, model_serializer
 
 from job_runner.api.base import ApiModel
+from job_runner.api.times import sort_key
 
 
 class StatusModel(ApiModel):
@@ -34,7 +36,7 @@ class Condition(StatusModel):
     message: str = ""
     """What a person needs to know, naming the field and the fix when something is wrong."""
     last_transition_time: str
-    """When status last changed (RFC 3339)."""
+    """When status last changed (RFC 3339, UTC)."""
     observed_generation: int | None = None
     """The metadata.generation this condition was computed from."""
 
@@ -92,6 +94,26 @@ class RunRecord(StatusModel):
     """Each attempt with its own result, oldest first."""
     notifications: list[NotificationRecord] = Field(default_factory=list)
     """The notifiers that ran after this run, and how each went."""
+
+    @model_serializer(mode="wrap")
+    def _omit_empty_extras(self, handler: SerializerFunctionWrapHandler) -> dict[str, Any]:
+        """Overrides and notifications only where a run had them, as records always were."""
+        data: dict[str, Any] = handler(self)
+        for name in ("parameter_overrides", "notifications"):
+            if not getattr(self, name):
+                field = type(self).model_fields[name]
+                data.pop(field.alias or name, None)
+                data.pop(name, None)
+        return data
+
+    def started(self) -> datetime:
+        """For ordering: the start as a time, whatever precision it was written with."""
+        return sort_key(self.started_at)
+
+    def summary(self) -> dict[str, Any]:
+        """What a notifier is told about the run (its placeholders, a webhook's body)."""
+        return self.model_dump(by_alias=True, mode="json", include={
+            "id", "result", "message", "trigger", "started_at", "finished_at"})
 
 
 class DynamicJobStatus(StatusModel):

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import threading
 from typing import Any, ClassVar
 
@@ -50,13 +51,16 @@ def run(params: dict[str, Any], **kwargs: Any):
     return execute(Scripted, params, **options)
 
 
-def test_success_outcome_to_dict():
+def test_success_outcome_as_its_run_record():
     outcome = run({})
-    data = outcome.to_dict()
+    data = outcome.record().to_api()
     assert data["result"] == "Succeeded" and data["outputs"] == {"attempt": 1, "run": "r1"}
     assert data["attempts"] == 1 and data["attemptHistory"][0]["result"] == "Succeeded"
-    assert data["startedAt"].endswith("Z") and data["finishedAt"] >= data["startedAt"]
     assert data["id"] == "r1" and data["dryRun"] is False
+    stamp = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z"  # one form: UTC, milliseconds
+    for text in (data["startedAt"], data["finishedAt"], data["attemptHistory"][0]["startedAt"]):
+        assert re.fullmatch(stamp, text), text
+    assert data["finishedAt"] >= data["startedAt"]
 
 
 def test_invalid_parameters_fail_without_retry():
@@ -134,7 +138,7 @@ def test_cancellation_during_backoff_stops_retrying():
 def test_dry_run_calls_plan():
     outcome = run({"failures": 0}, dry_run=True)
     assert outcome.result == "Succeeded" and outcome.outputs == {"planned": True, "attempt": 1}
-    assert outcome.to_dict()["dryRun"] is True
+    assert outcome.record().dry_run is True
 
 
 def test_oversized_outputs_are_dropped_not_failed():

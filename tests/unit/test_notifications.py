@@ -7,7 +7,7 @@ from typing import Any
 from job_operator.builders import build_cronjob
 from job_operator.settings import Settings
 from job_operator.validation import validate_dynamicjob
-from job_runner.api import DynamicJob, DynamicJobSpec
+from job_runner.api import DynamicJob, DynamicJobSpec, RunRecord
 from job_runner.notify import notify
 from tests.backends.fixtures import allow_loopback_webhooks, http_server  # noqa: F401
 from tests.backends.http import HttpServer, Reply
@@ -64,15 +64,21 @@ def test_a_failed_run_is_posted_to_its_webhook_and_a_failing_notifier_is_recorde
                            "parameters": {"url": f"{http_server.url}/broken"}}],
             "onSuccess": [{"template": "webhook-trigger",
                            "parameters": {"url": f"{http_server.url}/never"}}]}})
-    record = {"id": "nightly-1", "result": "Failed", "message": "boom", "trigger": "Schedule",
-              "startedAt": "2026-01-01T03:00:00Z", "finishedAt": "2026-01-01T03:00:05Z"}
+    record = RunRecord(id="nightly-1", result="Failed", message="boom", trigger="Schedule",
+                       started_at="2026-01-01T03:00:00.000Z",
+                       finished_at="2026-01-01T03:00:05.000Z", attempts=2,
+                       outputs={"not": "sent"})
     results = notify(spec, record, job="nightly", namespace="team-a",
                      secrets=lambda ref: "unused")
-    assert [(r["template"], r["result"]) for r in results] == [
+    assert [(r.template, r.result) for r in results] == [
         ("webhook-trigger", "Succeeded"), ("webhook-trigger", "Failed")]
     posted = [r for r in http_server.requests if r.path == "/alerts"]
     assert len(posted) == 1
-    assert posted[0].json() == {"job": "nightly", "namespace": "team-a", **record}
+    assert posted[0].json() == {
+        "job": "nightly", "namespace": "team-a", "id": "nightly-1", "result": "Failed",
+        "message": "boom", "trigger": "Schedule", "startedAt": "2026-01-01T03:00:00.000Z",
+        "finishedAt": "2026-01-01T03:00:05.000Z"}
     assert not any(r.path == "/never" for r in http_server.requests)
-    assert notify(spec, {**record, "result": "Cancelled"}, job="nightly", namespace="team-a",
+    cancelled = record.model_copy(update={"result": "Cancelled"})
+    assert notify(spec, cancelled, job="nightly", namespace="team-a",
                   secrets=lambda ref: "unused") == []

@@ -42,12 +42,12 @@ def test_next_runs_move_forward_as_time_passes() -> None:
     body = _dynamicjob()
     kube = FakeKube(body)
     reconcile(body, kube, SETTINGS, NOW)
-    assert body["status"]["schedule"]["nextRuns"][0] == "2026-11-28T10:01:00Z"
+    assert body["status"]["schedule"]["nextRuns"][0] == "2026-11-28T10:01:00.000Z"
     kube.writes.clear()
     reconcile(body, kube, SETTINGS, datetime(2026, 11, 28, 10, 1, 5, tzinfo=UTC))
     assert kube.writes == ["status DynamicJob/beat"]
-    assert body["status"]["schedule"]["nextRuns"][:2] == ["2026-11-28T10:02:00Z",
-                                                          "2026-11-28T10:03:00Z"]
+    assert body["status"]["schedule"]["nextRuns"][:2] == ["2026-11-28T10:02:00.000Z",
+                                                          "2026-11-28T10:03:00.000Z"]
 
 
 def test_a_changed_cronjob_is_put_back() -> None:

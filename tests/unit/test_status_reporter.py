@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from kubernetes.client.exceptions import ApiException
 
+from job_runner.api import RunRecord
 from job_runner.report import StatusReporter
 
 
@@ -46,8 +47,8 @@ def _reporter(api: ConflictingApi) -> StatusReporter:
     return reporter
 
 
-RECORD = {"id": "beat-1", "result": "Succeeded", "startedAt": "2026-01-02T00:00:00Z",
-          "finishedAt": "2026-01-02T00:00:01Z"}
+RECORD = RunRecord(id="beat-1", result="Succeeded", started_at="2026-01-02T00:00:00.000Z",
+                   finished_at="2026-01-02T00:00:01.000Z")
 
 
 def test_a_conflict_is_retried_on_fresh_state_and_keeps_both_runs_and_conditions() -> None:
@@ -68,7 +69,8 @@ def test_endless_conflicts_give_up_with_the_error() -> None:
 
 def test_the_operators_account_never_replaces_the_runners_final_record() -> None:
     api = ConflictingApi(conflicts=0)
-    api.status["recentRuns"] = [{**RECORD, "result": "Cancelled"}]
-    written = _reporter(api).record({**RECORD, "result": "Failed"}, 5, keep_final=True)
+    api.status["recentRuns"] = [{**RECORD.to_api(), "result": "Cancelled"}]
+    written = _reporter(api).record(RECORD.model_copy(update={"result": "Failed"}), 5,
+                                    keep_final=True)
     assert written is False and api.patches == []
     assert api.status["recentRuns"][0]["result"] == "Cancelled"
