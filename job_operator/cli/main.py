@@ -13,12 +13,13 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from importlib import metadata
 from typing import Any
 
 from job_operator.cli import manifests
 from job_operator.cli.run import register_run
 from job_operator.dependencies import depends_on
-from job_operator.schedule import ScheduleError, next_runs, parse_schedule
+from job_operator.schedule import Schedule, ScheduleError
 from job_operator.schedule.timezone import load_zone
 from job_operator.validation import Problem, validate_dynamicjob
 from job_runner.api import API_VERSION
@@ -39,10 +40,19 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="dynamicjobs", description="Work with DynamicJob resources."
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     subcommands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for register in _SUBCOMMANDS:
         register(subcommands)
     return parser
+
+
+def _version() -> str:
+    """The installed distribution's version."""
+    try:
+        return metadata.version("dynamicjobs")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
 
 
 def register_schedule(subcommands: argparse._SubParsersAction) -> None:
@@ -65,11 +75,12 @@ def register_schedule(subcommands: argparse._SubParsersAction) -> None:
 def run_schedule(args: argparse.Namespace) -> int:
     after = args.after if args.after is not None else datetime.now(UTC)
     try:
-        info = parse_schedule(args.expression, args.time_zone)
-        runs = next_runs(args.expression, args.time_zone, after, args.count)
+        schedule = Schedule.parse(args.expression, args.time_zone)
     except ScheduleError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    info = schedule.info(now=after)  # DST changes ahead of --after, not of today
+    runs = schedule.next_runs(after, args.count)
     if args.output == "json":
         document = {
             "description": info.description,

@@ -18,6 +18,7 @@ from typing import IO, Any
 
 import yaml
 
+from job_operator.validation import MAX_NESTING
 from job_runner.api import GROUP
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
@@ -141,6 +142,8 @@ def _parse_yaml(name: str, text: str) -> list[Any]:
         raise ValueError(f"{where}: YAML syntax error: {problem}") from None
     except yaml.YAMLError as error:
         raise ValueError(f"{name}: YAML error: {error}") from None
+    except RecursionError:
+        raise ValueError(_too_deep(name)) from None
 
 
 def _parse_json(name: str, text: str) -> list[Any]:
@@ -152,6 +155,15 @@ def _parse_json(name: str, text: str) -> list[Any]:
         raise ValueError(
             f"{name}:{error.lineno}:{error.colno}: JSON syntax error: {error.msg}"
         ) from None
+    except RecursionError:
+        raise ValueError(_too_deep(name)) from None
+
+
+def _too_deep(name: str) -> str:
+    """The YAML and JSON readers recurse per level; a document too deep for them is far
+    beyond what a DynamicJob may hold, so it is reported, not crashed on."""
+    return (f"{name}: nested too deeply to read; a DynamicJob's parameters may nest at most "
+            f"{MAX_NESTING} levels")
 
 
 def _is_list(body: Any) -> bool:

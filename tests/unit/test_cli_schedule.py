@@ -86,3 +86,22 @@ def test_a_subcommand_is_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main([])
     assert caught.value.code == 2
+
+
+def test_dst_warnings_are_counted_from_after(capsys: pytest.CaptureFixture[str]) -> None:
+    """The changes ahead of --after, not of today: 400 days from mid-2030 hold 2030's autumn
+    and 2031's spring change, and none of 2026."""
+    code, out, _ = run(capsys, "schedule", "30 2 * * *", "--time-zone", "Europe/Berlin",
+                       "--after", "2030-06-01T00:00:00Z", "--count", "1", "-o", "json")
+    warnings = json.loads(out)["warnings"]
+    assert code == 0
+    assert [w.split()[1] for w in warnings] == ["2030-10-27", "2031-03-30"]
+
+
+def test_version_prints_the_installed_distributions(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib import metadata
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out == f"dynamicjobs {metadata.version('dynamicjobs')}\n"

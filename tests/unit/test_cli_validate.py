@@ -329,3 +329,41 @@ def test_no_file_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
 def test_the_schedule_subcommand_is_still_there(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schedule", "@daily", "--count", "1", "-o", "json"]) == 0
     assert len(json.loads(capsys.readouterr().out)["nextRuns"]) == 1
+
+
+@pytest.mark.parametrize("suffix", ["json", "yaml"])
+def test_hostile_nesting_is_reported_not_crashed_on(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str], suffix: str) -> None:
+    depth = 5_000
+    nested = "{a: " * depth + "{}" + "}" * depth if suffix == "yaml" else \
+        '{"a": ' * depth + "{}" + "}" * depth
+    body = ('{"apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob", '
+            '"metadata": {"name": "deep"}, "spec": {"template": "heartbeat", '
+            f'"schedule": "0 3 * * *", "parameters": {nested}}}}}')
+    path = tmp_path / f"deep.{suffix}"
+    path.write_text(body)
+    assert main(["validate", str(path)]) == 1
+    assert "nested too deeply to read" in capsys.readouterr().out
+
+
+def test_moderately_deep_parameters_name_the_limit(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    nested = '{"a": ' * 100 + "{}" + "}" * 100
+    path = tmp_path / "deep.json"
+    path.write_text('{"apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob", '
+                    '"metadata": {"name": "deep"}, "spec": {"template": "heartbeat", '
+                    f'"schedule": "0 3 * * *", "parameters": {nested}}}}}')
+    assert main(["validate", str(path)]) == 1
+    assert "spec.parameters: nested deeper than 16 levels" in capsys.readouterr().out
+
+
+def test_a_name_the_api_server_refuses_is_invalid(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "job.yaml"
+    path.write_text(yaml.safe_dump({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "Nightly_Export"},
+        "spec": {"template": "heartbeat", "schedule": "0 3 * * *"}}))
+    assert main(["validate", str(path)]) == 1
+    assert "metadata.name: 'Nightly_Export' is not a DNS-1123 subdomain" in \
+        capsys.readouterr().out
