@@ -59,8 +59,21 @@ def _start_admission() -> AdmissionServer | None:
     return server
 
 
+RECURSION_LIMIT = 25_000
+"""The API server stores JSON nested up to 10,000 levels (its decoder's limit), and kopf
+decodes, diffs and copies each watched object recursively, before any handler of ours
+runs: at Python's default limit (1,000) one DynamicJob with 1,000 levels in its
+parameters (stored while the webhook was down) ended the watch and crash-looped the
+operator. With this limit every object the API server can hold is decoded; our own
+validation then measures depth without recursion and marks such a job Stalled before
+anything else (pydantic, jsonschema, json.dumps) reads it. Measured: 10,000 levels
+decode, encode and deep-copy within 25,000 in the main thread and in a worker thread
+with the default 8 MiB stack."""
+
+
 def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     namespaces = _flag_values(args, "--namespace", "-n")
     if namespaces:
         os.environ["DYNAMICJOBS_NAMESPACES"] = ",".join(namespaces)
