@@ -68,6 +68,27 @@ def cell_text(value: Any) -> str:
     return str(_csv_cell(value))
 
 
+class _LineFeedRows:
+    """What `csv_writer` writes to: each row's CRLF becomes LF on the way to ``stream``."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def write(self, row: str) -> int:
+        return self.stream.write(row[:-2] + "\n" if row.endswith("\r\n") else row)
+
+
+def csv_writer(stream: IO[str]) -> Any:
+    """A CSV writer whose rows end in LF and that quotes every cell containing a CR or LF.
+
+    Python's writer quotes a cell that contains a character of its line terminator; told
+    the terminator is LF, it wrote a cell with a bare CR (``abc\r=cmd``) unquoted, and every
+    reader that ends a row at a CR (Python's own, spreadsheets) split the row there, the
+    rest starting a new row as a formula. Told CRLF, it quotes both, and each row's CRLF is
+    written as LF. The C writer writes each row, terminator included, in one call."""
+    return csv.writer(_LineFeedRows(stream), lineterminator="\r\n")
+
+
 def publish_file(target: Path, content: bytes) -> int:
     """Write a small file whole: to a temp file beside `target`, synced, then renamed over
     it, so readers never see half a file. Returns its size in bytes."""
@@ -100,7 +121,7 @@ class ExportWriter:
             else self._raw
         )
         self._text = io.TextIOWrapper(self._binary, encoding="utf-8", newline="")
-        self._csv = csv.writer(self._text, lineterminator="\n")
+        self._csv = csv_writer(self._text)
         if self.fmt == "csv":
             self._csv.writerow(self.columns)
         return self

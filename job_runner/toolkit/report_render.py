@@ -8,7 +8,6 @@ become spaces so that no value can end a table row or a heading early.
 
 from __future__ import annotations
 
-import csv
 import html
 import io
 import re
@@ -18,7 +17,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from job_runner.toolkit.export_files import cell_text
+from job_runner.toolkit.export_files import cell_text, csv_writer
 
 ReportFormat = Literal["csv", "markdown", "html"]
 
@@ -68,7 +67,8 @@ def caption(report: Report) -> str:
     return text
 
 
-_FORMULA_STARTS = frozenset("=+-@\t\r")
+_FORMULA_AT_LINE_START = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+"""Where a spreadsheet would start a formula: a line beginning with = + - @ TAB or CR."""
 
 
 def one_line(text: str) -> str:
@@ -89,17 +89,20 @@ def _cells(report: Report) -> list[list[str]]:
 
 def spreadsheet_safe(value: Any, text: str) -> str:
     """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``@SUM``,
-    a DDE payload) gets a leading apostrophe, which spreadsheets show as text. Numbers
-    (``-5``) are left alone: a report is for people, and people open CSVs in spreadsheets."""
-    if isinstance(value, str) and text[:1] in _FORMULA_STARTS:
-        return "'" + text
+    a DDE payload) gets an apostrophe, which spreadsheets show as text: at its start, and
+    after each CR or LF inside it, where a reader that ends rows at line breaks (quoted or
+    not) would start a new row. The cell is quoted (`csv_writer`) and keeps its line breaks.
+    Numbers (``-5``) are left alone: a report is for people, and people open CSVs in
+    spreadsheets."""
+    if isinstance(value, str):
+        return _FORMULA_AT_LINE_START.sub("'", text)
     return text
 
 
 def render_csv(report: Report) -> str:
     """Just the table, a header row of column names first: a CSV has no place for a title."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv_writer(out)
     writer.writerow([spreadsheet_safe(name, name) for name in report.columns])
     writer.writerows([spreadsheet_safe(value, report_cell(value)) for value in row]
                      for row in report.rows)
