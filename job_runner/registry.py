@@ -12,6 +12,7 @@ import importlib.metadata
 import logging
 import re
 import warnings
+from collections import Counter
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
@@ -322,9 +323,13 @@ def _pydantic_message(detail: Mapping[str, Any]) -> str:
     return _shorten_in(message, detail.get("input"))
 
 
-def _covers(ancestor: str, path: str) -> bool:
-    return path == ancestor or (ancestor != "parameters" and (
-        path.startswith(ancestor + ".") or path.startswith(ancestor + "[")))
+def _covering(path: str) -> set[str]:
+    """Every path that covers ``path``: itself and each ancestor field or item, except the
+    top-level "parameters", which covers only itself (a problem with one field does not
+    hide the others). A set, so that checking thousands of problems stays linear."""
+    cut = {path[:index] for index, char in enumerate(path) if char in ".["}
+    cut.discard("parameters")
+    return cut | {path}
 
 
 def validate_parameters(template: type[Template], params: Any) -> list[tuple[str, str]]:
@@ -340,7 +345,9 @@ def validate_parameters(template: type[Template], params: Any) -> list[tuple[str
     problems: dict[str, list[str]] = {}
     for path, message in _explain_all(validator.iter_errors(params)):
         problems.setdefault(path, []).append(message)
-    schema_paths = list(problems)
+    schema_paths = set(problems)
+    under_schema = Counter(ancestor for path in schema_paths for ancestor in _covering(path))
+    # how many schema-reported paths each path covers
     generic: set[str] = set()  # paths holding only a generic pydantic message so far
     try:
         template.Parameters.model_validate(params)
@@ -356,8 +363,9 @@ def validate_parameters(template: type[Template], params: Any) -> list[tuple[str
                 generic.discard(path)
                 if path in schema_paths:
                     schema_paths.remove(path)
-            elif not any(_covers(reported, path) for reported in problems) and (
-                own_rule or not any(_covers(path, reported) for reported in schema_paths)
+                    under_schema.subtract(_covering(path))
+            elif not _covering(path) & problems.keys() and (
+                own_rule or under_schema[path] <= 0
             ):
                 problems[path] = [message]
                 if not own_rule:
