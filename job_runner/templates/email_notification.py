@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import smtplib
 import ssl
@@ -23,6 +24,8 @@ from pydantic import (
 )
 
 from job_runner.template import RunContext, SecretRef, Template, TemplateError
+from job_runner.toolkit.netpolicy import AddressPolicy
+from job_runner.toolkit.smtp_client import CheckedSMTP, CheckedSMTPSSL
 
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
@@ -258,13 +261,14 @@ class EmailNotification(Template[EmailParameters]):
     ) -> dict[str, Any]:
         settings = params.smtp
         context = settings.ssl_context(ctx) if settings.security != "none" else None
+        addresses = AddressPolicy.for_services(os.environ).resolve(
+            settings.host, settings.port, field="smtp.host")
         client: smtplib.SMTP
         if settings.security == "tls":
-            client = smtplib.SMTP_SSL(
-                settings.host, settings.port, timeout=timeout, context=context
-            )
+            client = CheckedSMTPSSL(addresses, settings.host, settings.port, timeout=timeout,
+                                     context=context)
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=timeout)
+            client = CheckedSMTP(addresses, settings.host, settings.port, timeout=timeout)
         with client:
             if settings.security == "starttls":
                 client.ehlo()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ import psycopg
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from job_runner.template import RunContext, SecretRef, TemplateError
+from job_runner.toolkit.netpolicy import AddressPolicy
 from job_runner.toolkit.sql import POSTGRESQL, SQLITE, Dialect
 
 
@@ -101,6 +103,16 @@ def transaction(db: Any) -> Iterator[None]:
         raise
 
 
+def checked_hosts(connection: PostgresConnection) -> tuple[str, str]:
+    """libpq's ``host`` and ``hostaddr`` for a server under the runner's network policy:
+    the host name resolved here, each address checked (`AddressPolicy.for_services`: no
+    cloud metadata or link-local address), and libpq given those addresses, so it resolves
+    nothing itself, while ``host`` still names the server for TLS verification."""
+    addresses = AddressPolicy.for_services(os.environ).resolve(
+        connection.host, connection.port, field="connection.host")
+    return ",".join([connection.host] * len(addresses)), ",".join(addresses)
+
+
 @contextmanager
 def open_database(
     connection: PostgresConnection | SqliteConnection, ctx: RunContext, *, read_only: bool
@@ -120,9 +132,11 @@ def open_database(
         return
     password = ctx.secrets(connection.password) if connection.password else None
     options = "-c TimeZone=UTC" + (" -c default_transaction_read_only=on" if read_only else "")
+    host, hostaddr = checked_hosts(connection)
     with database_errors(f"connecting to PostgreSQL at {connection.host}:{connection.port}"):
         pg = psycopg.connect(
-            host=connection.host,
+            host=host,
+            hostaddr=hostaddr,
             port=connection.port,
             dbname=connection.database,
             user=connection.user,

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import ssl
 from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 from job_runner.template import RunContext, TemplateError
-from job_runner.toolkit.netpolicy import AddressPolicy
+from job_runner.toolkit.netpolicy import AddressPolicy, connect_checked
 
 MAX_REDIRECTS = 5
 MAX_DRAIN_BYTES = 64 * 1024
@@ -57,16 +56,10 @@ def _connection(
     else:
         connection = http.client.HTTPConnection(host, port, timeout=timeout)
 
-    def connect_checked(_address: Any, timeout: Any = None, source_address: Any = None) -> Any:
-        last_error: OSError | None = None
-        for address in addresses:
-            try:
-                return socket.create_connection((address, port), timeout, source_address)
-            except OSError as error:
-                last_error = error
-        raise last_error or OSError("no address to connect to")
+    def connect(_address: Any, timeout: Any = None, source_address: Any = None) -> Any:
+        return connect_checked(addresses, port, timeout, source_address)
 
-    connection._create_connection = connect_checked  # type: ignore[attr-defined]
+    connection._create_connection = connect  # type: ignore[attr-defined]
     return connection
 
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from typing import Any, Literal, Protocol
 
 from job_runner.template import RunContext, TemplateError
-from job_runner.toolkit.connections import PostgresConnection, table_columns
+from job_runner.toolkit.connections import PostgresConnection, checked_hosts, table_columns
 from job_runner.toolkit.sql import TABLE_PATTERN, Dialect
 
 DumpFormat = Literal["plain", "custom"]
@@ -86,16 +86,21 @@ def pg_dump_argv(
 
 def pg_dump_env(
     connection: PostgresConnection, password: str | None, *, connect_timeout: int,
-    search_path: str = os.defpath,
+    search_path: str = os.defpath, hosts: tuple[str, str] | None = None,
 ) -> dict[str, str]:
-    """The child's whole environment: where to connect, as whom, and nothing else."""
+    """The child's whole environment: where to connect, as whom, and nothing else.
+    ``hosts`` are libpq's host and hostaddr (`checked_hosts`), so pg_dump connects to the
+    addresses the network policy checked and resolves nothing itself."""
+    host, hostaddr = hosts or (connection.host, "")
     env = {
         "PATH": search_path, "LC_ALL": "C",
-        "PGHOST": connection.host, "PGPORT": str(connection.port),
+        "PGHOST": host, "PGPORT": str(connection.port),
         "PGUSER": connection.user, "PGDATABASE": connection.database,
         "PGSSLMODE": connection.sslmode, "PGCONNECT_TIMEOUT": str(connect_timeout),
         "PGAPPNAME": APPLICATION_NAME,
     }
+    if hostaddr:
+        env["PGHOSTADDR"] = hostaddr
     if password is not None:
         env["PGPASSWORD"] = password
     return env
@@ -183,7 +188,8 @@ def dump_database(connection: PostgresConnection, argv: list[str], sink: ByteSin
     password = ctx.secrets(connection.password) if connection.password else None
     timeout = max(1, int(min(connection.connect_timeout_seconds, ctx.remaining())))
     env = pg_dump_env(connection, password, connect_timeout=timeout,
-                      search_path=os.environ.get("PATH", os.defpath))
+                      search_path=os.environ.get("PATH", os.defpath),
+                      hosts=checked_hosts(connection))
     ctx.logger.info("running pg_dump", extra={"argv": argv})
     run_pg_dump(argv, env, sink, ctx)
 
