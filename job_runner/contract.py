@@ -52,7 +52,9 @@ ENV_WEBHOOK_ALLOW_CIDRS = "DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS"
 """Admin policy: networks a template may connect to although they are internal."""
 ENV_WEBHOOK_DENY_CIDRS = "DYNAMICJOBS_WEBHOOK_DENY_CIDRS"
 """Admin policy: extra networks refused (wins over allow)."""
-RUNNER_POLICY_ENV = (ENV_WEBHOOK_ALLOW_CIDRS, ENV_WEBHOOK_DENY_CIDRS)
+ENV_DESTINATION_ROOTS = "DYNAMICJOBS_DESTINATION_ROOTS"
+"""Admin policy: directories (comma list) a template may write files under."""
+RUNNER_POLICY_ENV = (ENV_WEBHOOK_ALLOW_CIDRS, ENV_WEBHOOK_DENY_CIDRS, ENV_DESTINATION_ROOTS)
 """The admin policy the operator copies from its own environment into every runner pod."""
 SECRET_ENV_PREFIX = "DJ_SECRET_"  # noqa: S105 - a name prefix, no secret
 """Prefix of the variables that carry Secret values (`job_runner.secrets.secret_env_name`)."""

@@ -15,7 +15,7 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date, datetime, time
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -24,12 +24,47 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from job_runner.contract import ENV_DESTINATION_ROOTS
 from job_runner.template import TemplateError
 
 
+def allowed_roots(environ: Mapping[str, str]) -> tuple[Path, ...] | None:
+    """The directories the admin lets templates write under (`ENV_DESTINATION_ROOTS`, set
+    from the chart's runner.destinationRoots), or None when no list is set (a runner
+    started by hand, tests): then any absolute directory is accepted."""
+    text = environ.get(ENV_DESTINATION_ROOTS)
+    if text is None:
+        return None
+    roots = tuple(Path(part.strip()) for part in text.split(",") if part.strip())
+    for root in roots:
+        if not root.is_absolute():
+            raise TemplateError(f"{ENV_DESTINATION_ROOTS}: {str(root)!r} is not absolute")
+    return roots
+
+
+def check_root(directory: str, real_directory: Path,
+               environ: Mapping[str, str] | None = None) -> None:
+    """Refuse a destination.directory outside the admin's roots (both sides resolved, so a
+    symlink cannot lead out); an empty list refuses every directory."""
+    roots = allowed_roots(os.environ if environ is None else environ)
+    if roots is None:
+        return
+    for root in roots:
+        real_root = root.resolve()
+        if real_directory == real_root or real_root in real_directory.parents:
+            return
+    allowed = ", ".join(str(root) for root in roots) or "none: file output is turned off"
+    raise TemplateError(
+        f"destination.directory {directory!r} is outside the directories this cluster lets "
+        f"jobs write to ({allowed}); an admin sets them with the chart's "
+        f"runner.destinationRoots")
+
+
 def resolve_destination(directory: str, filename: str) -> Path:
-    """The final path, refusing anything that would land outside `directory`."""
+    """The final path, refusing anything that would land outside `directory`, and a
+    `directory` outside the admin's allowed roots."""
     root = Path(directory)
+    check_root(directory, root.resolve())  # first: say nothing about paths outside
     if not root.is_dir():
         raise TemplateError(f"destination.directory {directory!r} does not exist")
     real_root = root.resolve(strict=True)

@@ -382,6 +382,35 @@ def test_runner_pods_receive_the_network_policy_the_chart_sets(render: Render) -
     assert {"name": "DYNAMICJOBS_WEBHOOK_DENY_CIDRS", "value": "10.20.99.0/24"} in runner_env
 
 
+def test_destination_roots_reach_the_runner_pods(render: Render) -> None:
+    """values -> operator env -> Settings -> runner pod env, default and set."""
+    from job_operator.builders import build_pod_spec
+    from job_operator.settings import Settings
+    from job_runner.api import DynamicJob
+
+    job = DynamicJob.model_validate({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "export", "namespace": "ops", "uid": "u-1"},
+        "spec": {"template": "heartbeat", "schedule": "@daily"},
+    })
+    for flags, expected in (((), "/data"),
+                            (("--set", "runner.destinationRoots={/exports,/backups}"),
+                             "/exports,/backups")):
+        env = env_of(only(render(*flags), "Deployment"))
+        assert env["DYNAMICJOBS_DESTINATION_ROOTS"] == expected
+        settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)})
+        runner_env = build_pod_spec(job, settings)["containers"][0]["env"]
+        assert {"name": "DYNAMICJOBS_DESTINATION_ROOTS", "value": expected} in runner_env
+
+
+@pytest.mark.parametrize("flag", ["runner.destinationRoots=null", "runner.destinationRoots={}",
+                                  "runner.destinationRoots={relative/dir}"])
+def test_destination_roots_must_be_absolute_and_at_least_one(helm: Path, flag: str) -> None:
+    result = run_helm(helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION,
+                      "--set", flag)
+    assert result.returncode != 0, f"{flag} was accepted"
+
+
 def test_namespaced_watch_flags(render: Render) -> None:
     objects = render("-f", str(CHART / "ci" / "namespaced-watch-values.yaml"))
     container = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]
@@ -437,9 +466,9 @@ OPERATOR_NEEDS = {
     ("batch", "jobs"): {"get", "list", "watch", "create"},
     ("", "pods"): {"get", "list", "watch"},
     ("", "events"): {"create", "patch"},
-    ("", "serviceaccounts"): {"get", "create", "patch"},
-    ("rbac.authorization.k8s.io", "roles"): {"get", "create", "patch"},
-    ("rbac.authorization.k8s.io", "rolebindings"): {"get", "create", "patch"},
+    ("", "serviceaccounts"): {"get", "list", "watch", "create", "patch"},
+    ("rbac.authorization.k8s.io", "roles"): {"get", "list", "watch", "create", "patch"},
+    ("rbac.authorization.k8s.io", "rolebindings"): {"get", "list", "watch", "create", "patch"},
 }
 CLUSTER_NEEDS = {
     ("apiextensions.k8s.io", "customresourcedefinitions"): {"get", "list", "watch"},
