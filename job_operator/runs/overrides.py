@@ -35,6 +35,7 @@ from job_runner.api.dynamicjob import parameter_sets
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS
 from job_runner.registry import UnknownTemplate, get_template, validate_parameters
 from job_runner.secrets import SecretRef, find_secret_refs
+from job_runner.toolkit.unicode import surrogate_problems
 
 FIELD = f'metadata.annotations["{ANNOTATION_RUN_PARAMETERS}"]'
 MAX_OVERRIDE_BYTES = 8 * 1024
@@ -69,6 +70,9 @@ def requested_overrides(body: Mapping[str, Any]) -> tuple[dict[str, Any], list[P
                                    f"such as {EXAMPLE}")]
     if nesting_depth(overrides) > MAX_NESTING:
         return {}, [Problem(FIELD, f"nested deeper than {MAX_NESTING} levels")]
+    unwritable = surrogate_problems(overrides, FIELD)
+    if unwritable:  # JSON's \ud800 escapes decode to text no encoding can write
+        return {}, [Problem(field, message) for field, message in unwritable]
     return overrides, []
 
 

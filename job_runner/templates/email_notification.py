@@ -19,13 +19,13 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
-    StrictStr,
     model_validator,
 )
 
 from job_runner.template import RunContext, SecretRef, Template, TemplateError
 from job_runner.toolkit.netpolicy import AddressPolicy
 from job_runner.toolkit.smtp_client import CheckedSMTP, CheckedSMTPSSL
+from job_runner.toolkit.unicode import ValidText
 
 _ADDRESS = re.compile(
     r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?"
@@ -152,7 +152,7 @@ class EmailParameters(BaseModel):
     body: str = Field(
         max_length=100_000, description="Plain-text body; {name} placeholders allowed."
     )
-    values: dict[str, StrictBool | StrictInt | StrictFloat | StrictStr] = Field(
+    values: dict[str, StrictBool | StrictInt | StrictFloat | ValidText] = Field(
         default_factory=dict, max_length=100,
         description="Values for the {name} placeholders in subject and body.",
     )

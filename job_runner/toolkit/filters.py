@@ -17,13 +17,14 @@ from pydantic import (
     StrictBool,
     StrictFloat,
     StrictInt,
-    StrictStr,
+    field_validator,
     model_validator,
 )
 
 from job_runner.toolkit.sql import Dialect, Identifier
+from job_runner.toolkit.unicode import ValidText, surrogate_problem
 
-Scalar = StrictBool | StrictInt | StrictFloat | StrictStr
+Scalar = StrictBool | StrictInt | StrictFloat | ValidText
 FilterValue = Scalar | None
 """A value for an equality filter; None means IS NULL."""
 _OPERATORS = {"eq": "=", "ne": "<>", "lt": "<", "le": "<=", "gt": ">", "ge": ">="}
@@ -37,6 +38,18 @@ class Filter(BaseModel):
         description="Comparison; `in` takes a list, `isNull` takes true/false (default true)."
     )
     value: Scalar | list[Scalar] | None = Field(default=None, description="Bound value(s).")
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _writable_text(cls, value: Any) -> Any:
+        """A lone surrogate is named here: as one member of the union it would be reported
+        as the first member's mismatch ("a valid boolean")."""
+        for index, item in enumerate(value if isinstance(value, list) else [value]):
+            problem = surrogate_problem(item) if isinstance(item, str) else None
+            if problem:
+                raise ValueError(problem if not isinstance(value, list)
+                                 else f"item {index} {problem}")
+        return value
 
     @model_validator(mode="after")
     def _value_fits_op(self) -> Filter:
