@@ -332,6 +332,13 @@ def _covering(path: str) -> set[str]:
     return cut | {path}
 
 
+@functools.lru_cache(maxsize=256)
+def _validator(template: type[Template]) -> jsonschema.Draft202012Validator:
+    """One validator per template class: generating the schema costs more than using it,
+    and the operator validates every job at every reconcile."""
+    return jsonschema.Draft202012Validator(template.parameters_schema())
+
+
 def validate_parameters(template: type[Template], params: Any) -> list[tuple[str, str]]:
     """Field path and message for every problem in `params`; empty when they are valid.
 
@@ -341,7 +348,7 @@ def validate_parameters(template: type[Template], params: Any) -> list[tuple[str
     message is kept unless pydantic's comes from the template's own rule (a value error),
     which says more. Messages quote at most `MAX_VALUE_CHARS` characters of a value.
     """
-    validator = jsonschema.Draft202012Validator(template.parameters_schema())
+    validator = _validator(template)
     problems: dict[str, list[str]] = {}
     for path, message in _explain_all(validator.iter_errors(params)):
         problems.setdefault(path, []).append(message)

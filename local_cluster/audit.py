@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from local_cluster.controlplane import WRITE_VERBS
+
 
 @dataclass(frozen=True)
 class AuditedWrite:
@@ -24,6 +26,13 @@ def audited_writes(path: Path, *, user: str | None = None,
                    since: str | None = None) -> Iterator[AuditedWrite]:
     """Write requests at the ResponseComplete stage, optionally by one user after ``since``
     (an RFC 3339 time with microseconds, as the audit log writes them)."""
+    return (request for request in audited_requests(path, user=user, since=since)
+            if request.verb in WRITE_VERBS)
+
+
+def audited_requests(path: Path, *, user: str | None = None,
+                     since: str | None = None) -> Iterator[AuditedWrite]:
+    """Every logged request (all writes; the operator's reads too), as `audited_writes`."""
     if not path.exists():
         return
     with open(path) as log:

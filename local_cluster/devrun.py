@@ -13,14 +13,18 @@ from pathlib import Path
 from kubernetes import config
 
 from local_cluster.binaries import ensure_binaries
-from local_cluster.controlplane import ControlPlane, die_with_parent, free_port
+from local_cluster.controlplane import (
+    OPERATOR_USER,
+    ControlPlane,
+    die_with_parent,
+    free_port,
+)
 from local_cluster.pod_executor import PodExecutor
 from local_cluster.webhook import register_webhook
 
 REPO = Path(__file__).resolve().parent.parent
 CRDS = REPO / "crds"
 STATUS_EVERY_SECONDS = 30.0
-OPERATOR_USER = "dynamicjobs-operator"
 
 
 def configured_kubeconfig() -> Path | None:

@@ -10,6 +10,7 @@ from typing import Any, cast
 import kopf
 from kubernetes.client.exceptions import ApiException
 
+from job_operator.controller.live import LiveObjects
 from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
 from job_operator.kube import Kube
@@ -31,6 +32,8 @@ class Context:
     kube: Kube
     settings: Settings
     index: DependencyIndex = field(default_factory=DependencyIndex)
+    live: LiveObjects | None = None
+    """The watch-fed DynamicJobs and owned objects (set at startup from kopf's indexes)."""
 
     @classmethod
     def from_env(cls) -> Context:
@@ -76,9 +79,12 @@ def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -
     """Reconcile one DynamicJob and post what changed. An API refusal is permanent
     (kopf will not retry it); any other API error is retried after a delay."""
     metadata = body["metadata"]
-    siblings = context.index.siblings(metadata["namespace"], metadata["name"])
+    # Only a job that depends on others can close a cycle: the others are read only then.
+    siblings = (context.index.siblings(metadata["namespace"], metadata["name"])
+                if (body.get("spec") or {}).get("dependsOn") else {})
     try:
-        outcome = reconcile(body, context.kube, context.settings, siblings=siblings)
+        outcome = reconcile(body, context.kube, context.settings, siblings=siblings,
+                            live=context.live)
     except ApiException as error:
         if error.status in (400, 403, 422):
             raise kopf.PermanentError(f"the API server refused: {error.reason}") from error

@@ -25,6 +25,7 @@ from job_operator.controller.context import (
     kopf_event,
     reconcile_and_report,
 )
+from job_operator.controller.live import LiveObjects, trimmed
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
 from job_operator.runs.manual import start_requested_run
@@ -50,11 +51,27 @@ def _context(memo: kopf.Memo) -> Context:
     return context
 
 
+def _by_name(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> object:
+    return {(namespace, name): trimmed(body)}
+
+
+OWNED = {"CronJob": ("batch", "v1", "cronjobs"), "ServiceAccount": ("v1", "serviceaccounts"),
+         "Role": ("rbac.authorization.k8s.io", "v1", "roles"),
+         "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings")}
+"""The kinds the operator makes for each DynamicJob, as kopf resource references."""
+INDEX_IDS = {"DynamicJob": "live_dynamicjobs", **{
+    kind: f"live_{reference[-1]}" for kind, reference in OWNED.items()}}
+kopf.index(*DYNAMICJOBS, id=INDEX_IDS["DynamicJob"])(_by_name)
+for _kind, _reference in OWNED.items():
+    kopf.index(*_reference, id=INDEX_IDS[_kind], labels={LABEL_MANAGED_BY: MANAGED_BY})(_by_name)
+
+
 @kopf.on.startup()
 def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
-            logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any) -> None:
+            logger: logging.Logger | logging.LoggerAdapter[Any], **kwargs: Any) -> None:
     """Build the Context (the Settings are read here, once) and publish the catalogue."""
     context = memo["context"] = Context.from_env()
+    context.live = LiveObjects({kind: kwargs[index] for kind, index in INDEX_IDS.items()})
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -88,18 +105,38 @@ def reconcile_dynamicjob(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
         raise kopf.PermanentError(format_problems(outcome.problems))
 
 
-@kopf.on.event("batch", "v1", "cronjobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
-def cronjob_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """A CronJob we own changed or vanished: reconcile its DynamicJob (no-op if all holds)."""
+def owned_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
+    """An object we own changed or vanished, not by our own write: reconcile its
+    DynamicJob (a no-op when everything still holds)."""
     context = _context(memo)
-    metadata = event["object"].get("metadata", {})
+    obj = event["object"]
+    metadata = obj.get("metadata", {})
+    kind, namespace = obj.get("kind", ""), metadata.get("namespace", "")
     name = metadata.get("labels", {}).get(LABEL_JOB)
-    if not name:
+    if not name or context.live is None or event["type"] is None:
+        return  # None: kopf's first listing; every DynamicJob's resume covers that
+    if event["type"] == "DELETED":
+        context.live.forget(kind, namespace, metadata.get("name", ""))
+    elif context.live.is_own_echo(kind, namespace, metadata.get("name", ""),
+                                  metadata.get("resourceVersion", "")):
         return
-    owner = context.kube.get("DynamicJob", metadata.get("namespace"), name)
+    owner = _owner(context, namespace, name)
+    if owner is not None:
+        reconcile_and_report(context, as_body(owner), kopf_event)
+
+
+for _reference in OWNED.values():
+    kopf.on.event(*_reference, id="owned_changed",
+                  labels={LABEL_MANAGED_BY: MANAGED_BY})(owned_changed)
+
+
+def _owner(context: Context, namespace: str, name: str) -> dict[str, Any] | None:
+    """The DynamicJob of that name as the watch last saw it, unless it is being deleted."""
+    owner = (context.live.get("DynamicJob", namespace, name) if context.live is not None
+             else context.kube.get("DynamicJob", namespace, name))
     if owner is None or owner["metadata"].get("deletionTimestamp"):
-        return
-    reconcile_and_report(context, as_body(owner), kopf_event)
+        return None
+    return owner
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
@@ -116,8 +153,9 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     if not namespace or not owner_name or ANNOTATION_NOTIFIES_RUN in (
             metadata.get("annotations") or {}):
         return  # a Job of notifiers only is no run of its own
-    kube = _context(memo).kube
-    owner = kube.get("DynamicJob", namespace, owner_name)
+    context = _context(memo)
+    kube = context.kube
+    owner = _owner(context, namespace, owner_name)
     if owner is None:
         return
     pods = kube.list("Pod", namespace,

@@ -7,7 +7,7 @@ DynamicJob costs only reads.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -23,6 +23,7 @@ from job_operator.controller.conditions import (
     stalled,
 )
 from job_operator.controller.drift import holds
+from job_operator.controller.live import LiveObjects
 from job_operator.controller.refusal import refusal
 from job_operator.kube import Kube
 from job_operator.schedule import Schedule
@@ -39,6 +40,8 @@ from job_runner.api import (
 )
 
 NEXT_RUNS = 5
+Reader = Callable[[str, str, str], "dict[str, Any] | None"]
+"""(kind, namespace, name) -> the object as it stands, or None."""
 
 
 @dataclass
@@ -109,7 +112,7 @@ def _controlled_by(live: Mapping[str, Any], uid: str | None) -> bool:
                for ref in live.get("metadata", {}).get("ownerReferences") or [])
 
 
-def _foreign_objects(job: DynamicJob, kube: Kube, wanted: list[dict[str, Any]],
+def _foreign_objects(job: DynamicJob, read: Reader, wanted: list[dict[str, Any]],
                      ) -> tuple[list[Problem], dict[str, dict[str, Any] | None]]:
     """Objects of our names that someone else owns: taking them over would rewrite them,
     and deleting the DynamicJob would then garbage-collect them."""
@@ -117,7 +120,7 @@ def _foreign_objects(job: DynamicJob, kube: Kube, wanted: list[dict[str, Any]],
     for obj in wanted:
         metadata = obj["metadata"]
         label = f"{obj['kind']}/{metadata['name']}"
-        live = kube.get(obj["kind"], metadata["namespace"], metadata["name"])
+        live = read(obj["kind"], metadata["namespace"], metadata["name"])
         live_objects[label] = live
         if live is not None and not _controlled_by(live, job.metadata.uid):
             problems.append(Problem("metadata.name", (
@@ -126,16 +129,27 @@ def _foreign_objects(job: DynamicJob, kube: Kube, wanted: list[dict[str, Any]],
     return problems, live_objects
 
 
-def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome) -> None:
+def _watched_or_read(live: LiveObjects, kube: Kube) -> Reader:
+    """The watched object; one the watches lack is read, because they select only what
+    carries our label, and an object of our name without it may be someone else's, which
+    an apply would take over. Only a job's first reconcile pays these reads."""
+    def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        return live.get(kind, namespace, name) or kube.get(kind, namespace, name)
+    return read
+
+
+def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
+              live: LiveObjects | None) -> None:
     """Bring every owned object in line; nothing is written if any name is taken."""
     wanted = desired_objects(job, settings)
-    outcome.problems, live_objects = _foreign_objects(job, kube, wanted)
+    outcome.problems, live_objects = _foreign_objects(
+        job, kube.get if live is None else _watched_or_read(live, kube), wanted)
     if outcome.problems:
         return
     for obj in wanted:
         label = f"{obj['kind']}/{obj['metadata']['name']}"
-        live = live_objects[label]
-        if live is None or not holds(obj, live):
+        current = live_objects[label]
+        if current is None or not holds(obj, current):
             try:
                 applied = kube.apply(obj)
             except ApiException as error:
@@ -145,10 +159,12 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome)
                 outcome.refused = f"the API server refused {label}: {reason}"
                 outcome.problems = [Problem("spec", outcome.refused)]
                 return
-            (outcome.created if live is None else outcome.applied).append(label)
-            live = applied
+            if live is not None:
+                live.applied(applied)
+            (outcome.created if current is None else outcome.applied).append(label)
+            current = applied
         if obj["kind"] == "CronJob":
-            outcome.cronjob = live
+            outcome.cronjob = current
 
 
 def _write_status(
@@ -189,9 +205,10 @@ def _ready(conditions: list[Condition]) -> tuple[str, str] | None:
 
 def reconcile(
     body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None = None,
-    siblings: Mapping[str, list[str]] | None = None,
+    siblings: Mapping[str, list[str]] | None = None, live: LiveObjects | None = None,
 ) -> Outcome:
-    """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check."""
+    """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check.
+    ``live``: the watch-fed objects to read instead of GETs (None: GET each)."""
     moment = now or datetime.now(UTC)
     refused = _refused_before(body)
     if refused is not None:  # the same request would be refused again: wait for a new spec
@@ -206,7 +223,7 @@ def reconcile(
                       cron_job_name, moment, outcome)
         return outcome
     job = validated.job
-    _converge(job, kube, settings, outcome)
+    _converge(job, kube, settings, outcome, live)
     if outcome.problems:
         message = outcome.refused or format_problems(outcome.problems)
         reason = "Refused" if outcome.refused else "NameTaken"

@@ -58,6 +58,9 @@ def start(context: Context) -> asyncio.Task[None]:
 
 
 def watched_dynamicjobs(context: Context) -> list[dict[str, Any]]:
+    """From the watch when it is there (no request at all), else one LIST per namespace."""
+    if context.live is not None:
+        return list(context.live.dynamicjobs())
     namespaces = context.settings.namespaces
     if not namespaces:
         return context.kube.list("DynamicJob")

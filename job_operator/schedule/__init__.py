@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from job_operator.schedule import gotime
 from job_operator.schedule.describe import describe
@@ -66,6 +66,9 @@ class Schedule:
     time_zone: str | None
     spec: Spec = field(repr=False)
     zone: tzinfo = field(repr=False)
+    _last_runs: list[tuple[int, list[datetime]]] = field(
+        default_factory=list, repr=False, compare=False)
+    """The latest next-runs answer and the instant it was computed for (see next_runs)."""
 
     @classmethod
     def parse(cls, expression: str, time_zone: str | None = None) -> Schedule:
@@ -94,8 +97,20 @@ class Schedule:
         """
         if self.never_fires:
             return []
-        runs: list[datetime] = []
         instant: int | None = gotime.to_instant(after)
+        assert instant is not None
+        # The answer stays the same until the first of the runs comes: the operator asks
+        # at every reconcile, and stepping through the calendar is the costly part.
+        for anchor, runs in self._last_runs[-1:]:
+            if (len(runs) >= count and runs and anchor <= instant
+                    and after < runs[0]):
+                return runs[:count]
+        runs = self._compute_runs(instant, count)
+        self._last_runs[:] = [(instant, runs)]
+        return list(runs)
+
+    def _compute_runs(self, instant: int | None, count: int) -> list[datetime]:
+        runs: list[datetime] = []
         while len(runs) < count:
             assert instant is not None
             instant = next_instant(self.spec, self.zone, instant)
@@ -127,7 +142,17 @@ class Schedule:
 def check_schedule(expression: str, time_zone: str | None,
                    ) -> tuple[Schedule | None, list[ScheduleError]]:
     """The parsed schedule, or None and every problem the API server would report for
-    ``spec.schedule`` and ``spec.timeZone``: one parse for both the verdict and the value."""
+    ``spec.schedule`` and ``spec.timeZone``: one parse for both the verdict and the value.
+
+    A schedule is a value: the same expression and zone give the same (shared) Schedule,
+    so its description and next runs are worked out once for every job that uses it."""
+    schedule, problems = _checked(expression, time_zone)
+    return schedule, list(problems)
+
+
+@lru_cache(maxsize=4096)
+def _checked(expression: str, time_zone: str | None,
+             ) -> tuple[Schedule | None, tuple[ScheduleError, ...]]:
     problems: list[ScheduleError] = []
     spec: Spec | None = None
     try:
@@ -137,8 +162,8 @@ def check_schedule(expression: str, time_zone: str | None,
     problems += time_zone_problems(time_zone)
     zone = load_zone(time_zone) if not problems else None
     if spec is None or zone is None:
-        return None, problems
-    return Schedule(expression, time_zone, spec, zone), []
+        return None, tuple(problems)
+    return Schedule(expression, time_zone, spec, zone), ()
 
 
 def validate_schedule(expression: str) -> list[ScheduleError]:

@@ -129,11 +129,13 @@ a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
   resources: [pods]
   verbs: [get, list, watch]
 # Application: one ServiceAccount, Role and RoleBinding per DynamicJob, so each runner
-# may read its own DynamicJob and write its status and nothing else.
+# may read its own DynamicJob and write its status and nothing else. list and watch: the
+# operator keeps the ones it made (by the managed-by label) in memory rather than reading
+# each one at every reconcile.
 - apiGroups: [""]
   resources: [serviceaccounts]
-  verbs: [get, create, patch]
+  verbs: [get, list, watch, create, patch]
 - apiGroups: [rbac.authorization.k8s.io]
   resources: [roles, rolebindings]
-  verbs: [get, create, patch]
+  verbs: [get, list, watch, create, patch]
 {{- end }}

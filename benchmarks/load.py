@@ -1,0 +1,357 @@
+"""The operator under load on a real local control plane (issue 8's P1, P2, P3, P5, P6).
+
+Not a test: it prints its figures and appends them to benchmarks/results/load.json. Each
+figure comes with a baseline measured in the same run on the same control plane:
+
+- fleet (P1): N DynamicJobs created by THREADS clients, time until every one is Ready,
+  against the same clients creating the objects the operator makes for a job (CronJob,
+  ServiceAccount, Role, RoleBinding) directly; the operator's writes and reads per
+  DynamicJob (from the API server's audit log), its CPU seconds per job and its RSS at N.
+- idle (P6): one resync period with nothing changing: the operator's reads per job and its
+  CPU as a share of one core.
+- rate (P2, with --rate): creates at a fixed rate for --duration seconds, each job's
+  create -> Ready latency (p50, p99), errors and jobs never Ready.
+- admission (P5, with --admission-rate): server-side dry-run creates of a DynamicJob
+  (through the webhook) against dry-run creates of a CronJob (no webhook), p50/p99.
+
+    .venv/bin/python -m benchmarks.load [--jobs 1000] [--threads 8] [--rate 10 --duration 300]
+                                        [--admission-rate 50 --admission-seconds 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from benchmarks.recording import record
+from local_cluster.audit import audited_requests
+from local_cluster.controlplane import ControlPlane
+from local_cluster.devrun import OPERATOR_USER, operator_environment
+from local_cluster.webhook import register_webhook
+from tests.kube.dynamicjobs import GROUP, PLURAL, VERSION, manifest
+from tests.kube.operator_process import OperatorProcess
+
+REPO = Path(__file__).resolve().parent.parent
+RESYNC_SECONDS = 30
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else 0.0
+
+
+def _in_parallel(threads: int, work: Callable[[int], None], count: int) -> float:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(work, range(count)))
+    return time.perf_counter() - started
+
+
+def _ready_names(api: client.CustomObjectsApi, namespace: str) -> set[str]:
+    items = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)["items"]
+    ready = set()
+    for item in items:
+        generation = item["metadata"].get("generation")
+        for condition in (item.get("status") or {}).get("conditions") or []:
+            if (condition["type"] == "Ready" and condition["status"] == "True"
+                    and condition.get("observedGeneration") == generation):
+                ready.add(item["metadata"]["name"])
+    return ready
+
+
+def _wait_all_ready(api: client.CustomObjectsApi, namespace: str, names: set[str],
+                    timeout: float) -> float | None:
+    started = time.perf_counter()
+    while time.perf_counter() - started < timeout:
+        if names <= _ready_names(api, namespace):
+            return time.perf_counter() - started
+        time.sleep(0.25)
+    return None
+
+
+def _direct_objects(name: str, namespace: str) -> list[tuple[str, dict[str, Any]]]:
+    """What the operator makes for one job, made by a client instead."""
+    meta = {"name": name, "namespace": namespace}
+    return [
+        ("sa", {"metadata": meta}),
+        ("role", {"metadata": meta, "rules": [{
+            "apiGroups": [GROUP], "resources": ["dynamicjobs/status"],
+            "resourceNames": [name], "verbs": ["get", "patch"]}]}),
+        ("binding", {"metadata": meta, "roleRef": {
+            "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
+            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]}),
+        ("cronjob", {"metadata": meta, "spec": {
+            "schedule": "0 3 * * *", "timeZone": "Etc/UTC", "suspend": False,
+            "jobTemplate": {"spec": {"template": {"spec": {
+                "restartPolicy": "Never", "serviceAccountName": name,
+                "containers": [{"name": "runner", "image": "dynamicjobs:0.1.0",
+                                "command": ["python", "-m", "job_runner", "run",
+                                            "--from-env"]}]}}}}}}),
+    ]
+
+
+def measure_direct(api_client: client.ApiClient, namespace: str, count: int,
+                   threads: int) -> float:
+    core, rbac = client.CoreV1Api(api_client), client.RbacAuthorizationV1Api(api_client)
+    batch = client.BatchV1Api(api_client)
+    create = {"sa": core.create_namespaced_service_account,
+              "role": rbac.create_namespaced_role,
+              "binding": rbac.create_namespaced_role_binding,
+              "cronjob": batch.create_namespaced_cron_job}
+
+    def one(index: int) -> None:
+        for kind, body in _direct_objects(f"direct-{index}", namespace):
+            create[kind](namespace, body)
+
+    return _in_parallel(threads, one, count)
+
+
+def _requests_by(audit_log: Path, since: str, until: str | None = None,
+                 namespace: str | None = None) -> collections.Counter[str]:
+    counts: collections.Counter[str] = collections.Counter()
+    for request in audited_requests(audit_log, user=OPERATOR_USER, since=since):
+        if until is not None and request.time > until:
+            continue
+        if namespace is not None and request.namespace not in (namespace, ""):
+            continue
+        resource = request.resource + (f"/{request.subresource}" if request.subresource else "")
+        counts[f"{request.verb} {resource}"] += 1
+    return counts
+
+
+def _split(counts: collections.Counter[str]) -> tuple[int, int]:
+    reads = sum(n for key, n in counts.items() if key.split()[0] in ("get", "list", "watch"))
+    return sum(counts.values()) - reads, reads
+
+
+def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: OperatorProcess,
+                  jobs: int, threads: int) -> dict[str, Any]:
+    custom = client.CustomObjectsApi(api_client)
+    namespace = "fleet"
+    assert operator.process is not None
+    pid = operator.process.pid
+    rss_before = _rss_mib(pid)
+    cpu_before = _cpu_seconds(pid)
+    since = _now()
+
+    def one(index: int) -> None:
+        custom.create_namespaced_custom_object(
+            GROUP, VERSION, namespace, PLURAL, manifest(f"job-{index}", namespace))
+
+    created_in = _in_parallel(threads, one, jobs)
+    started = time.perf_counter() - created_in
+    waited = _wait_all_ready(custom, namespace, {f"job-{i}" for i in range(jobs)},
+                             timeout=1800)
+    all_ready_s = None if waited is None else round(time.perf_counter() - started, 2)
+    cpu = _cpu_seconds(pid) - cpu_before
+    counts = _requests_by(plane.audit_log, since, namespace=namespace)
+    writes, reads = _split(counts)
+    return {
+        "jobs": jobs, "threads": threads,
+        "create_requests_s": round(created_in, 2),
+        "all_ready_s": all_ready_s,
+        "operator_cpu_s_per_job_ms": round(1000 * cpu / jobs, 2),
+        "operator_rss_empty_mib": round(rss_before, 1),
+        "operator_rss_at_jobs_mib": round(_rss_mib(pid), 1),
+        "writes_per_job": round(writes / jobs, 2),
+        "reads_per_job": round(reads / jobs, 2),
+        "requests_by_kind": dict(counts.most_common()),
+    }
+
+
+def measure_idle(plane: ControlPlane, operator: OperatorProcess, jobs: int) -> dict[str, Any]:
+    """One full resync period (and a little) with nothing changing."""
+    assert operator.process is not None
+    pid = operator.process.pid
+    since, cpu_before, started = _now(), _cpu_seconds(operator.process.pid), time.monotonic()
+    time.sleep(RESYNC_SECONDS * 2)  # the measurement window itself, not synchronisation
+    elapsed = time.monotonic() - started
+    cpu = _cpu_seconds(pid) - cpu_before
+    writes, reads = _split(_requests_by(plane.audit_log, since))
+    return {
+        "window_s": round(elapsed, 1), "resync_period_s": RESYNC_SECONDS,
+        "idle_cpu_share_of_core": round(cpu / elapsed, 4),
+        "idle_reads_per_job_per_pass": round(reads / jobs / 2, 2),
+        "idle_writes": writes,
+        "operator_rss_after_idle_mib": round(_rss_mib(pid), 1),
+    }
+
+
+def measure_rate(api_client: client.ApiClient, rate: float, duration: float) -> dict[str, Any]:
+    custom = client.CustomObjectsApi(api_client)
+    namespace = "rate"
+    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": namespace}})
+    created: dict[str, float] = {}
+    ready_at: dict[str, float] = {}
+    errors: list[str] = []
+    done = threading.Event()
+
+    def watch_ready() -> None:
+        while not done.is_set() or set(created) - set(ready_at):
+            for name in _ready_names(custom, namespace) - set(ready_at):
+                ready_at[name] = time.perf_counter()
+            if done.is_set() and time.perf_counter() - max(created.values(), default=0) > 60:
+                return
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch_ready, daemon=True)
+    watcher.start()
+    count = int(rate * duration)
+    start = time.perf_counter()
+    with ThreadPoolExecutor(16) as pool:
+        for index in range(count):
+            due = start + index / rate
+            time.sleep(max(0.0, due - time.perf_counter()))
+            name = f"rate-{index}"
+
+            def create(name: str = name) -> None:
+                try:
+                    created[name] = time.perf_counter()
+                    custom.create_namespaced_custom_object(
+                        GROUP, VERSION, namespace, PLURAL, manifest(name, namespace))
+                except ApiException as error:
+                    errors.append(f"{name}: {error.status} {error.reason}")
+
+            pool.submit(create)
+    done.set()
+    watcher.join()
+    latencies = [ready_at[n] - created[n] for n in created if n in ready_at]
+    return {
+        "rate_per_s": rate, "duration_s": duration, "created": count,
+        "errors": len(errors), "never_ready_within_60s": count - len(latencies) - len(errors),
+        "create_to_ready_p50_s": round(statistics.median(latencies), 3) if latencies else None,
+        "create_to_ready_p99_s": round(_percentile(latencies, 0.99), 3),
+        "create_to_ready_max_s": round(max(latencies, default=0), 3),
+    }
+
+
+def _timed_calls(rate: float, seconds: float, call: Callable[[int], None]) -> list[float]:
+    timings: list[float] = []
+    lock = threading.Lock()
+
+    def one(index: int) -> None:
+        started = time.perf_counter()
+        call(index)
+        with lock:
+            timings.append(time.perf_counter() - started)
+
+    start = time.perf_counter()
+    with ThreadPoolExecutor(16) as pool:
+        for index in range(int(rate * seconds)):
+            time.sleep(max(0.0, start + index / rate - time.perf_counter()))
+            pool.submit(one, index)
+    return timings
+
+
+def measure_admission(api_client: client.ApiClient, rate: float,
+                      seconds: float) -> dict[str, Any]:
+    custom = client.CustomObjectsApi(api_client)
+    batch = client.BatchV1Api(api_client)
+    cronjob = dict(_direct_objects("dry", "fleet")[-1][1])
+
+    def dynamicjob(index: int) -> None:
+        custom.create_namespaced_custom_object(GROUP, VERSION, "fleet", PLURAL,
+                                               manifest(f"dry-{index}", "fleet"), dry_run="All")
+
+    def cron(index: int) -> None:
+        batch.create_namespaced_cron_job("fleet", {**cronjob, "metadata": {
+            "name": f"dry-{index}", "namespace": "fleet"}}, dry_run="All")
+
+    ours, baseline = _timed_calls(rate, seconds, dynamicjob), _timed_calls(rate, seconds, cron)
+    return {
+        "rate_per_s": rate, "seconds": seconds,
+        "dynamicjob_p50_ms": round(1000 * statistics.median(ours), 1),
+        "dynamicjob_p99_ms": round(1000 * _percentile(ours, 0.99), 1),
+        "cronjob_p50_ms": round(1000 * statistics.median(baseline), 1),
+        "cronjob_p99_ms": round(1000 * _percentile(baseline, 0.99), 1),
+        "p99_ratio_vs_cronjob": round(_percentile(ours, 0.99) / _percentile(baseline, 0.99), 2),
+    }
+
+
+def _namespaces(api_client: client.ApiClient, names: Iterable[str]) -> None:
+    core = client.CoreV1Api(api_client)
+    for name in names:
+        core.create_namespace({"metadata": {"name": name}})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--jobs", type=int, default=1000)
+    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rate", type=float, default=0)
+    parser.add_argument("--duration", type=float, default=300)
+    parser.add_argument("--admission-rate", type=float, default=0)
+    parser.add_argument("--admission-seconds", type=float, default=20)
+    parser.add_argument("--label", default="", help="a note stored with the figures")
+    args = parser.parse_args()
+    figures: dict[str, Any] = {"when": _now(), "label": args.label,
+                               "commit": subprocess.run(
+                                   ["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                                   capture_output=True, text=True).stdout.strip()}
+    with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
+        subprocess.run([str(Path(sys.executable).with_name("kubectl")), "--kubeconfig",
+                        str(plane.kubeconfig), "apply", "--server-side", "-f",
+                        str(REPO / "crds")], check=True, capture_output=True)
+        api_client = config.new_client_from_config(config_file=str(plane.kubeconfig))
+        api_client.configuration.connection_pool_maxsize = 32
+        _namespaces(api_client, ("fleet", "direct"))
+        figures["direct"] = {"objects_per_job": 4, "create_s": round(
+            measure_direct(api_client, "direct", args.jobs, args.threads), 2)}
+        env = {**os.environ, **operator_environment(plane, Path(workdir)),
+               "DYNAMICJOBS_DRIFT_CHECK_SECONDS": str(RESYNC_SECONDS)}
+        operator = OperatorProcess(env=env, log=Path(workdir) / "operator.log")
+        operator.start()
+        register_webhook(api_client, int(env["DYNAMICJOBS_WEBHOOK_PORT"]), plane.ca_cert)
+        try:
+            fleet = measure_fleet(api_client, plane, operator, args.jobs, args.threads)
+            figures["fleet"] = fleet
+            if fleet["all_ready_s"] is not None:
+                figures["p1_ratio_vs_direct"] = round(
+                    fleet["all_ready_s"] / figures["direct"]["create_s"], 2)
+            figures["idle"] = measure_idle(plane, operator, args.jobs)
+            if args.admission_rate:
+                figures["admission"] = measure_admission(
+                    api_client, args.admission_rate, args.admission_seconds)
+            if args.rate:
+                figures["rate"] = measure_rate(api_client, args.rate, args.duration)
+        finally:
+            operator.stop()
+    record("load", figures)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

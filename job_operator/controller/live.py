@@ -1,0 +1,113 @@
+"""The operator's view of the cluster, fed by its watches instead of GETs.
+
+kopf indexes (see `handlers`) keep the latest body of every DynamicJob and of every object
+the operator owns (CronJob, ServiceAccount, Role, RoleBinding, selected by the managed-by
+label); kopf fills them from its watches and starts no handler before their first lists
+are in. A reconcile then reads what it would otherwise GET, so reconciling an unchanged
+DynamicJob, and a whole resync pass, makes no API request at all.
+
+A watch lags behind the write that changed an object. What the operator itself just
+applied is kept beside the indexes until the watch has delivered that version or a newer
+one, so the next reconcile does not see the old object and apply again; and the watch's
+echo of the operator's own write is recognised, so it does not start another reconcile.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+OWNED_KINDS = ("CronJob", "ServiceAccount", "Role", "RoleBinding")
+Key = tuple[str, str, str]
+"""(kind, namespace, name)"""
+
+
+def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
+    """What the operator reads of an object, without managedFields (often most of its
+    size) and status (the owned kinds' status is never compared; a DynamicJob keeps it)."""
+    kept = {key: value for key, value in body.items() if key != "metadata"}
+    kept["metadata"] = {key: value for key, value in (body.get("metadata") or {}).items()
+                        if key != "managedFields"}
+    if kept.get("kind") != "DynamicJob":
+        kept.pop("status", None)
+    return kept
+
+
+def _version(body: Mapping[str, Any]) -> int:
+    """The resourceVersion as a number: etcd's revision, which grows with every write.
+    (Kubernetes calls it opaque; where it is not a number, the watch's copy wins.)"""
+    try:
+        return int((body.get("metadata") or {}).get("resourceVersion") or 0)
+    except ValueError:
+        return 0
+
+
+class LiveObjects:
+    """Reads over kopf's indexes (``{(namespace, name): Store}`` per kind), plus what this
+    operator applied and its watch has not delivered yet. Safe to use from handler threads
+    while kopf updates the indexes."""
+
+    def __init__(self, indexes: Mapping[str, Mapping[Any, Any]]) -> None:
+        self._indexes = indexes
+        self._applied: dict[Key, dict[str, Any]] = {}
+        self._own_versions: dict[Key, str] = {}
+        self._lock = threading.Lock()
+
+    def get(self, kind: str, namespace: str, name: str) -> dict[str, Any] | None:
+        key = (kind, namespace, name)
+        watched = self._watched(key)
+        with self._lock:
+            applied = self._applied.get(key)
+            if applied is None:
+                return watched
+            if watched is not None and _version(watched) >= _version(applied) > 0:
+                del self._applied[key]
+                return watched
+            return applied
+
+    def applied(self, obj: Mapping[str, Any]) -> None:
+        """Remember the server's answer to an apply of ours."""
+        body = trimmed(obj)
+        metadata = body["metadata"]
+        key = (body["kind"], metadata["namespace"], metadata["name"])
+        with self._lock:
+            self._applied[key] = body
+            self._own_versions[key] = str(metadata.get("resourceVersion", ""))
+
+    def is_own_echo(self, kind: str, namespace: str, name: str, resource_version: str) -> bool:
+        """The watch delivers a version this operator wrote itself."""
+        with self._lock:
+            return self._own_versions.get((kind, namespace, name)) == resource_version
+
+    def forget(self, kind: str, namespace: str, name: str) -> None:
+        """The object is gone: nothing applied earlier stands in for it any more."""
+        with self._lock:
+            self._applied.pop((kind, namespace, name), None)
+            self._own_versions.pop((kind, namespace, name), None)
+
+    def dynamicjobs(self) -> Iterator[dict[str, Any]]:
+        """Every DynamicJob the watch has delivered (the latest body of each)."""
+        index = self._indexes["DynamicJob"]
+        for attempt in range(3):
+            try:
+                keys = list(index)
+                break
+            except RuntimeError:  # kopf changed the index while it was copied
+                if attempt == 2:
+                    raise
+        for key in keys:
+            body = self._first(index, key)
+            if body is not None:
+                yield body
+
+    def _watched(self, key: Key) -> dict[str, Any] | None:
+        kind, namespace, name = key
+        return self._first(self._indexes[kind], (namespace, name))
+
+    @staticmethod
+    def _first(index: Mapping[Any, Any], key: Any) -> dict[str, Any] | None:
+        try:
+            return next(iter(index[key]), None)
+        except (KeyError, RuntimeError):  # gone meanwhile, or changed while read
+            return None
