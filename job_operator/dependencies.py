@@ -13,6 +13,8 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from job_runner.api import parse_time, read_status
+
 TRIGGER_WINDOW = timedelta(hours=23)
 """Act on upstream successes this recent. Shorter than the downstream Job's time to live,
 so a Job's deterministic name still exists (and blocks a second start) for as long as its
@@ -71,12 +73,12 @@ def fresh_successes(body: Mapping[str, Any], now: datetime) -> list[str]:
     """Ids of this job's real (not dry) succeeded runs that finished within TRIGGER_WINDOW,
     oldest first."""
     found = []
-    for run in (body.get("status") or {}).get("recentRuns") or []:
-        finished = run.get("finishedAt")
-        if run.get("result") != "Succeeded" or not finished or run.get("dryRun"):
+    for run in read_status(body.get("status")).recent_runs:
+        finished = parse_time(run.finished_at)
+        if run.result != "Succeeded" or finished is None or run.dry_run:
             continue  # a dry run only planned: nothing happened to depend on
-        if now - datetime.fromisoformat(finished) <= TRIGGER_WINDOW:
-            found.append((finished, run["id"]))
+        if now - finished <= TRIGGER_WINDOW:
+            found.append((finished, run.id))
     return [run_id for _, run_id in sorted(found)]
 
 

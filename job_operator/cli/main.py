@@ -22,7 +22,7 @@ from job_operator.dependencies import depends_on
 from job_operator.schedule import Schedule, ScheduleError
 from job_operator.schedule.timezone import load_zone
 from job_operator.validation import Problem, validate_dynamicjob
-from job_runner.api import API_VERSION
+from job_runner.api import API_VERSION, ScheduleStatus, rfc3339
 
 EXIT_OK = 0
 EXIT_PROBLEMS = 1
@@ -83,9 +83,9 @@ def run_schedule(args: argparse.Namespace) -> int:
     runs = schedule.next_runs(after, args.count)
     if args.output == "json":
         document = {
-            "description": info.description,
-            "nextRuns": [_utc_text(run) for run in runs],
-            "neverFires": info.never_fires,
+            **ScheduleStatus(description=info.description,
+                             next_runs=[rfc3339(run) for run in runs],
+                             never_fires=info.never_fires).to_api(),
             "timeZone": info.time_zone,
             "warnings": info.warnings,
         }
@@ -99,12 +99,10 @@ def run_schedule(args: argparse.Namespace) -> int:
     zone = load_zone(args.time_zone)
     for run in runs:
         local = f"  {run.astimezone(zone).isoformat()} ({args.time_zone})" if args.time_zone else ""
-        print(f"  {_utc_text(run)}{local}")
+        print(f"  {run.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}{local}")  # for people: seconds
     return EXIT_OK
 
 
-def _utc_text(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _rfc3339(text: str) -> datetime:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from job_runner.api import FINISHED_RESULTS, GROUP, VERSION
+from job_runner.api import FINISHED_RESULTS, GROUP, VERSION, read_status
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 
 if TYPE_CHECKING:
@@ -113,13 +113,13 @@ def _wait(api: client.CustomObjectsApi, namespace: str, name: str, request: str,
     while time.monotonic() < deadline:
         found: dict[str, Any] = api.get_namespaced_custom_object(  # type: ignore[assignment]
             GROUP, VERSION, namespace, "dynamicjobs", name)
-        status = found.get("status") or {}
-        if status.get("lastHandledRunRequest") == request and not announced:
+        status = read_status(found.get("status"))
+        if status.last_handled_run_request == request and not announced:
             print(f"the operator started Job {run_id}", file=sys.stderr)
             announced = True
-        for run in status.get("recentRuns") or []:
-            if run.get("id") == run_id and run.get("result") in FINISHED_RESULTS:
-                return dict(run)
+        for run in status.recent_runs:
+            if run.id == run_id and run.result in FINISHED_RESULTS:
+                return run.to_api()
         time.sleep(POLL_SECONDS)
     return None
 

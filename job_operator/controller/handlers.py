@@ -35,6 +35,7 @@ from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_REQUESTED,
     LABEL_JOB,
+    LABEL_JOB_NAME,
     LABEL_MANAGED_BY,
     MANAGED_BY,
 )
@@ -159,7 +160,7 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     if owner is None:
         return
     pods = kube.list("Pod", namespace,
-                     label_selector=f"batch.kubernetes.io/job-name={metadata['name']}")
+                     label_selector=f"{LABEL_JOB_NAME}={metadata['name']}")
     history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
     record = lost_run_record(job, pods, owner.get("status") or {}, history_limit)
     if record is None:

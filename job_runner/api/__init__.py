@@ -6,6 +6,7 @@ from job_runner.api.dynamicjob import DynamicJob, DynamicJobSpec
 from job_runner.api.patch import read_status, status_patch
 from job_runner.api.status import (
     FINISHED_RESULTS,
+    RUN_VALUES,
     AttemptRecord,
     Condition,
     DynamicJobStatus,
@@ -21,6 +22,7 @@ __all__ = [
     "API_VERSION",
     "FINISHED_RESULTS",
     "GROUP",
+    "RUN_VALUES",
     "VERSION",
     "ApiModel",
     "AttemptRecord",

@@ -112,8 +112,14 @@ class RunRecord(StatusModel):
 
     def summary(self) -> dict[str, Any]:
         """What a notifier is told about the run (its placeholders, a webhook's body)."""
-        return self.model_dump(by_alias=True, mode="json", include={
-            "id", "result", "message", "trigger", "started_at", "finished_at"})
+        return self.model_dump(by_alias=True, mode="json", include=set(SUMMARY_FIELDS))
+
+
+SUMMARY_FIELDS = ("id", "result", "message", "trigger", "started_at", "finished_at")
+RUN_VALUES: tuple[str, ...] = ("job", "namespace", *(
+    RunRecord.model_fields[name].alias or name for name in SUMMARY_FIELDS))
+"""The names a notifier may use for the run it tells about: the job, its namespace and
+the run's summary fields as they are written (``{job}``, ``{result}``, ``{startedAt}``...)."""
 
 
 class DynamicJobStatus(StatusModel):

@@ -22,6 +22,7 @@ from pydantic import (
     model_validator,
 )
 
+from job_runner.api.status import RUN_VALUES
 from job_runner.template import RunContext, SecretRef, Template, TemplateError
 from job_runner.toolkit.netpolicy import AddressPolicy
 from job_runner.toolkit.smtp_client import CheckedSMTP, CheckedSMTPSSL
@@ -182,8 +183,7 @@ class EmailNotification(Template[EmailParameters]):
     version: ClassVar[str] = "1.0.0"
     description: ClassVar[str] = "Sends a plain-text email through an SMTP server."
     Parameters: ClassVar[type[BaseModel]] = EmailParameters
-    RUN_VALUES: ClassVar[tuple[str, ...]] = ("id", "job", "namespace", "result", "message",
-                                             "trigger", "startedAt", "finishedAt")
+    RUN_VALUES: ClassVar[tuple[str, ...]] = RUN_VALUES
 
     @classmethod
     def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:

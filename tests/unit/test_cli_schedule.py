@@ -33,7 +33,7 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0
     assert json.loads(out) == {
         "description": "At 03:00, every day (UTC)",
-        "nextRuns": ["2026-11-28T03:00:00Z"],
+        "nextRuns": ["2026-11-28T03:00:00.000Z"],  # the form of status.schedule.nextRuns
         "neverFires": False,
         "timeZone": "UTC",
         "warnings": [],
