@@ -74,7 +74,8 @@ def measure() -> dict[str, dict[str, int]]:
     cronjob = {**outcome.cronjob, "metadata": {**outcome.cronjob["metadata"],
                                                "creationTimestamp": "2026-11-28T10:00:00Z"}}
     with counting() as counts:
-        record_missed_run(body, cronjob, kube, SETTINGS, NOW)
+        assert outcome.job is not None
+        record_missed_run(outcome.job, body.get("status"), cronjob, kube, SETTINGS, NOW)
     figures["missed-run check"] = dict(counts)
     return figures
 

@@ -75,11 +75,3 @@ def stalled(reason: str, message: str) -> list[Observation]:
         Observation("Reconciling", "False", reason),
         Observation("Stalled", "True", reason, message),
     ]
-
-
-def reconciling(reason: str, message: str) -> list[Observation]:
-    return [
-        Observation("Ready", "False", reason, message),
-        Observation("Reconciling", "True", reason, message),
-        Observation("Stalled", "False", reason),
-    ]

@@ -63,16 +63,21 @@ def api_event(context: Context) -> EventPoster:
 
 
 def _post_events(body: kopf.Body, outcome: Outcome, post: EventPoster) -> None:
+    """At most one Event for what went right (a new job's creation and its Ready are one
+    Event, not two: every Event is a write) and one Warning for what went wrong."""
+    if outcome.ready_changed and outcome.problems:
+        post(body, True, "Refused" if outcome.refused else "InvalidSpec",
+             outcome.refused or format_problems(outcome.problems))
+    done = []
     if outcome.created:
-        post(body, False, "Created", f"created {', '.join(outcome.created)}")
+        done.append(f"created {', '.join(outcome.created)}")
     if outcome.applied:
-        post(body, False, "Updated",
-             f"brought {', '.join(outcome.applied)} back in line with the spec")
-    if outcome.ready_changed:
-        if outcome.problems:
-            post(body, True, "InvalidSpec", format_problems(outcome.problems))
-        else:
-            post(body, False, "Ready", "the CronJob is in sync with the spec")
+        done.append(f"brought {', '.join(outcome.applied)} back in line with the spec")
+    if outcome.ready_changed and not outcome.problems:
+        done.append("the CronJob is in sync with the spec")
+    if done:
+        reason = "Created" if outcome.created else "Updated" if outcome.applied else "Ready"
+        post(body, False, reason, "; ".join(done))
 
 
 def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -> Outcome:

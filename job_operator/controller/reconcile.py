@@ -55,6 +55,8 @@ class Outcome:
     ready_changed: bool = False
     cronjob: dict[str, Any] | None = None
     """The DynamicJob's CronJob as it stands after the reconcile (as read, or as applied)."""
+    job: DynamicJob | None = None
+    """The DynamicJob as parsed, when it is valid (for what follows the reconcile)."""
     refused: str = ""
     """The API server's reason when it refused an owned object or the status: the job is
     Stalled until its spec changes (retrying the same request would be refused again)."""
@@ -222,7 +224,7 @@ def reconcile(
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       cron_job_name, moment, outcome)
         return outcome
-    job = validated.job
+    job = outcome.job = validated.job
     _converge(job, kube, settings, outcome, live)
     if outcome.problems:
         message = outcome.refused or format_problems(outcome.problems)

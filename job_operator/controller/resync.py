@@ -77,10 +77,10 @@ def resync_one(context: Context, body: dict[str, Any]) -> bool:
         log.warning(f"resync of {name}: {error}")
         return False
     missed = None
-    if not outcome.problems and outcome.cronjob is not None:
+    if not outcome.problems and outcome.cronjob is not None and outcome.job is not None:
         try:
-            missed = record_missed_run(body, outcome.cronjob, context.kube, context.settings,
-                                       datetime.now(UTC))
+            missed = record_missed_run(outcome.job, body.get("status"), outcome.cronjob,
+                                       context.kube, context.settings, datetime.now(UTC))
         except ApiException as error:
             log.warning(f"missed-run check of {name}: {error}")
     if missed is not None:

@@ -104,17 +104,17 @@ def scheduled_job_name(cronjob_name: str, scheduled: datetime) -> str:
     return f"{cronjob_name}-{int(scheduled.timestamp()) // 60}"
 
 
-def record_missed_run(body: Mapping[str, Any], cronjob: Mapping[str, Any], kube: Kube,
+def record_missed_run(job: DynamicJob, status: Any, cronjob: Mapping[str, Any], kube: Kube,
                       settings: Settings, now: datetime) -> MissedRun | None:
     """Record the missed run of one DynamicJob, if any, and start its onMissedRun
     notifiers; None when nothing new was missed. Writes only when something was.
-    ``cronjob`` is the job's own CronJob as the reconcile just saw it.
+    ``job`` is the DynamicJob as the reconcile parsed it, ``status`` its stored status,
+    ``cronjob`` its own CronJob as the reconcile just saw it.
 
     The notifiers' Job is created before the record is written: if creating it fails, the
     next resync tries both again, instead of a record whose alert never went out."""
-    job = DynamicJob.model_validate(body)
-    namespace, name = body["metadata"]["namespace"], body["metadata"]["name"]
-    missed = missed_run(job, cronjob, read_status(body.get("status")), now)
+    namespace, name = job.metadata.namespace or "", job.metadata.name
+    missed = missed_run(job, cronjob, read_status(status), now)
     if missed is None or kube.get("Job", namespace, missed.run_id) is not None:
         return None
     if job.spec.notifications.on_missed_run:

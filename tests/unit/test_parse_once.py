@@ -10,3 +10,7 @@ def test_a_reconcile_parses_the_job_once_and_a_schedule_once_per_process() -> No
     figures = measure()
     assert figures["first reconcile"] == {"DynamicJob": 1, "schedule": 1}
     assert figures["unchanged reconcile"] == {"DynamicJob": 1}
+
+
+def test_the_missed_run_check_reuses_the_reconcile_s_parse() -> None:
+    assert measure()["missed-run check"] == {}

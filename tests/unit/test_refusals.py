@@ -118,6 +118,7 @@ def test_the_refusal_is_told_in_a_warning_event() -> None:
     reconcile_and_report(Context(kube, SETTINGS), kopf.Body(copy.deepcopy(body)), post)
     warnings = [(reason, message) for warning, reason, message in events if warning]
     assert len(warnings) == 1
+    assert warnings[0][0] == "Refused"
     assert "the API server refused CronJob/beat" in warnings[0][1]
     assert "must be less than or equal to memory limit" in warnings[0][1]
 

@@ -1,0 +1,57 @@
+"""LiveObjects: the watch-fed view the reconcile reads instead of GETs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from job_operator.controller.live import LiveObjects, trimmed
+
+
+def _cronjob(version: str, schedule: str = "0 3 * * *") -> dict[str, Any]:
+    return {"apiVersion": "batch/v1", "kind": "CronJob",
+            "metadata": {"name": "beat", "namespace": "ns", "resourceVersion": version,
+                         "managedFields": [{"manager": "x"}]},
+            "spec": {"schedule": schedule}, "status": {"active": []}}
+
+
+def _view(watched: dict[Any, list[dict[str, Any]]]) -> LiveObjects:
+    return LiveObjects({"CronJob": watched, "DynamicJob": {}})
+
+
+def test_trimmed_drops_managed_fields_and_an_owned_object_s_status() -> None:
+    kept = trimmed(_cronjob("1"))
+    assert "managedFields" not in kept["metadata"] and "status" not in kept
+    job = trimmed({"kind": "DynamicJob", "metadata": {}, "status": {"lastRun": {}}})
+    assert job["status"] == {"lastRun": {}}
+
+
+def test_what_we_applied_stands_in_until_the_watch_delivers_it_or_newer() -> None:
+    watched: dict[Any, list[dict[str, Any]]] = {("ns", "beat"): [trimmed(_cronjob("5"))]}
+    live = _view(watched)
+    live.applied(_cronjob("7", schedule="0 4 * * *"))
+    assert live.get("CronJob", "ns", "beat")["spec"]["schedule"] == "0 4 * * *"
+    watched[("ns", "beat")] = [trimmed(_cronjob("8", schedule="0 5 * * *"))]
+    assert live.get("CronJob", "ns", "beat")["spec"]["schedule"] == "0 5 * * *"
+
+
+def test_an_object_only_we_know_of_is_returned_and_a_deleted_one_forgotten() -> None:
+    live = _view({})
+    assert live.get("CronJob", "ns", "beat") is None
+    live.applied(_cronjob("3"))
+    assert live.get("CronJob", "ns", "beat") is not None
+    live.forget("CronJob", "ns", "beat")
+    assert live.get("CronJob", "ns", "beat") is None
+
+
+def test_the_echo_of_our_own_write_is_recognised_and_another_write_is_not() -> None:
+    live = _view({})
+    live.applied(_cronjob("3"))
+    assert live.is_own_echo("CronJob", "ns", "beat", "3")
+    assert not live.is_own_echo("CronJob", "ns", "beat", "4")
+    assert not live.is_own_echo("CronJob", "ns", "other", "3")
+
+
+def test_dynamicjobs_lists_the_latest_body_of_each() -> None:
+    live = LiveObjects({"DynamicJob": {("ns", "a"): [{"metadata": {"name": "a"}}],
+                                       ("ns", "b"): [{"metadata": {"name": "b"}}]}})
+    assert sorted(body["metadata"]["name"] for body in live.dynamicjobs()) == ["a", "b"]
