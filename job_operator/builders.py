@@ -207,7 +207,6 @@ def build_runner_rbac(job: DynamicJob) -> list[dict[str, Any]]:
              "verbs": ["get"]},
             {"apiGroups": [GROUP], "resources": ["dynamicjobs/status"], "resourceNames": own,
              "verbs": ["get", "patch", "update"]},
-            {"apiGroups": [""], "resources": ["events"], "verbs": ["create"]},
         ],
     }
     binding = {

@@ -8,14 +8,18 @@ person changed by hand is taken back.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from job_runner.api import GROUP, VERSION
-from job_runner.contract import FIELD_MANAGER
+from job_runner.contract import FIELD_MANAGER, MANAGED_BY
+
+log = logging.getLogger(__name__)
 
 _CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Pod": "pods"}
 _GROUP_KINDS = {
@@ -118,6 +122,29 @@ class Kube:
         return dict(self._call(
             "PATCH", path, body={"status": status}, content_type="application/merge-patch+json"
         ))
+
+    def event(self, involved: Mapping[str, Any], reason: str, message: str,
+              warning: bool) -> None:
+        """Post an Event about a DynamicJob (``involved``: its metadata). An Event is
+        news, not state: losing one is logged, never an error of the caller."""
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        namespace, name = involved["namespace"], involved["name"]
+        body = {
+            "apiVersion": "v1", "kind": "Event",
+            "metadata": {"generateName": f"{name}.", "namespace": namespace},
+            "involvedObject": {"apiVersion": f"{GROUP}/{VERSION}", "kind": "DynamicJob",
+                               "name": name, "namespace": namespace,
+                               "uid": involved.get("uid")},
+            "reason": reason, "message": message[:1024],
+            "type": "Warning" if warning else "Normal",
+            "firstTimestamp": now, "lastTimestamp": now, "count": 1,
+            "source": {"component": MANAGED_BY},
+        }
+        try:
+            self._call("POST", resource_path("Event", namespace), body=body)
+        except ApiException as error:
+            log.warning(f"could not post the Event {reason} about {namespace}/{name}: "
+                        f"{error.status} {error.reason}")
 
     def create(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         metadata = obj["metadata"]

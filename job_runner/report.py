@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import UTC, datetime
 from typing import Any
 
 from kubernetes import client, config
@@ -81,7 +80,6 @@ class StatusReporter:
 
     def __init__(self, api_client: client.ApiClient, namespace: str, name: str) -> None:
         self.api = client.CustomObjectsApi(api_client)
-        self.core = client.CoreV1Api(api_client)
         self.namespace = namespace
         self.name = name
 
@@ -110,26 +108,3 @@ class StatusReporter:
                 log.info("status changed meanwhile, retrying", extra={"attempt": attempt})
                 time.sleep(0.05 * attempt)
         return False
-
-    def event(self, reason: str, message: str, warning: bool,
-              component: str = "dynamicjobs-runner", uid: str | None = None) -> None:
-        """Post an Event on the DynamicJob; losing one is logged, never fatal."""
-        now = datetime.now(UTC)
-        body = client.CoreV1Event(
-            metadata=client.V1ObjectMeta(generate_name=f"{self.name}.", namespace=self.namespace),
-            involved_object=client.V1ObjectReference(
-                api_version=f"{GROUP}/{VERSION}", kind="DynamicJob",
-                name=self.name, namespace=self.namespace, uid=uid,
-            ),
-            reason=reason,
-            message=message[:1024],
-            type="Warning" if warning else "Normal",
-            first_timestamp=now,
-            last_timestamp=now,
-            count=1,
-            source=client.V1EventSource(component=component),
-        )
-        try:
-            self.core.create_namespaced_event(self.namespace, body)
-        except ApiException as error:
-            log.warning("could not post an event", extra={"status": error.status})

@@ -14,10 +14,10 @@ from job_operator.controller.live import LiveObjects
 from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
 from job_operator.kube import Kube
+from job_operator.runs.announce import RunAnnouncer
 from job_operator.settings import Settings
 from job_operator.validation import format_problems
-from job_runner.contract import MANAGED_BY
-from job_runner.report import StatusReporter, load_client
+from job_runner.report import load_client
 
 RETRY_DELAY_SECONDS = 10
 API_TIMEOUT_SECONDS = 60
@@ -34,6 +34,8 @@ class Context:
     index: DependencyIndex = field(default_factory=DependencyIndex)
     live: LiveObjects | None = None
     """The watch-fed DynamicJobs and owned objects (set at startup from kopf's indexes)."""
+    announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
+    """Which finished runs have had their Event."""
 
     @classmethod
     def from_env(cls) -> Context:
@@ -56,9 +58,7 @@ def kopf_event(body: kopf.Body, warning: bool, reason: str, message: str) -> Non
 def api_event(context: Context) -> EventPoster:
     """Straight to the API: for the resync loop, whose threads kopf's queue does not serve."""
     def post(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
-        metadata = body["metadata"]
-        StatusReporter(context.kube.api_client, metadata["namespace"], metadata["name"]).event(
-            reason, message, warning=warning, component=MANAGED_BY, uid=metadata.get("uid"))
+        context.kube.event(body["metadata"], reason, message, warning)
     return post
 
 

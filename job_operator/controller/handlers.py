@@ -26,6 +26,7 @@ from job_operator.controller.context import (
     reconcile_and_report,
 )
 from job_operator.controller.live import LiveObjects, trimmed
+from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
 from job_operator.runs.manual import start_requested_run
@@ -167,6 +168,7 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         return
     reporter = StatusReporter(kube.api_client, namespace, owner_name)
     if reporter.record(record, history_limit, keep_final=True):
+        context.announcer.told(namespace, owner_name, record.id)
         kopf.warn(as_body(owner), reason=f"Run{record.result}", message=record.message)
 
 
@@ -193,14 +195,21 @@ def run_requested(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(*DYNAMICJOBS)
 def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the dependsOn index current, and start the runs that upstream successes owe."""
+    """Keep the dependsOn index current, tell finished runs in Events, and start the runs
+    that upstream successes owe."""
     context = _context(memo)
     body = event["object"]
     metadata = body["metadata"]
     if event["type"] == "DELETED":
         context.index.remove(metadata["namespace"], metadata["name"])
+        context.announcer.forget(metadata["namespace"], metadata["name"])
         return
     context.index.update(body)
+    finished = context.announcer.observe(body, first_listing=event["type"] is None)
+    if finished is not None:
+        warning, reason, message = run_event(finished)
+        (kopf.warn if warning else kopf.info)(as_body(dict(body)), reason=reason,
+                                              message=message)
     try:
         started = start_dependent_runs(body, context.index, context.kube, context.settings,
                                        datetime.now(UTC))

@@ -97,9 +97,9 @@ The rules the operator needs in each namespace where it handles DynamicJobs. Ren
 a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
 */}}
 {{- define "dynamicjobs.namespacedRules" -}}
-# Framework (kopf): posting Events about handler progress and errors. The runner's Role
-# that the operator creates grants `create` on events too, which RBAC only lets the
-# operator grant because it holds it itself.
+# Framework (kopf) and application: posting Events about handler progress and errors,
+# and one Event per finished run (the runners may not post Events themselves: RBAC cannot
+# limit that to their own DynamicJob).
 - apiGroups: [""]
   resources: [events]
   verbs: [create, patch]
