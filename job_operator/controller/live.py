@@ -24,13 +24,16 @@ Key = tuple[str, str, str]
 
 
 def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What the operator reads of an object, without managedFields (often most of its
-    size) and status (the owned kinds' status is never compared; a DynamicJob keeps it)."""
+    """What the operator reads of an object: all of it but the field sets of managedFields
+    (often most of its size). Who changed it when stays: the missed-run check reads when
+    the operator last changed a CronJob, and its status, when the controller last ran it."""
     kept = {key: value for key, value in body.items() if key != "metadata"}
-    kept["metadata"] = {key: value for key, value in (body.get("metadata") or {}).items()
-                        if key != "managedFields"}
-    if kept.get("kind") != "DynamicJob":
-        kept.pop("status", None)
+    metadata = dict(body.get("metadata") or {})
+    if "managedFields" in metadata:
+        metadata["managedFields"] = [
+            {key: value for key, value in entry.items() if key != "fieldsV1"}
+            for entry in metadata["managedFields"]]
+    kept["metadata"] = metadata
     return kept
 
 

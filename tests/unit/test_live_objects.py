@@ -18,11 +18,16 @@ def _view(watched: dict[Any, list[dict[str, Any]]]) -> LiveObjects:
     return LiveObjects({"CronJob": watched, "DynamicJob": {}})
 
 
-def test_trimmed_drops_managed_fields_and_an_owned_object_s_status() -> None:
-    kept = trimmed(_cronjob("1"))
-    assert "managedFields" not in kept["metadata"] and "status" not in kept
-    job = trimmed({"kind": "DynamicJob", "metadata": {}, "status": {"lastRun": {}}})
-    assert job["status"] == {"lastRun": {}}
+def test_trimmed_keeps_who_changed_it_when_and_the_status_but_not_the_field_sets() -> None:
+    body = _cronjob("1")
+    body["metadata"]["managedFields"] = [{"manager": "x", "operation": "Apply",
+                                          "time": "2026-12-01T10:00:00Z",
+                                          "fieldsV1": {"f:spec": {}}}]
+    kept = trimmed(body)
+    assert kept["metadata"]["managedFields"] == [
+        {"manager": "x", "operation": "Apply", "time": "2026-12-01T10:00:00Z"}]
+    assert kept["status"] == {"active": []}
+    assert "fieldsV1" in body["metadata"]["managedFields"][0], "the watched body is unchanged"
 
 
 def test_what_we_applied_stands_in_until_the_watch_delivers_it_or_newer() -> None:
