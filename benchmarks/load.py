@@ -199,8 +199,10 @@ def measure_idle(plane: ControlPlane, operator: OperatorProcess, jobs: int) -> d
     time.sleep(RESYNC_SECONDS * 2)  # the measurement window itself, not synchronisation
     elapsed = time.monotonic() - started
     cpu = _cpu_seconds(pid) - cpu_before
-    writes, reads = _split(_requests_by(plane.audit_log, since))
+    counts = _requests_by(plane.audit_log, since)
+    writes, reads = _split(counts)
     return {
+        "idle_requests_by_kind": dict(counts.most_common()),
         "window_s": round(elapsed, 1), "resync_period_s": RESYNC_SECONDS,
         "idle_cpu_share_of_core": round(cpu / elapsed, 4),
         "idle_reads_per_job_per_pass": round(reads / jobs / 2, 2),
@@ -322,6 +324,7 @@ def main() -> int:
                                    ["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                    capture_output=True, text=True).stdout.strip()}
     with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
+        print(f"operator log: {workdir}/operator.log (kept while the benchmark runs)")
         subprocess.run([str(Path(sys.executable).with_name("kubectl")), "--kubeconfig",
                         str(plane.kubeconfig), "apply", "--server-side", "-f",
                         str(REPO / "crds")], check=True, capture_output=True)

@@ -7,9 +7,11 @@ person changed by hand is taken back.
 
 from __future__ import annotations
 
+import builtins
 import json
 import logging
-from collections.abc import Mapping
+import threading
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,6 +33,10 @@ _GROUP_KINDS = {
     "DynamicJobTemplate": (f"{GROUP}/{VERSION}", "dynamicjobtemplates"),
     "Lease": ("coordination.k8s.io/v1", "leases"),
 }
+
+
+def api_version(kind: str) -> str:
+    return "v1" if kind in _CORE_KINDS else _GROUP_KINDS[kind][0]
 
 
 def resource_path(kind: str, namespace: str | None, name: str | None = None) -> str:
@@ -93,6 +99,44 @@ class Kube:
         query = [("labelSelector", label_selector)] if label_selector else []
         found = self._call("GET", resource_path(kind, namespace), query=query)
         return list(found.get("items", []))
+
+    def list_versioned(self, kind: str, namespace: str | None, label_selector: str,
+                       ) -> tuple[builtins.list[dict[str, Any]], str]:
+        """The objects and the list's resourceVersion, to watch from."""
+        found = self._call("GET", resource_path(kind, namespace),
+                           query=[("labelSelector", label_selector)])
+        return (builtins.list(found.get("items", [])),
+                str(found.get("metadata", {}).get("resourceVersion", "")))
+
+    def watch(self, kind: str, namespace: str | None, label_selector: str, version: str,
+              seconds: int, stopping: threading.Event) -> Iterator[dict[str, Any]]:
+        """The watch events after ``version``, as dicts, until the server ends the watch
+        (after about ``seconds``) or ``stopping`` is set."""
+        method, url, headers, _, _ = self.api_client.param_serialize(
+            method="GET", resource_path=resource_path(kind, namespace),
+            query_params=[("labelSelector", label_selector), ("watch", "true"),
+                          ("resourceVersion", version), ("allowWatchBookmarks", "true"),
+                          ("timeoutSeconds", str(seconds))],
+            header_params={"Accept": "application/json"}, auth_settings=["BearerToken"])
+        response = self.api_client.call_api(method, url, header_params=headers,
+                                            _request_timeout=(10, seconds + 30))
+        if not 200 <= response.status < 300:
+            response.read()
+            raise ApiException.from_response(http_resp=response, body=(
+                response.data or b"").decode(errors="replace"), data=None)
+        stream = response.response
+        try:
+            pending = b""
+            for chunk in stream.stream(64 * 1024, decode_content=True):
+                if stopping.is_set():
+                    return
+                pending += chunk
+                *lines, pending = pending.split(b"\n")
+                for line in lines:
+                    if line.strip():
+                        yield json.loads(line)
+        finally:
+            stream.release_conn()
 
     def apply(self, obj: Mapping[str, Any]) -> dict[str, Any]:
         metadata = obj["metadata"]

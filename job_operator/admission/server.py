@@ -6,15 +6,16 @@ Service may route to any ready pod and admission survives a leader change. (kopf
 admission server starts only with kopf, so a standby could not serve it.)
 
 Connections are served by an asyncio loop, so a slow client holds no worker: only a
-complete request reaches the judges' thread pool. Each request must arrive whole (the TLS
-handshake of a new connection, the request line, headers and body) within
+complete request reaches the judges' thread pool. A new connection's TLS handshake, and
+then each request (request line, headers and body), must arrive whole within
 ``REQUEST_SECONDS`` of its first byte, however slowly it trickles in; a client sending one
-byte every few seconds is closed then, and meanwhile every other client is answered. A
-kept-alive connection may wait ``IDLE_SECONDS`` for its next request, longer than the API
-server's own idle timeout (90 s), so the client closes idle connections first and never
-races the server's close. Accepted sockets have TCP_NODELAY: a reply is one small write,
-and Nagle's algorithm with the client's delayed ACK would hold it for tens of
-milliseconds.
+byte every few seconds is closed then, and meanwhile every other client is answered.
+Between requests, and between the handshake and the first request (the API server opens
+pooled connections ahead of need), a connection is idle: it may wait ``IDLE_SECONDS``,
+longer than the API server's own idle timeout (90 s), so the client closes idle
+connections first and never races the server's close. Accepted sockets have TCP_NODELAY:
+a reply is one small write, and Nagle's algorithm with the client's delayed ACK would
+hold it for tens of milliseconds.
 
 A review nested deeper than ``MAX_JSON_DEPTH`` is never handed to the rules whole (Python's
 JSON decoder stops with RecursionError near 1,000 levels, and the rules recurse too): the
@@ -331,11 +332,10 @@ class _Loop:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         loop = asyncio.get_running_loop()
-        first = b""
         async with asyncio.timeout(self.request_seconds):
             await writer.start_tls(self.tls.current(),
                                    ssl_handshake_timeout=self.request_seconds)
-            request = await self._request(reader, writer, first)
+        request = await self._next_request(reader, writer)
         while request is not None:
             status, answer = await loop.run_in_executor(self.judges, answer_body,
                                                         request.body, self.respond)
@@ -343,18 +343,29 @@ class _Loop:
                      or status != 200)
             if not await self._send(writer, status, answer, close):
                 return
-            self.idle[writer] = loop.time()
-            try:
-                async with asyncio.timeout(IDLE_SECONDS):
-                    first = await reader.read(1)
-            except TimeoutError:
-                return  # an idle kept-alive connection, not a slow client
-            finally:
-                self.idle.pop(writer, None)
-            if not first or self.stopping.is_set():
-                return
-            async with asyncio.timeout(self.request_seconds):
-                request = await self._request(reader, writer, first)
+            request = await self._next_request(reader, writer)
+
+    async def _next_request(self, reader: asyncio.StreamReader,
+                            writer: asyncio.StreamWriter) -> _Request | None:
+        """The connection's next request, None when it closes or stays idle too long.
+
+        Until a request's first byte the connection is idle, as the API server's pooled
+        connections often are right after their handshake: it holds a socket, no worker,
+        and is the first to go when room is needed. From that byte on, the whole request
+        must arrive within the deadline."""
+        loop = asyncio.get_running_loop()
+        self.idle[writer] = loop.time()
+        try:
+            async with asyncio.timeout(IDLE_SECONDS):
+                first = await reader.read(1)
+        except TimeoutError:
+            return None  # an idle connection, not a slow client
+        finally:
+            self.idle.pop(writer, None)
+        if not first or self.stopping.is_set():
+            return None
+        async with asyncio.timeout(self.request_seconds):
+            return await self._request(reader, writer, first)
 
     async def _request(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
                        first: bytes) -> _Request | None:

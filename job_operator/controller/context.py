@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -36,6 +37,19 @@ class Context:
     """The watch-fed DynamicJobs and owned objects (set at startup from kopf's indexes)."""
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
     """Which finished runs have had their Event."""
+    _job_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
+    _locks_guard: threading.Lock = field(default_factory=threading.Lock)
+
+    def job_lock(self, namespace: str, name: str) -> threading.Lock:
+        """One reconcile of a DynamicJob at a time: kopf serialises its own handlers per
+        object, but the resync loop and the informers reconcile from threads of their own,
+        and two reconciles at once would both create what neither has seen yet."""
+        with self._locks_guard:
+            return self._job_locks.setdefault((namespace, name), threading.Lock())
+
+    def forget_job(self, namespace: str, name: str) -> None:
+        with self._locks_guard:
+            self._job_locks.pop((namespace, name), None)
 
     @classmethod
     def from_env(cls) -> Context:
@@ -44,6 +58,15 @@ class Context:
 
 def as_body(raw: dict[str, Any]) -> kopf.Body:
     return kopf.Body(cast(kopf.RawBody, raw))
+
+
+def owner_of(context: Context, namespace: str, name: str) -> dict[str, Any] | None:
+    """The DynamicJob of that name as the watch last saw it, unless it is being deleted."""
+    owner = (context.live.get("DynamicJob", namespace, name) if context.live is not None
+             else context.kube.get("DynamicJob", namespace, name))
+    if owner is None or owner["metadata"].get("deletionTimestamp"):
+        return None
+    return owner
 
 
 EventPoster = Callable[[kopf.Body, bool, str, str], None]
@@ -88,8 +111,9 @@ def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -
     siblings = (context.index.siblings(metadata["namespace"], metadata["name"])
                 if (body.get("spec") or {}).get("dependsOn") else {})
     try:
-        outcome = reconcile(body, context.kube, context.settings, siblings=siblings,
-                            live=context.live)
+        with context.job_lock(metadata["namespace"], metadata["name"]):
+            outcome = reconcile(body, context.kube, context.settings, siblings=siblings,
+                                live=context.live)
     except ApiException as error:
         if error.status in (400, 403, 422):
             raise kopf.PermanentError(f"the API server refused: {error.reason}") from error

@@ -23,9 +23,11 @@ from job_operator.controller.context import (
     Context,
     as_body,
     kopf_event,
+    owner_of,
     reconcile_and_report,
 )
-from job_operator.controller.live import LiveObjects, trimmed
+from job_operator.controller.live import trimmed
+from job_operator.controller.watching import start_watching
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
@@ -57,15 +59,7 @@ def _by_name(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> 
     return {(namespace, name): trimmed(body)}
 
 
-OWNED = {"CronJob": ("batch", "v1", "cronjobs"), "ServiceAccount": ("v1", "serviceaccounts"),
-         "Role": ("rbac.authorization.k8s.io", "v1", "roles"),
-         "RoleBinding": ("rbac.authorization.k8s.io", "v1", "rolebindings")}
-"""The kinds the operator makes for each DynamicJob, as kopf resource references."""
-INDEX_IDS = {"DynamicJob": "live_dynamicjobs", **{
-    kind: f"live_{reference[-1]}" for kind, reference in OWNED.items()}}
-kopf.index(*DYNAMICJOBS, id=INDEX_IDS["DynamicJob"])(_by_name)
-for _kind, _reference in OWNED.items():
-    kopf.index(*_reference, id=INDEX_IDS[_kind], labels={LABEL_MANAGED_BY: MANAGED_BY})(_by_name)
+kopf.index(*DYNAMICJOBS, id="live_dynamicjobs")(_by_name)
 
 
 @kopf.on.startup()
@@ -73,7 +67,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
             logger: logging.Logger | logging.LoggerAdapter[Any], **kwargs: Any) -> None:
     """Build the Context (the Settings are read here, once) and publish the catalogue."""
     context = memo["context"] = Context.from_env()
-    context.live = LiveObjects({kind: kwargs[index] for kind, index in INDEX_IDS.items()})
+    memo["informers"] = start_watching(context, kwargs["live_dynamicjobs"])
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -95,6 +89,8 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
     task = memo.get("resync")
     if task is not None:
         task.cancel()
+    for informer in memo.get("informers") or []:
+        informer.stop()
 
 
 @kopf.on.resume(*DYNAMICJOBS)
@@ -105,40 +101,6 @@ def reconcile_dynamicjob(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     outcome = reconcile_and_report(_context(memo), body, kopf_event)
     if outcome.problems:
         raise kopf.PermanentError(format_problems(outcome.problems))
-
-
-def owned_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """An object we own changed or vanished, not by our own write: reconcile its
-    DynamicJob (a no-op when everything still holds)."""
-    context = _context(memo)
-    obj = event["object"]
-    metadata = obj.get("metadata", {})
-    kind, namespace = obj.get("kind", ""), metadata.get("namespace", "")
-    name = metadata.get("labels", {}).get(LABEL_JOB)
-    if not name or context.live is None or event["type"] is None:
-        return  # None: kopf's first listing; every DynamicJob's resume covers that
-    if event["type"] == "DELETED":
-        context.live.forget(kind, namespace, metadata.get("name", ""))
-    elif context.live.is_own_echo(kind, namespace, metadata.get("name", ""),
-                                  metadata.get("resourceVersion", "")):
-        return
-    owner = _owner(context, namespace, name)
-    if owner is not None:
-        reconcile_and_report(context, as_body(owner), kopf_event)
-
-
-for _reference in OWNED.values():
-    kopf.on.event(*_reference, id="owned_changed",
-                  labels={LABEL_MANAGED_BY: MANAGED_BY})(owned_changed)
-
-
-def _owner(context: Context, namespace: str, name: str) -> dict[str, Any] | None:
-    """The DynamicJob of that name as the watch last saw it, unless it is being deleted."""
-    owner = (context.live.get("DynamicJob", namespace, name) if context.live is not None
-             else context.kube.get("DynamicJob", namespace, name))
-    if owner is None or owner["metadata"].get("deletionTimestamp"):
-        return None
-    return owner
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
@@ -157,7 +119,7 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         return  # a Job of notifiers only is no run of its own
     context = _context(memo)
     kube = context.kube
-    owner = _owner(context, namespace, owner_name)
+    owner = owner_of(context, namespace, owner_name)
     if owner is None:
         return
     pods = kube.list("Pod", namespace,
@@ -203,6 +165,7 @@ def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     if event["type"] == "DELETED":
         context.index.remove(metadata["namespace"], metadata["name"])
         context.announcer.forget(metadata["namespace"], metadata["name"])
+        context.forget_job(metadata["namespace"], metadata["name"])
         return
     context.index.update(body)
     finished = context.announcer.observe(body, first_listing=event["type"] is None)

@@ -1,10 +1,9 @@
 """The operator's view of the cluster, fed by its watches instead of GETs.
 
-kopf indexes (see `handlers`) keep the latest body of every DynamicJob and of every object
-the operator owns (CronJob, ServiceAccount, Role, RoleBinding, selected by the managed-by
-label); kopf fills them from its watches and starts no handler before their first lists
-are in. A reconcile then reads what it would otherwise GET, so reconciling an unchanged
-DynamicJob, and a whole resync pass, makes no API request at all.
+A kopf index (see `handlers`) keeps the latest body of every DynamicJob, and informers
+(`informer`) keep every object the operator owns (CronJob, ServiceAccount, Role,
+RoleBinding, selected by the managed-by label). A reconcile reads them instead of GETs, so
+reconciling an unchanged DynamicJob, and a whole resync pass, makes no API request.
 
 A watch lags behind the write that changed an object. What the operator itself just
 applied is kept beside the indexes until the watch has delivered that version or a newer
@@ -15,12 +14,14 @@ echo of the operator's own write is recognised, so it does not start another rec
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 OWNED_KINDS = ("CronJob", "ServiceAccount", "Role", "RoleBinding")
 Key = tuple[str, str, str]
 """(kind, namespace, name)"""
+OwnedReader = Callable[[str, str], "dict[str, Any] | None"]
+"""(namespace, name) -> the watched object of one kind, or None."""
 
 
 def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
@@ -47,12 +48,14 @@ def _version(body: Mapping[str, Any]) -> int:
 
 
 class LiveObjects:
-    """Reads over kopf's indexes (``{(namespace, name): Store}`` per kind), plus what this
-    operator applied and its watch has not delivered yet. Safe to use from handler threads
-    while kopf updates the indexes."""
+    """Reads over kopf's DynamicJob index (``{(namespace, name): Store}``) and a reader per
+    owned kind, plus what this operator applied and its watch has not delivered yet. Safe
+    to use from handler threads while the watches update what they read."""
 
-    def __init__(self, indexes: Mapping[str, Mapping[Any, Any]]) -> None:
-        self._indexes = indexes
+    def __init__(self, dynamicjobs: Mapping[Any, Any],
+                 owned: Mapping[str, OwnedReader]) -> None:
+        self._dynamicjobs = dynamicjobs
+        self._owned = owned
         self._applied: dict[Key, dict[str, Any]] = {}
         self._own_versions: dict[Key, str] = {}
         self._lock = threading.Lock()
@@ -91,7 +94,7 @@ class LiveObjects:
 
     def dynamicjobs(self) -> Iterator[dict[str, Any]]:
         """Every DynamicJob the watch has delivered (the latest body of each)."""
-        index = self._indexes["DynamicJob"]
+        index = self._dynamicjobs
         for attempt in range(3):
             try:
                 keys = list(index)
@@ -106,7 +109,10 @@ class LiveObjects:
 
     def _watched(self, key: Key) -> dict[str, Any] | None:
         kind, namespace, name = key
-        return self._first(self._indexes[kind], (namespace, name))
+        if kind == "DynamicJob":
+            return self._first(self._dynamicjobs, (namespace, name))
+        read = self._owned.get(kind)
+        return read(namespace, name) if read is not None else None
 
     @staticmethod
     def _first(index: Mapping[Any, Any], key: Any) -> dict[str, Any] | None:

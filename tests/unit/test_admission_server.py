@@ -305,3 +305,22 @@ def test_a_kept_alive_connection_serves_several_reviews(served: Any) -> None:
             assert connection.sock is not None, "the connection was kept alive"
     finally:
         connection.close()
+
+
+def test_a_connection_idle_after_its_handshake_is_kept_for_its_first_request(
+    impatient: Served,
+) -> None:
+    """The API server opens pooled connections before it has a request for them: one that
+    has only shaken hands is idle, not slow, and must not be cut at the request deadline
+    (which would log a warning and cost a new handshake per review under load)."""
+    server, context, _ = impatient
+    body = json.dumps(_review()).encode()
+    request = (b"POST /validate-dynamicjob HTTP/1.1\r\nHost: x\r\nContent-Type: "
+               b"application/json\r\nContent-Length: " + str(len(body)).encode()
+               + b"\r\n\r\n" + body)
+    with _tls_connection(server, context) as tls:
+        tls.settimeout(3.0)  # three times the request deadline, without a byte sent
+        with pytest.raises(TimeoutError):
+            tls.recv(1)  # the server neither answers nor closes: it waits, idle
+        tls.sendall(request)
+        assert tls.recv(4096).startswith(b"HTTP/1.1 200")

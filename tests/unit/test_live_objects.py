@@ -15,7 +15,11 @@ def _cronjob(version: str, schedule: str = "0 3 * * *") -> dict[str, Any]:
 
 
 def _view(watched: dict[Any, list[dict[str, Any]]]) -> LiveObjects:
-    return LiveObjects({"CronJob": watched, "DynamicJob": {}})
+    """Over a CronJob watch that holds ``watched``, {(namespace, name): [body]}."""
+    def read(namespace: str, name: str) -> dict[str, Any] | None:
+        found = watched.get((namespace, name))
+        return found[0] if found else None
+    return LiveObjects({}, {"CronJob": read})
 
 
 def test_trimmed_keeps_who_changed_it_when_and_the_status_but_not_the_field_sets() -> None:
@@ -57,6 +61,6 @@ def test_the_echo_of_our_own_write_is_recognised_and_another_write_is_not() -> N
 
 
 def test_dynamicjobs_lists_the_latest_body_of_each() -> None:
-    live = LiveObjects({"DynamicJob": {("ns", "a"): [{"metadata": {"name": "a"}}],
-                                       ("ns", "b"): [{"metadata": {"name": "b"}}]}})
+    live = LiveObjects({("ns", "a"): [{"metadata": {"name": "a"}}],
+                        ("ns", "b"): [{"metadata": {"name": "b"}}]}, {})
     assert sorted(body["metadata"]["name"] for body in live.dynamicjobs()) == ["a", "b"]

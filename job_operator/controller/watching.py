@@ -1,0 +1,75 @@
+"""The operator's watches of the objects it owns, and what it does when one changes.
+
+Informers (see `informer`) keep the CronJobs, ServiceAccounts, Roles and RoleBindings the
+operator made; with kopf's index of DynamicJobs they make the `LiveObjects` that reconciles
+read. When an owned object changes and the change is not the echo of the operator's own
+write (someone edited or deleted it, or the CronJob controller recorded a run), its
+DynamicJob is reconciled, which repairs drift at once rather than at the next resync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from job_operator.controller.context import (
+    Context,
+    api_event,
+    as_body,
+    owner_of,
+    reconcile_and_report,
+)
+from job_operator.controller.informer import Informer
+from job_operator.controller.live import OWNED_KINDS, LiveObjects
+from job_runner.contract import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY
+
+log = logging.getLogger(__name__)
+FIRST_LIST_SECONDS = 60.0
+"""How long startup waits for the informers' first lists. Past it the operator starts
+anyway: a reconcile that finds nothing watched reads the object instead."""
+
+
+def start_watching(context: Context, dynamicjobs: Mapping[Any, Any]) -> list[Informer]:
+    """Start one informer per owned kind (per watched namespace) and give the context its
+    LiveObjects once their first lists are in."""
+    selector = f"{LABEL_MANAGED_BY}={MANAGED_BY}"
+    namespaces: tuple[str | None, ...] = context.settings.namespaces or (None,)
+    informers = {kind: [Informer(context.kube, kind, selector, namespace,
+                                 on_event=lambda k, t, b: owned_changed(context, k, t, b))
+                        for namespace in namespaces] for kind in OWNED_KINDS}
+    every = [informer.start() for group in informers.values() for informer in group]
+    for informer in every:
+        if not informer.listed.wait(FIRST_LIST_SECONDS):
+            log.warning(f"the {informer.kind} informer has no first list yet; reconciles "
+                        "read what it lacks meanwhile")
+    context.live = LiveObjects(dynamicjobs, {
+        kind: _reader(group) for kind, group in informers.items()})
+    return every
+
+
+def _reader(informers: list[Informer]) -> Any:
+    def read(namespace: str, name: str) -> dict[str, Any] | None:
+        for informer in informers:
+            found = informer.get(namespace, name)
+            if found is not None:
+                return found
+        return None
+    return read
+
+
+def owned_changed(context: Context, kind: str, event_type: str, body: dict[str, Any]) -> None:
+    """An owned object changed: reconcile its DynamicJob unless we wrote that change."""
+    live = context.live
+    metadata = body.get("metadata") or {}
+    namespace, name = str(metadata.get("namespace", "")), str(metadata.get("name", ""))
+    owner_name = (metadata.get("labels") or {}).get(LABEL_JOB)
+    if live is None or not owner_name:
+        return
+    if event_type == "DELETED":
+        live.forget(kind, namespace, name)
+    elif live.is_own_echo(kind, namespace, name, str(metadata.get("resourceVersion", ""))):
+        return
+    owner = owner_of(context, namespace, owner_name)
+    if owner is not None:
+        reconcile_and_report(context, as_body(owner), api_event(context))
