@@ -66,17 +66,20 @@ def test_operations_other_than_create_and_update_are_not_judged() -> None:
 Served = tuple[AdmissionServer, ssl.SSLContext, CertificateAuthority]
 
 
-@pytest.fixture
-def served(tmp_path: Path) -> Iterator[Served]:
+def _serving(tmp_path: Path, **options: Any) -> Iterator[Served]:
     authority = CertificateAuthority(tmp_path)
     pair = authority.issue("webhook", "webhook", ip_addresses=("127.0.0.1",))
     server = AdmissionServer(
         WebhookSettings(port=0, certfile=pair.cert, keyfile=pair.key, address="127.0.0.1"),
-        lambda review: review_response(review, _judge))
+        lambda review: review_response(review, _judge), **options)
     server.start()
-    client = ssl.create_default_context(cafile=str(authority.cert_path))
-    yield server, client, authority
+    yield server, ssl.create_default_context(cafile=str(authority.cert_path)), authority
     server.stop()
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[Served]:
+    yield from _serving(tmp_path)
 
 
 def _post(server: AdmissionServer, context: ssl.SSLContext, body: bytes,
@@ -255,14 +258,8 @@ def test_a_review_is_answered_while_100_slow_clients_are_connected(served: Any) 
 
 @pytest.fixture
 def impatient(tmp_path: Path) -> Iterator[Served]:
-    authority = CertificateAuthority(tmp_path)
-    pair = authority.issue("webhook", "webhook", ip_addresses=("127.0.0.1",))
-    server = AdmissionServer(
-        WebhookSettings(port=0, certfile=pair.cert, keyfile=pair.key, address="127.0.0.1"),
-        lambda review: review_response(review, _judge), request_seconds=1.0)
-    server.start()
-    yield server, ssl.create_default_context(cafile=str(authority.cert_path)), authority
-    server.stop()
+    """A server whose request deadline is one second."""
+    yield from _serving(tmp_path, request_seconds=1.0)
 
 
 def test_a_client_trickling_one_byte_at_a_time_is_closed_at_the_total_deadline(
