@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -324,7 +325,6 @@ def main() -> int:
                                    ["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
                                    capture_output=True, text=True).stdout.strip()}
     with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
-        print(f"operator log: {workdir}/operator.log (kept while the benchmark runs)")
         subprocess.run([str(Path(sys.executable).with_name("kubectl")), "--kubeconfig",
                         str(plane.kubeconfig), "apply", "--server-side", "-f",
                         str(REPO / "crds")], check=True, capture_output=True)
@@ -352,6 +352,9 @@ def main() -> int:
                 figures["rate"] = measure_rate(api_client, args.rate, args.duration)
         finally:
             operator.stop()
+            kept = Path(tempfile.gettempdir()) / f"load-operator-{os.getpid()}.log"
+            shutil.copyfile(operator.log, kept)
+            print(f"operator log kept at {kept}")
     record("load", figures)
     return 0
 

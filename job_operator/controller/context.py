@@ -4,14 +4,14 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, cast
 
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from job_operator.controller.live import LiveObjects
+from job_operator.controller.live import LiveObjects, version_of
 from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
 from job_operator.kube import Kube
@@ -103,6 +103,19 @@ def _post_events(body: kopf.Body, outcome: Outcome, post: EventPoster) -> None:
         post(body, False, reason, "; ".join(done))
 
 
+def _freshest(context: Context, body: kopf.Body) -> Mapping[str, Any]:
+    """The newest version of the DynamicJob this operator knows: a reconcile that waited
+    for another one's lock would otherwise judge the status that one has just replaced,
+    and write it (and its Event) a second time."""
+    if context.live is None:
+        return body
+    metadata = body["metadata"]
+    known = context.live.get("DynamicJob", metadata["namespace"], metadata["name"])
+    if known is not None and version_of(known) > version_of(body):
+        return known
+    return body
+
+
 def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -> Outcome:
     """Reconcile one DynamicJob and post what changed. An API refusal is permanent
     (kopf will not retry it); any other API error is retried after a delay."""
@@ -112,8 +125,8 @@ def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -
                 if (body.get("spec") or {}).get("dependsOn") else {})
     try:
         with context.job_lock(metadata["namespace"], metadata["name"]):
-            outcome = reconcile(body, context.kube, context.settings, siblings=siblings,
-                                live=context.live)
+            outcome = reconcile(_freshest(context, body), context.kube, context.settings,
+                                siblings=siblings, live=context.live)
     except ApiException as error:
         if error.status in (400, 403, 422):
             raise kopf.PermanentError(f"the API server refused: {error.reason}") from error

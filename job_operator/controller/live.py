@@ -38,7 +38,7 @@ def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
     return kept
 
 
-def _version(body: Mapping[str, Any]) -> int:
+def version_of(body: Mapping[str, Any]) -> int:
     """The resourceVersion as a number: etcd's revision, which grows with every write.
     (Kubernetes calls it opaque; where it is not a number, the watch's copy wins.)"""
     try:
@@ -67,7 +67,7 @@ class LiveObjects:
             applied = self._applied.get(key)
             if applied is None:
                 return watched
-            if watched is not None and _version(watched) >= _version(applied) > 0:
+            if watched is not None and version_of(watched) >= version_of(applied) > 0:
                 del self._applied[key]
                 return watched
             return applied

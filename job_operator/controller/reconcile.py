@@ -172,6 +172,7 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
 def _write_status(
     body: Mapping[str, Any], kube: Kube, observed: list[Observation],
     schedule: ScheduleStatus | None, cron_job_name: str | None, now: datetime, outcome: Outcome,
+    live: LiveObjects | None = None,
 ) -> None:
     metadata = body["metadata"]
     current = _current_conditions(body)
@@ -185,7 +186,10 @@ def _write_status(
         return
     outcome.status_changed = True
     try:
-        kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], wanted)
+        written = kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"],
+                                    wanted)
+        if live is not None:
+            live.applied(written)
     except ApiException as error:
         reason = refusal(error)
         if reason is None:
@@ -222,7 +226,7 @@ def reconcile(
         observed += _specific_for_problems(outcome.problems)
         cron_job_name = read_status(body.get("status")).cron_job_name
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
-                      cron_job_name, moment, outcome)
+                      cron_job_name, moment, outcome, live)
         return outcome
     job = outcome.job = validated.job
     _converge(job, kube, settings, outcome, live)
@@ -232,7 +236,7 @@ def reconcile(
         observed = [*stalled(reason, message),
                     Observation("CronJobSynced", "False", reason, message)]
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
-                      read_status(body.get("status")).cron_job_name, moment, outcome)
+                      read_status(body.get("status")).cron_job_name, moment, outcome, live)
         return outcome
     assert validated.schedule is not None  # a valid job has a valid schedule
     schedule = schedule_status(validated.schedule, moment)
@@ -247,5 +251,5 @@ def reconcile(
         Observation("TemplateFound", "True", "Found", f"template {job.spec.template}"),
         Observation("CronJobSynced", "True", "Synced"),
     ]
-    _write_status(body, kube, observed, schedule, job.metadata.name, moment, outcome)
+    _write_status(body, kube, observed, schedule, job.metadata.name, moment, outcome, live)
     return outcome
