@@ -145,6 +145,7 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
         ("watch", "pods"),
         ("create", "events"), ("create", "serviceaccounts"), ("patch", "roles"),
         ("create", "rolebindings"),
+        ("watch", "serviceaccounts"), ("list", "roles"), ("watch", "rolebindings"),
     ]
     for verb, *what in needed:
         for where in ("-n", namespace), ("-n", "default"):
