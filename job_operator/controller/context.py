@@ -34,7 +34,7 @@ class Context:
     settings: Settings
     index: DependencyIndex = field(default_factory=DependencyIndex)
     live: LiveObjects | None = None
-    """The watch-fed DynamicJobs and owned objects (set at startup from kopf's indexes)."""
+    """The watch-fed DynamicJobs and owned objects (set at startup, see `watching`)."""
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
     """Which finished runs have had their Event."""
     _job_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)

@@ -21,7 +21,7 @@ from job_operator.controller.context import (
     reconcile_and_report,
 )
 from job_operator.controller.informer import Informer
-from job_operator.controller.live import OWNED_KINDS, LiveObjects
+from job_operator.controller.live import OWNED_KINDS, LiveObjects, OwnedReader
 from job_runner.contract import LABEL_JOB, LABEL_MANAGED_BY, MANAGED_BY
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def start_watching(context: Context, dynamicjobs: Mapping[Any, Any]) -> list[Inf
     return every
 
 
-def _reader(informers: list[Informer]) -> Any:
+def _reader(informers: list[Informer]) -> OwnedReader:
     def read(namespace: str, name: str) -> dict[str, Any] | None:
         for informer in informers:
             found = informer.get(namespace, name)

@@ -48,12 +48,9 @@ class MissedRun:
                          attempts=0, message=f"the run due at {at} did not start: {self.reason}")
 
 
-def _time(text: str | None) -> datetime | None:
-    return parse_time(text)
-
-
 def _last_changed_by_us(cronjob: Mapping[str, Any]) -> datetime | None:
-    times = [_time(entry.get("time")) for entry in cronjob["metadata"].get("managedFields") or []
+    entries = cronjob["metadata"].get("managedFields") or []
+    times = [parse_time(entry.get("time")) for entry in entries
              if entry.get("manager") == FIELD_MANAGER and not entry.get("subresource")]
     return max((t for t in times if t is not None), default=None)
 
@@ -74,11 +71,11 @@ def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobSt
     """The first scheduled time since the CronJob's last run that is lost by ``now``."""
     if job.spec.suspend or cronjob.get("spec", {}).get("suspend"):
         return None
-    last_scheduled = _time((cronjob.get("status") or {}).get("lastScheduleTime"))
-    last_missed = _time(status.last_missed_time)
+    last_scheduled = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
+    last_missed = parse_time(status.last_missed_time)
     if last_missed is not None and (last_scheduled is None or last_missed > last_scheduled):
         return None  # this outage is reported already
-    anchors = [_time(cronjob["metadata"].get("creationTimestamp")),
+    anchors = [parse_time(cronjob["metadata"].get("creationTimestamp")),
                _last_changed_by_us(cronjob), last_scheduled]
     baseline = max((a for a in anchors if a is not None), default=None)
     if baseline is None:
