@@ -2,45 +2,25 @@
 
 from __future__ import annotations
 
-import argparse
 import json
-import sys
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from job_runner.api import FINISHED_RESULTS, GROUP, VERSION, read_status
+import click
+
+from job_operator.builders import manual_job_name
+from job_operator.cli.cluster import Cluster
+from job_operator.cli.exits import OK, PROBLEMS, TIMEOUT, USAGE, CliError
+from job_operator.cli.options import cluster_options
+from job_operator.cli.output import dump, echo, note
+from job_operator.cli.target import Target
+from job_runner.api import FINISHED_RESULTS, read_status
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
 
-if TYPE_CHECKING:
-    from kubernetes import client
-
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 POLL_SECONDS = 1.0
-
-
-def register_run(subcommands: argparse._SubParsersAction) -> None:
-    parser = subcommands.add_parser(
-        "run", help="start a run of a DynamicJob now",
-        description="Set dynamicjobs.io/run-requested-at on the DynamicJob; the operator "
-                    "starts one Job from its template and echoes the request in "
-                    "status.lastHandledRunRequest. Runs even when the job is suspended. "
-                    "Overrides (--param, --params) apply to this run only; they go in "
-                    "dynamicjobs.io/run-parameters and pass the webhook's checks.")
-    parser.add_argument("name", help="the DynamicJob")
-    parser.add_argument("-n", "--namespace", help="default: the kubeconfig context's")
-    parser.add_argument(
-        "-p", "--param", action="append", default=[], metavar="KEY=VALUE",
-        help="override one parameter for this run only: KEY=VALUE takes VALUE as a string, "
-             "KEY:=JSON takes a JSON value (a number, true, an object, ...); repeatable")
-    parser.add_argument("--params", type=Path, metavar="FILE.json",
-                        help="override parameters from a JSON object; --param wins per key")
-    parser.add_argument("--wait", action="store_true",
-                        help="wait for the run to finish; exit 0 only if it succeeded")
-    parser.add_argument("--timeout", type=float, default=900.0,
-                        help="seconds to wait with --wait (default 900)")
-    parser.set_defaults(handler=run_run)
 
 
 def parse_overrides(params: list[str], params_file: Path | None) -> dict[str, Any]:
@@ -81,41 +61,17 @@ def _split_param(item: str) -> tuple[str, bool, str]:
     return key, json_value, value
 
 
-def _api_error_text(status: int | None, reason: str | None, body: str | bytes | None) -> str:
-    """The API server's own message (the webhook's refusal, RBAC's denial) when it sent one."""
-    if isinstance(body, bytes):
-        body = body.decode(errors="replace")
-    try:
-        message = json.loads(body or "").get("message")
-    except (ValueError, AttributeError):
-        message = None
-    return f"{status} {reason}: {message or body or ''}".rstrip(": ")
-
-
-def _context_namespace() -> str:
-    from kubernetes import config
-
-    try:
-        _, active = config.list_kube_config_contexts()
-    except (config.ConfigException, OSError):
-        return "default"
-    return str((active or {}).get("context", {}).get("namespace") or "default")
-
-
-def _wait(api: client.CustomObjectsApi, namespace: str, name: str, request: str,
+def _wait(api: Cluster, namespace: str, name: str, request: str,
           timeout: float) -> dict[str, Any] | None:
     """Poll the status until the run of this request has finished, or time runs out."""
-    from job_operator.builders import manual_job_name
-
     run_id = manual_job_name(name, request)
     deadline = time.monotonic() + timeout
     announced = False
     while time.monotonic() < deadline:
-        found: dict[str, Any] = api.get_namespaced_custom_object(  # type: ignore[assignment]
-            GROUP, VERSION, namespace, "dynamicjobs", name)
+        found = api.get_dynamicjob(namespace, name)
         status = read_status(found.get("status"))
         if status.last_handled_run_request == request and not announced:
-            print(f"the operator started Job {run_id}", file=sys.stderr)
+            note(f"the operator started Job {run_id}")
             announced = True
         for run in status.recent_runs:
             if run.id == run_id and run.result in FINISHED_RESULTS:
@@ -124,42 +80,49 @@ def _wait(api: client.CustomObjectsApi, namespace: str, name: str, request: str,
     return None
 
 
-def run_run(args: argparse.Namespace) -> int:
-    """Imports the Kubernetes client here, so the offline subcommands start fast."""
-    from kubernetes import client, config
-    from kubernetes.client.exceptions import ApiException
+@click.command("run")
+@click.argument("name")
+@cluster_options()
+@click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
+              help="Override one parameter for this run only: KEY=VALUE takes VALUE as a "
+                   "string, KEY:=JSON a JSON value (a number, true, an object, ...); "
+                   "repeatable.")
+@click.option("--params", "params_file", type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE.json",
+              help="Override parameters from a JSON object; --param wins per key.")
+@click.option("--wait", is_flag=True,
+              help="Wait for the run to finish; exit 0 only if it succeeded.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=900.0, show_default=True,
+              help="Seconds to wait with --wait.")
+def run_command(name: str, target: Target, cluster: Callable[[], Cluster],
+                params: tuple[str, ...], params_file: Path | None, wait: bool,
+                timeout: float) -> int:
+    """Start a run of a DynamicJob now.
 
-    from job_runner.report import load_client
-
+    Sets dynamicjobs.io/run-requested-at on the DynamicJob; the operator starts one Job
+    from its template and echoes the request in status.lastHandledRunRequest. Runs even
+    when the job is suspended. Overrides (--param, --params) apply to this run only; they
+    go in dynamicjobs.io/run-parameters and pass the webhook's checks.
+    """
     try:
-        api = client.CustomObjectsApi(load_client())
-    except config.ConfigException as error:
-        print(f"error: no cluster configured: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    try:
-        overrides = parse_overrides(args.param, args.params)
+        overrides = parse_overrides(list(params), params_file)
     except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_ERROR
-    namespace = args.namespace or _context_namespace()
+        raise CliError(str(error), USAGE) from None
+    api = cluster()
+    namespace = target.resolved_namespace()
     request = datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
     patch = {"metadata": {"annotations": {
         ANNOTATION_RUN_REQUESTED: request,
         ANNOTATION_RUN_PARAMETERS: json.dumps(overrides, sort_keys=True) if overrides else None,
     }}}
-    try:
-        api.patch_namespaced_custom_object(GROUP, VERSION, namespace, "dynamicjobs",
-                                           args.name, patch)
-    except ApiException as error:
-        print(f"error: cannot request a run of {namespace}/{args.name}: "
-              f"{_api_error_text(error.status, error.reason, error.body)}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"requested a run of {namespace}/{args.name} ({request})", file=sys.stderr)
-    if not args.wait:
-        return EXIT_OK
-    run = _wait(api, namespace, args.name, request, args.timeout)
+    api.patch_dynamicjob(namespace, name, patch)
+    note(f"requested a run of {namespace}/{name} ({request})")
+    if not wait:
+        return OK
+    run = _wait(api, namespace, name, request, timeout)
     if run is None:
-        print(f"error: no finished run after {args.timeout:.0f}s", file=sys.stderr)
-        return EXIT_ERROR
-    print(json.dumps(run, indent=2))
-    return EXIT_OK if run["result"] == "Succeeded" else EXIT_FAILED
+        raise CliError(f"no finished run of {namespace}/{name} after {timeout:.0f}s; "
+                       f"`dynamicjobs history {name} -n {namespace}` shows it when it ends",
+                       TIMEOUT)
+    echo(dump(run, "json"))
+    return OK if run["result"] == "Succeeded" else PROBLEMS

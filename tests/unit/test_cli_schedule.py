@@ -74,7 +74,7 @@ def test_invalid_time_zone_exits_2_naming_the_field(capsys: pytest.CaptureFixtur
 
 
 @pytest.mark.parametrize("argv", [["--after", "tomorrow"], ["--after", "2026-01-01T00:00:00"],
-                                  ["--count", "0"], ["-o", "yaml"]])
+                                  ["--count", "0"], ["-o", "xml"]])
 def test_bad_options_exit_2(capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     with pytest.raises(SystemExit) as caught:
         main(["schedule", "0 3 * * *", *argv])

@@ -176,13 +176,22 @@ def test_the_cli_names_a_malformed_param(param: str, expected: str) -> None:
 
 
 def test_the_cli_shows_the_api_servers_message_not_its_json() -> None:
-    from job_operator.cli.run import _api_error_text
+    from kubernetes.client.exceptions import ApiException
+
+    from job_operator.cli.cluster import explain
+
+    def refusal(status: int, reason: str, body: str | None) -> str:
+        error = ApiException(status=status, reason=reason)
+        error.body = body
+        return explain(error, "DynamicJob ns/beat", "ns").message
 
     body = json.dumps({"kind": "Status", "message": 'admission webhook denied: x."y"'})
-    assert _api_error_text(422, "Unprocessable Entity", body) == (
-        '422 Unprocessable Entity: admission webhook denied: x."y"')
-    assert _api_error_text(403, "Forbidden", "not json") == "403 Forbidden: not json"
-    assert _api_error_text(404, "Not Found", None) == "404 Not Found"
+    assert refusal(422, "Unprocessable Entity", body) == (
+        'DynamicJob ns/beat: refused: admission webhook denied: x."y"')
+    assert refusal(403, "Forbidden", "not json").startswith(
+        "DynamicJob ns/beat: not allowed: not json; check what you may do with "
+        "`kubectl auth can-i --list -n ns`")
+    assert refusal(404, "Not Found", None).startswith("DynamicJob ns/beat not found;")
 
 
 def test_problems_the_spec_already_had_are_not_blamed_on_the_overrides() -> None:
