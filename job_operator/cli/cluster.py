@@ -78,9 +78,8 @@ class Cluster:
                            CLUSTER) from None
         data = response.data or b""
         if not 200 <= response.status < 300:
-            raise explain(ApiException.from_response(
-                http_resp=response, body=data.decode(errors="replace"), data=None),
-                what, namespace)
+            raise explain(ApiException(http_resp=response, body=data.decode(errors="replace")),
+                          what, namespace)
         return json.loads(data) if data else {}
 
     def list_dynamicjobs(self, namespace: str | None,
@@ -165,9 +164,9 @@ class Cluster:
                            CLUSTER) from None
         if not 200 <= response.status < 300:
             response.read()
-            raise explain(ApiException.from_response(
-                http_resp=response, body=(response.data or b"").decode(errors="replace"),
-                data=None), f"log of pod {namespace}/{pod}", namespace)
+            raise explain(ApiException(http_resp=response, body=(
+                response.data or b"").decode(errors="replace")),
+                f"log of pod {namespace}/{pod}", namespace)
         stream = response.response
         try:
             yield from stream.stream(16 * 1024, decode_content=True)

@@ -16,7 +16,11 @@ from importlib import metadata
 import click
 
 from job_operator.cli.completion import COMPLETE_VAR, completion_command
+from job_operator.cli.describe import describe_command
 from job_operator.cli.exits import OK, USAGE, CliError
+from job_operator.cli.history import history_command
+from job_operator.cli.listing import list_command
+from job_operator.cli.logs import logs_command
 from job_operator.cli.options import App
 from job_operator.cli.run import run_command
 from job_operator.cli.schedule import schedule_command
@@ -47,9 +51,13 @@ def cli() -> None:
 
 
 COMMANDS: Sequence[click.Command] = (
+    list_command,
+    describe_command,
+    history_command,
+    logs_command,
+    run_command,
     schedule_command,
     validate_command,
-    run_command,
     completion_command,
 )
 for _command in COMMANDS:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,9 +31,10 @@ def as_list(items: list[dict[str, Any]]) -> dict[str, Any]:
 def table(headers: Sequence[str], rows: Sequence[Sequence[str]],
           width: int | None = None) -> str:
     """Left-aligned columns, three spaces apart; when wider than the terminal, the widest
-    columns are cut (with …) until it fits, never below a few characters."""
+    columns are cut (with …) until it fits, never below a few characters. Output that
+    is not a terminal (a pipe, a file) is never cut, so scripts see every character."""
     if width is None:
-        width = shutil.get_terminal_size((120, 24)).columns
+        width = shutil.get_terminal_size().columns if sys.stdout.isatty() else sys.maxsize
     cells = [[str(cell).replace("\n", " ") for cell in row] for row in rows]
     widths = [max([len(header), *(len(row[i]) for row in cells)])
               for i, header in enumerate(headers)]

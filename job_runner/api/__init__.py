@@ -16,13 +16,24 @@ from job_runner.api.status import (
     RunTrigger,
     ScheduleStatus,
 )
+from job_runner.api.suspension import (
+    ANNOTATION_SUSPEND_REASON,
+    ANNOTATION_SUSPENDED_AT,
+    ANNOTATION_SUSPENDED_BY,
+    SUSPENSION_ANNOTATIONS,
+    Suspension,
+)
 from job_runner.api.times import latest, normalised, parse_time, rfc3339
 
 __all__ = [
+    "ANNOTATION_SUSPENDED_AT",
+    "ANNOTATION_SUSPENDED_BY",
+    "ANNOTATION_SUSPEND_REASON",
     "API_VERSION",
     "FINISHED_RESULTS",
     "GROUP",
     "RUN_VALUES",
+    "SUSPENSION_ANNOTATIONS",
     "VERSION",
     "ApiModel",
     "AttemptRecord",
@@ -39,6 +50,7 @@ __all__ = [
     "RunResult",
     "RunTrigger",
     "ScheduleStatus",
+    "Suspension",
     "latest",
     "normalised",
     "parse_time",
