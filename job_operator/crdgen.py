@@ -17,7 +17,14 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from job_runner.api import GROUP, VERSION, DynamicJob, DynamicJobTemplate, Resource
+from job_runner.api import (
+    ANNOTATION_SUSPEND_REASON,
+    GROUP,
+    VERSION,
+    DynamicJob,
+    DynamicJobTemplate,
+    Resource,
+)
 
 CRD_DIR = Path(__file__).resolve().parent.parent / "crds"
 CHART_CRD_DIR = CRD_DIR.parent / "helm" / "dynamicjobs" / "crds"
@@ -25,10 +32,18 @@ DEFAULT_OUTPUTS = (CRD_DIR, CHART_CRD_DIR)
 """Helm installs a chart's crds/ before its templates, so the chart carries a copy."""
 _DROPPED_KEYS = {"title", "$defs"}
 
+
+def _annotation_path(key: str) -> str:
+    """A printer column's JSONPath to an annotation: the dots inside the key escaped."""
+    return ".metadata.annotations." + key.replace(".", "\\.")
+
+
 DYNAMICJOB_COLUMNS = [
     {"name": "Template", "type": "string", "jsonPath": ".spec.template"},
     {"name": "Schedule", "type": "string", "jsonPath": ".status.schedule.description"},
     {"name": "Suspended", "type": "boolean", "jsonPath": ".spec.suspend"},
+    {"name": "Suspend Reason", "type": "string", "jsonPath": _annotation_path(
+        ANNOTATION_SUSPEND_REASON)},
     {"name": "Ready", "type": "string",
      "jsonPath": '.status.conditions[?(@.type=="Ready")].status'},
     {"name": "Last Result", "type": "string", "jsonPath": ".status.lastRun.result"},

@@ -173,6 +173,14 @@ class Cluster:
         finally:
             stream.release_conn()
 
+    def who_am_i(self) -> str:
+        """The user name the API server authenticated us as (SelfSubjectReview)."""
+        found = self.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews",
+                             what="who am I (SelfSubjectReview)",
+                             body={"apiVersion": "authentication.k8s.io/v1",
+                                   "kind": "SelfSubjectReview"})
+        return str(((found.get("status") or {}).get("userInfo") or {}).get("username") or "")
+
     def templates(self) -> list[dict[str, Any]]:
         found = self.request("GET", resource_path("DynamicJobTemplate", None),
                              what="the template catalogue (DynamicJobTemplates)")

@@ -24,6 +24,7 @@ from job_operator.cli.logs import logs_command
 from job_operator.cli.options import App
 from job_operator.cli.run import run_command
 from job_operator.cli.schedule import schedule_command
+from job_operator.cli.suspend import resume_command, suspend_command
 from job_operator.cli.validate import validate_command
 
 PROG = "dynamicjobs"
@@ -56,6 +57,8 @@ COMMANDS: Sequence[click.Command] = (
     history_command,
     logs_command,
     run_command,
+    suspend_command,
+    resume_command,
     schedule_command,
     validate_command,
     completion_command,

@@ -58,8 +58,8 @@ def test_dynamicjob_crd_serves_the_api_we_document() -> None:
     assert crd["spec"]["names"]["shortNames"] == ["dj"]
     assert version["subresources"] == {"status": {}}
     columns = [c["name"] for c in version["additionalPrinterColumns"]]
-    assert columns == ["Template", "Schedule", "Suspended", "Ready", "Last Result", "Last Run",
-                       "Next Run", "Age"]
+    assert columns == ["Template", "Schedule", "Suspended", "Suspend Reason", "Ready",
+                       "Last Result", "Last Run", "Next Run", "Age"]
     spec = version["schema"]["openAPIV3Schema"]["properties"]["spec"]
     assert spec["properties"]["parameters"]["x-kubernetes-preserve-unknown-fields"] is True
     assert "description" in spec["properties"]["schedule"]
