@@ -7,6 +7,10 @@
 ARG PYTHON_IMAGE=python:3.11-slim
 
 FROM ${PYTHON_IMAGE} AS build
+# pip's CA bundle while building, for a TLS-inspecting proxy: image/build.sh mounts the
+# host's bundle and names it here. A build argument of this stage never reaches the final
+# image.
+ARG PIP_CERT
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
@@ -20,8 +24,10 @@ RUN pip install --requirement requirements-runtime.lock
 COPY pyproject.toml README.md ./
 COPY job_operator ./job_operator
 COPY job_runner ./job_runner
-# The project itself, without touching the locked dependencies.
+# The project itself, without touching the locked dependencies; then pip and setuptools
+# go: nothing installs packages at run time.
 RUN pip install --no-deps . \
+ && pip uninstall --yes pip setuptools \
  && python -m compileall -q /opt/dynamicjobs
 
 FROM ${PYTHON_IMAGE}
@@ -43,8 +49,10 @@ RUN groupadd --system --gid ${UID} dynamicjobs \
  && useradd --system --uid ${UID} --gid ${UID} --no-create-home --home-dir /tmp \
       --shell /usr/sbin/nologin dynamicjobs
 # pg_dump for the backup template: Debian's PostgreSQL client tools only, no server.
+# pg_dump refuses servers of a newer major version, so the major is pinned and named
+# (docs/image.md): PostgreSQL servers up to 15.
 RUN apt-get update \
- && apt-get install --yes --no-install-recommends postgresql-client \
+ && apt-get install --yes --no-install-recommends postgresql-client-15 \
  && rm -rf /var/lib/apt/lists/*
 COPY --from=build /opt/dynamicjobs /opt/dynamicjobs
 WORKDIR /tmp

@@ -788,14 +788,15 @@ def test_dockerfile_installs_the_lock_file_and_the_two_entry_points() -> None:
 
 
 def test_dockerfile_installs_pg_dump_for_the_backup_template() -> None:
-    """In the final stage, as root, without recommends, leaving no apt lists behind."""
+    """In the final stage, as root, without recommends, leaving no apt lists behind; the
+    PostgreSQL major pinned, since pg_dump refuses a server of a newer major."""
     lines = _dockerfile()
     final = lines[max(i for i, line in enumerate(lines) if line.startswith("FROM ")):]
     installs = [i for i, line in enumerate(final) if "apt-get install" in line]
     assert len(installs) == 1, final
     run = " ".join(final[installs[0]].split())
     assert re.search(r"^RUN apt-get update && apt-get install .*--no-install-recommends.* "
-                     r"postgresql-client\b", run), run
+                     r"postgresql-client-\d+\b", run), run
     assert run.endswith("&& rm -rf /var/lib/apt/lists/*"), run
     assert installs[0] < next(i for i, line in enumerate(final) if line.startswith("USER "))
 
