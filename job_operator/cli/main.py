@@ -15,10 +15,13 @@ from importlib import metadata
 
 import click
 
+from job_operator.cli.clone import clone_command
 from job_operator.cli.completion import COMPLETE_VAR, completion_command
 from job_operator.cli.describe import describe_command
 from job_operator.cli.exits import OK, USAGE, CliError
+from job_operator.cli.export import export_command
 from job_operator.cli.history import history_command
+from job_operator.cli.importing import import_command
 from job_operator.cli.listing import list_command
 from job_operator.cli.logs import logs_command
 from job_operator.cli.options import App
@@ -59,6 +62,9 @@ COMMANDS: Sequence[click.Command] = (
     run_command,
     suspend_command,
     resume_command,
+    export_command,
+    import_command,
+    clone_command,
     schedule_command,
     validate_command,
     completion_command,

@@ -28,13 +28,20 @@ def _shape_problems(body: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-def _check(document: manifests.Document, siblings: dict[str, list[str]]) -> list[Problem]:
-    problems = _shape_problems(document.body) or validate_dynamicjob(
-        document.body, siblings=siblings).problems
-    if document.api_version != API_VERSION:
+def problems_of(document: manifests.Document,
+                siblings: dict[str, list[str]]) -> list[Problem]:
+    """Every problem the webhook would name, but Secret access (that needs the cluster)."""
+    return body_problems(document.body, siblings)
+
+
+def body_problems(body: Any, siblings: dict[str, list[str]]) -> list[Problem]:
+    if not isinstance(body, dict):
+        return [Problem("", "not a Kubernetes object")]
+    problems = _shape_problems(body) or validate_dynamicjob(body, siblings=siblings).problems
+    api_version = body.get("apiVersion")
+    if api_version != API_VERSION:
         problems.insert(0, Problem(
-            "apiVersion", f"{document.api_version!r} is not served; use {API_VERSION!r}"
-        ))
+            "apiVersion", f"{api_version!r} is not served; use {API_VERSION!r}"))
     return problems
 
 
@@ -42,7 +49,7 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def _load_all(raw_paths: list[str]) -> tuple[list[manifests.FileResult], bool]:
+def load_all(raw_paths: list[str]) -> tuple[list[manifests.FileResult], bool]:
     """Every input read once (stdin can only be), and whether any could not be read."""
     results, io_error = [], False
     for raw in raw_paths:
@@ -61,7 +68,7 @@ def _load_all(raw_paths: list[str]) -> tuple[list[manifests.FileResult], bool]:
     return results, io_error
 
 
-def _dependency_graphs(results: list[manifests.FileResult]) -> dict[Any, dict[str, list[str]]]:
+def dependency_graphs(results: list[manifests.FileResult]) -> dict[Any, dict[str, list[str]]]:
     """Per namespace, each job's dependsOn names: the input's jobs are checked for cycles
     among themselves (jobs already in the cluster are the webhook's to see)."""
     graphs: dict[Any, dict[str, list[str]]] = {}
@@ -105,8 +112,8 @@ def validate_command(files: tuple[str, ...], output: str, verbose: bool) -> int:
     lines: list[str] = []
     invalid = False
     checked = 0
-    results, io_error = _load_all(list(files))
-    graphs = _dependency_graphs(results)
+    results, io_error = load_all(list(files))
+    graphs = dependency_graphs(results)
     for result in results:
         if result.error is not None:
             invalid = True
@@ -128,7 +135,7 @@ def validate_command(files: tuple[str, ...], output: str, verbose: bool) -> int:
             name, namespace = _text(metadata.get("name")), _text(metadata.get("namespace"))
             siblings = {other: upstreams for other, upstreams
                         in graphs.get(namespace, {}).items() if other != name}
-            problems = _check(document, siblings)
+            problems = problems_of(document, siblings)
             invalid = invalid or bool(problems)
             who = f"{namespace}/{name or '<unnamed>'}" if namespace else (name or "<unnamed>")
             for problem in problems:
