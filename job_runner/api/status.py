@@ -115,7 +115,8 @@ class RunRecord(StatusModel):
         return self.model_dump(by_alias=True, mode="json", include=set(SUMMARY_FIELDS))
 
 
-SUMMARY_FIELDS = ("id", "result", "message", "trigger", "started_at", "finished_at")
+SUMMARY_FIELDS = ("id", "result", "message", "trigger", "started_at", "finished_at",
+                  "attempts")
 RUN_VALUES: tuple[str, ...] = ("job", "namespace", *(
     RunRecord.model_fields[name].alias or name for name in SUMMARY_FIELDS))
 """The names a notifier may use for the run it tells about: the job, its namespace and

@@ -56,7 +56,10 @@ class WebhookParameters(BaseModel):
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"] = Field(
         default="POST", description="HTTP method."
     )
-    url: Url = Field(description="http or https URL.", examples=["https://hooks.example.com/x"])
+    url: Url | SecretRef = Field(
+        description="http or https URL; a secretRef when the URL itself is a credential "
+                    "(a Slack or Teams incoming webhook, a URL with a token in it).",
+        examples=["https://hooks.example.com/x"])
     headers: Annotated[dict[str, HeaderValue], AfterValidator(_check_header_names)] = Field(
         default_factory=dict, max_length=50,
         description="Request headers; a value may be a secretRef (e.g. Authorization).",
@@ -72,6 +75,16 @@ class WebhookParameters(BaseModel):
     timeout_seconds: float = Field(
         default=30, gt=0, le=300, alias="timeoutSeconds", description="Timeout per request."
     )
+
+    def target(self, ctx: RunContext) -> tuple[str, str]:
+        """(the URL to call, how to name it in outputs and messages): a URL from a Secret
+        is checked like one in the spec and never shown, only its reference."""
+        if not isinstance(self.url, SecretRef):
+            return self.url, self.url
+        try:
+            return _check_url(ctx.secrets(self.url).strip()), self.url.describe()
+        except ValueError as error:
+            raise TemplateError(f"url: the URL in {self.url.describe()} {error}") from None
 
     def succeeded(self, status: int) -> bool:
         if self.expected_status is None:
@@ -106,10 +119,11 @@ class WebhookTrigger(Template[WebhookParameters]):
     ]
 
     def plan(self, params: WebhookParameters, ctx: RunContext) -> dict[str, Any]:
-        parts = urlsplit(params.url)
+        url, shown = params.target(ctx)
+        parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
         addresses = AddressPolicy.from_environ(os.environ).resolve(parts.hostname or "", port)
-        return {"method": params.method, "url": params.url, "addresses": addresses}
+        return {"method": params.method, "url": shown, "addresses": addresses}
 
     def run(self, params: WebhookParameters, ctx: RunContext) -> dict[str, Any]:
         headers: dict[str, str] = {}
@@ -123,15 +137,20 @@ class WebhookTrigger(Template[WebhookParameters]):
                 secret_headers.add(name.lower())
             else:
                 headers[name] = value
-        request = Request(params.method, params.url, headers, params.body, secret_headers)
-        response = send_following_redirects(
-            request, AddressPolicy.from_environ(os.environ), params.timeout_seconds, ctx,
-            accept=params.succeeded,
-        )
-        outputs = {"status": response.status, "url": response.url, "redirects": response.redirects}
+        url, shown = params.target(ctx)
+        request = Request(params.method, url, headers, params.body, secret_headers)
+        try:
+            response = send_following_redirects(
+                request, AddressPolicy.from_environ(os.environ), params.timeout_seconds, ctx,
+                accept=params.succeeded,
+            )
+        except TemplateError as error:
+            raise TemplateError(str(error).replace(url, shown)) from None
+        final = response.url if shown == url else shown
+        outputs = {"status": response.status, "url": final, "redirects": response.redirects}
         if not params.succeeded(response.status):
             raise TemplateError(
-                f"{params.method} {response.url} answered {response.status} {response.reason}, "
+                f"{params.method} {final} answered {response.status} {response.reason}, "
                 f"expected {params.expected_status or '2xx'}"
             )
         ctx.logger.info("webhook delivered", extra=outputs)

@@ -38,6 +38,8 @@ class Response:
     reason: str
     url: str
     redirects: int
+    retry_after: str = ""
+    """The Retry-After header of a 429 or 503, as sent (seconds or an HTTP date)."""
 
 
 def _port(parts: SplitResult) -> int:
@@ -63,7 +65,8 @@ def _connection(
     return connection
 
 
-def _send_once(request: Request, policy: AddressPolicy, timeout: float) -> tuple[int, str, str]:
+def _send_once(request: Request, policy: AddressPolicy, timeout: float,
+               ) -> tuple[int, str, str, str]:
     parts = urlsplit(request.url)
     addresses = policy.resolve(parts.hostname or "", _port(parts))
     headers = dict(request.headers)
@@ -78,7 +81,8 @@ def _send_once(request: Request, policy: AddressPolicy, timeout: float) -> tuple
         connection.request(request.method, target, body=payload, headers=headers)
         response = connection.getresponse()
         response.read(MAX_DRAIN_BYTES)
-        return response.status, response.reason, response.getheader("Location") or ""
+        return (response.status, response.reason, response.getheader("Location") or "",
+                response.getheader("Retry-After") or "")
     except (OSError, http.client.HTTPException) as error:
         raise TemplateError(
             f"{request.method} {request.url} failed: {type(error).__name__}: {error}"
@@ -113,11 +117,11 @@ def send_following_redirects(
     """
     for hop in range(MAX_REDIRECTS + 1):
         ctx.check_cancelled()
-        status, reason, location = _send_once(
+        status, reason, location, retry_after = _send_once(
             request, policy, max(0.1, min(timeout, ctx.remaining()))
         )
         if status not in REDIRECT_STATUSES or not location or (accept and accept(status)):
-            return Response(status, reason, request.url, hop)
+            return Response(status, reason, request.url, hop, retry_after)
         ctx.logger.info("following redirect", extra={"status": status, "location": location})
         request = _redirected(request, status, location)
     raise TemplateError(f"more than {MAX_REDIRECTS} redirects, last to {request.url}")

@@ -77,7 +77,7 @@ def test_a_failed_run_is_posted_to_its_webhook_and_a_failing_notifier_is_recorde
     assert posted[0].json() == {
         "job": "nightly", "namespace": "team-a", "id": "nightly-1", "result": "Failed",
         "message": "boom", "trigger": "Schedule", "startedAt": "2026-01-01T03:00:00.000Z",
-        "finishedAt": "2026-01-01T03:00:05.000Z"}
+        "finishedAt": "2026-01-01T03:00:05.000Z", "attempts": 2}
     assert not any(r.path == "/never" for r in http_server.requests)
     cancelled = record.model_copy(update={"result": "Cancelled"})
     assert notify(spec, cancelled, job="nightly", namespace="team-a",
