@@ -15,6 +15,7 @@ from importlib import metadata
 
 import click
 
+from job_operator.cli.catalogue import templates_command
 from job_operator.cli.clone import clone_command
 from job_operator.cli.completion import COMPLETE_VAR, completion_command
 from job_operator.cli.describe import describe_command
@@ -60,6 +61,7 @@ COMMANDS: Sequence[click.Command] = (
     history_command,
     logs_command,
     run_command,
+    templates_command,
     suspend_command,
     resume_command,
     export_command,

@@ -30,6 +30,7 @@ class FakeCluster:
         self.patches: list[tuple[str, str, dict[str, Any]]] = []
         self.applied: list[tuple[dict[str, Any], bool]] = []
         self.user = "admin"
+        self.catalogue: list[dict[str, Any]] = []
 
     def list_dynamicjobs(self, namespace: str | None,
                          selector: str | None = None) -> list[dict[str, Any]]:
@@ -77,6 +78,9 @@ class FakeCluster:
 
     def who_am_i(self) -> str:
         return self.user
+
+    def templates(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(self.catalogue)
 
 
 def _merge(target: Any, patch: Any) -> Any:

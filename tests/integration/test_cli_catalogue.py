@@ -1,0 +1,90 @@
+"""The catalogue for users who hold only namespace-scoped roles, on the control plane.
+
+A RoleBinding cannot grant a cluster-scoped kind, so a namespace's view role, even with the
+chart's rule naming dynamicjobtemplates (which it aggregates into the built-in ``view``),
+lets such a user read no template. (The local control plane runs no clusterrole
+aggregation controller, so the user is bound to the chart's rule directly.)
+``CATALOGUE_READER`` is what the chart should add (see docs/cli.md): reading the catalogue
+for every authenticated user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kubernetes import client, utils
+
+from job_operator.cli import exits
+from local_cluster.controlplane import ControlPlane
+from tests.integration.test_cli_inspect import cli
+from tests.kube.operator_process import OperatorProcess
+from tests.kube.waiting import wait_for
+
+CATALOGUE_READER: list[dict[str, Any]] = [
+    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+     "metadata": {"name": "dynamicjobs-catalogue-reader"},
+     "rules": [{"apiGroups": ["dynamicjobs.io"], "resources": ["dynamicjobtemplates"],
+                "verbs": ["get", "list", "watch"]}]},
+    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
+     "metadata": {"name": "dynamicjobs-catalogue-reader"},
+     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                 "name": "dynamicjobs-catalogue-reader"},
+     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
+                   "name": "system:authenticated"}]},
+]
+
+
+def chart_view_role(name: str) -> dict[str, Any]:
+    """The chart's view rule (helm/dynamicjobs/templates/aggregated-roles.yaml)."""
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+            "metadata": {"name": name,
+                         "labels": {"rbac.authorization.k8s.io/aggregate-to-view": "true"}},
+            "rules": [{"apiGroups": ["dynamicjobs.io"],
+                       "resources": ["dynamicjobs", "dynamicjobtemplates"],
+                       "verbs": ["get", "list", "watch"]}]}
+
+
+@pytest.fixture
+def viewer(control_plane: ControlPlane, api_client: client.ApiClient, namespace: str,
+           operator: OperatorProcess) -> Iterator[Path]:
+    """A user with the chart's view role in one namespace (a RoleBinding), nothing else."""
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    role = f"{namespace}-dynamicjobs-view"
+    utils.create_from_dict(api_client, chart_view_role(role))
+    rbac.create_namespaced_role_binding(namespace, client.V1RoleBinding(
+        metadata=client.V1ObjectMeta(name="nina-view"),
+        role_ref=client.V1RoleRef(api_group="rbac.authorization.k8s.io", kind="ClusterRole",
+                                  name=role),
+        subjects=[client.RbacV1Subject(kind="User", name="nina",
+                                       api_group="rbac.authorization.k8s.io")]))
+    yield control_plane.user_kubeconfig("nina")
+    rbac.delete_cluster_role(role)
+
+
+@pytest.fixture
+def catalogue_reader(api_client: client.ApiClient) -> Iterator[None]:
+    for body in CATALOGUE_READER:
+        utils.create_from_dict(api_client, body)
+    yield
+    rbac = client.RbacAuthorizationV1Api(api_client)
+    rbac.delete_cluster_role_binding("dynamicjobs-catalogue-reader")
+    rbac.delete_cluster_role("dynamicjobs-catalogue-reader")
+
+
+def test_a_namespace_viewer_reads_the_catalogue_only_with_the_reader_binding(
+        capsys: pytest.CaptureFixture[str], namespace: str, viewer: Path,
+        request: pytest.FixtureRequest) -> None:
+    wait_for(lambda: cli(capsys, viewer, "list", "-n", namespace)[0] == 0, timeout=30,
+             what="nina's RoleBinding to take effect")
+    code, out, err = cli(capsys, viewer, "templates")
+    assert (code, out) == (exits.FORBIDDEN, "")
+    assert 'User "nina" cannot list resource "dynamicjobtemplates"' in err
+
+    request.getfixturevalue("catalogue_reader")
+    code, out, err = wait_for(lambda: (r := cli(capsys, viewer, "templates"))[0] == 0 and r,
+                              timeout=30, what="nina to read the catalogue")
+    assert "heartbeat" in [line.split()[0] for line in out.splitlines()[1:]]
+    code, out, _ = cli(capsys, viewer, "templates", "heartbeat")
+    assert code == 0 and out.startswith("heartbeat 1.0.0")
