@@ -7,12 +7,13 @@ deleting the DynamicJob garbage-collects all of them without a finalizer.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from collections.abc import Mapping
 from typing import Any
 
-from job_operator.settings import Settings
+from job_operator.settings import RunnerPodSettings, Settings
 from job_runner.api import GROUP, DynamicJob, RunRecord
 from job_runner.api.dynamicjob import parameter_sets
 from job_runner.contract import (
@@ -118,18 +119,38 @@ def _runner_env(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:
     ]
 
 
-def _resources(job: DynamicJob) -> dict[str, Any]:
-    resources = job.spec.resources
-    out = {
-        "requests": resources.requests.model_dump(exclude_none=True),
-        "limits": resources.limits.model_dump(exclude_none=True),
-    }
+def _resources(job: DynamicJob, defaults: Mapping[str, Mapping[str, Any]] | None,
+               ) -> dict[str, Any]:
+    """The DynamicJob's requests and its limits, each where it sets them, else the admin's
+    defaults (when the chart gives any), else the model's."""
+    own = job.spec.resources
+    out = {}
+    for kind in ("requests", "limits"):
+        if kind in own.model_fields_set or defaults is None:
+            out[kind] = getattr(own, kind).model_dump(exclude_none=True)
+        else:
+            out[kind] = dict(defaults.get(kind) or {})
     return {key: value for key, value in out.items() if value}
+
+
+def _placement(pod: RunnerPodSettings) -> dict[str, Any]:
+    """The admin's pod-level settings of runner pods (copies: callers edit what we build)."""
+    placement: dict[str, Any] = {}
+    if pod.image_pull_secrets:
+        placement["imagePullSecrets"] = [{"name": name} for name in pod.image_pull_secrets]
+    if pod.priority_class_name:
+        placement["priorityClassName"] = pod.priority_class_name
+    if pod.node_selector:
+        placement["nodeSelector"] = dict(pod.node_selector)
+    if pod.tolerations:
+        placement["tolerations"] = copy.deepcopy(list(pod.tolerations))
+    return placement
 
 
 def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
     """A pod that meets the "restricted" Pod Security Standard."""
     return {
+        **_placement(settings.runner_pod),
         "restartPolicy": "Never",
         "serviceAccountName": runner_service_account_name(job),
         "securityContext": {
@@ -145,7 +166,7 @@ def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
             "command": ["python", "-m", "job_runner"],
             "args": ["run", "--from-env"],
             "env": _runner_env(job, settings),
-            "resources": _resources(job),
+            "resources": _resources(job, settings.runner_pod.resources),
             "securityContext": {
                 "allowPrivilegeEscalation": False,
                 "readOnlyRootFilesystem": True,
@@ -158,12 +179,20 @@ def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
     }
 
 
+def _built_from_hash(job: DynamicJob, settings: Settings) -> str:
+    """The spec and the admin's runner pod settings. A live object that holds every field
+    we build counts as up to date, so without the settings here a placement the admin
+    removes (say a nodeSelector) would never be applied, and never dropped."""
+    pod = settings.runner_pod
+    placement = json.dumps({"pod": _placement(pod), "resources": pod.resources},
+                           sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(f"{spec_snapshot(job)}\n{placement}".encode()).hexdigest()[:16]
+
+
 def build_cronjob(job: DynamicJob, settings: Settings) -> dict[str, Any]:
     spec = job.spec
     metadata = _metadata(job, job.metadata.name)
-    metadata["annotations"] = {
-        ANNOTATION_SPEC_HASH: hashlib.sha256(spec_snapshot(job).encode()).hexdigest()[:16]
-    }
+    metadata["annotations"] = {ANNOTATION_SPEC_HASH: _built_from_hash(job, settings)}
     cron_spec: dict[str, Any] = {
         "schedule": spec.schedule,
         "suspend": spec.suspend,

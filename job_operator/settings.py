@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from job_runner.contract import RUNNER_POLICY_ENV
 
@@ -21,6 +24,47 @@ class WebhookSettings:
 
 
 @dataclass(frozen=True)
+class RunnerPodSettings:
+    """Where and with what runner pods run: the admin's, from the chart's `runner` values.
+    A DynamicJob cannot set any of these, except its own resources."""
+
+    image_pull_secrets: tuple[str, ...] = ()
+    node_selector: Mapping[str, str] = field(default_factory=dict)
+    tolerations: tuple[Mapping[str, Any], ...] = ()
+    priority_class_name: str = ""
+    resources: Mapping[str, Mapping[str, Any]] | None = None
+    """Default `requests` and `limits`, each used unless the DynamicJob sets its own; None
+    leaves the DynamicJob model's defaults."""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> RunnerPodSettings:
+        resources = _json_env(env, "DYNAMICJOBS_RUNNER_RESOURCES", dict)
+        return cls(
+            image_pull_secrets=tuple(
+                name for name in env.get("DYNAMICJOBS_RUNNER_IMAGE_PULL_SECRETS", "").split(",")
+                if name),
+            node_selector=_json_env(env, "DYNAMICJOBS_RUNNER_NODE_SELECTOR", dict) or {},
+            tolerations=tuple(_json_env(env, "DYNAMICJOBS_RUNNER_TOLERATIONS", list) or ()),
+            priority_class_name=env.get("DYNAMICJOBS_RUNNER_PRIORITY_CLASS_NAME", ""),
+            resources=resources,
+        )
+
+
+def _json_env(env: Mapping[str, str], name: str, kind: type[Any]) -> Any:
+    """The JSON in ``name``, which must be a ``kind``; None when unset or empty."""
+    text = env.get(name, "")
+    if not text:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{name} is not JSON: {error}") from None
+    if not isinstance(value, kind):
+        raise ValueError(f"{name} must be a JSON {kind.__name__}, not {text!r}")
+    return value
+
+
+@dataclass(frozen=True)
 class Settings:
     runner_image: str
     image_pull_policy: str
@@ -30,6 +74,7 @@ class Settings:
     """The namespaces the operator watches; empty means the whole cluster."""
     runner_env: tuple[tuple[str, str], ...] = ()
     """Admin policy the operator hands to every runner pod (e.g. the webhook network policy)."""
+    runner_pod: RunnerPodSettings = field(default_factory=RunnerPodSettings)
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -49,4 +94,5 @@ class Settings:
             webhook=webhook,
             namespaces=tuple(n for n in env.get("DYNAMICJOBS_NAMESPACES", "").split(",") if n),
             runner_env=tuple((name, env[name]) for name in RUNNER_POLICY_ENV if env.get(name)),
+            runner_pod=RunnerPodSettings.from_env(env),
         )

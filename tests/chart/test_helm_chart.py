@@ -437,6 +437,72 @@ def test_scheduling_values_reach_the_pod(render: Render) -> None:
     assert pod["tolerations"] == [{"key": "dedicated", "operator": "Exists"}]
 
 
+def test_runner_pod_placement_reaches_the_cronjobs(render: Render) -> None:
+    """values -> operator env -> Settings -> the CronJob's pod, checked by kubernetes-validate."""
+    from job_operator.builders import build_cronjob
+    from job_operator.settings import Settings
+    from job_runner.api import DynamicJob
+
+    env = env_of(only(render(
+        "--set", "runner.imagePullSecrets[0].name=registry-a",
+        "--set", "runner.nodeSelector.pool=batch",
+        "--set", "runner.tolerations[0].key=dedicated",
+        "--set", "runner.tolerations[0].operator=Exists",
+        "--set", "runner.tolerations[0].effect=NoSchedule",
+        "--set", "runner.priorityClassName=batch-low",
+        "--set", "runner.resources.requests.cpu=100m",
+        "--set", "runner.resources.limits=null",
+    ), "Deployment"))
+    settings = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)})
+    job = DynamicJob.model_validate({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "beat", "namespace": "ops", "uid": "u-1"},
+        "spec": {"template": "heartbeat", "schedule": "@daily"},
+    })
+    cronjob = build_cronjob(job, settings)
+    kubernetes_validate.validate(cronjob, KUBE_VERSION, strict=True)
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["imagePullSecrets"] == [{"name": "registry-a"}]
+    assert pod["nodeSelector"] == {"pool": "batch"}
+    assert pod["tolerations"] == [
+        {"key": "dedicated", "operator": "Exists", "effect": "NoSchedule"}]
+    assert pod["priorityClassName"] == "batch-low"
+    assert pod["containers"][0]["resources"] == {"requests": {"cpu": "100m", "memory": "64Mi"}}
+
+
+def test_the_default_runner_resources_are_the_dynamicjob_models_defaults(
+    render: Render,
+) -> None:
+    """Installing the chart changes no CronJob built without it."""
+    from job_operator.builders import build_pod_spec
+    from job_operator.settings import Settings
+    from job_runner.api import DynamicJob
+
+    env = env_of(only(render(), "Deployment"))
+    job = DynamicJob.model_validate({
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "beat", "namespace": "ops", "uid": "u-1"},
+        "spec": {"template": "heartbeat", "schedule": "@daily"},
+    })
+    charted = Settings.from_env({k: v for k, v in env.items() if isinstance(v, str)})
+    bare = Settings.from_env({"DYNAMICJOBS_RUNNER_IMAGE": charted.runner_image})
+    assert (build_pod_spec(job, charted)["containers"][0]["resources"]
+            == build_pod_spec(job, bare)["containers"][0]["resources"])
+
+
+@pytest.mark.parametrize("flag", [
+    "runner.resources.requests.gpu=1",
+    "runner.resources.limits.memory=lots",
+    "runner.imagePullSecrets[0].nam=a",
+    "runner.tolerations[0].operator=Maybe",
+    "runner.nodeSelector.pool=null",
+])
+def test_a_bad_runner_placement_value_fails(helm: Path, flag: str) -> None:
+    result = run_helm(helm, "template", "rel", str(CHART), "--kube-version", KUBE_VERSION,
+                      "--set", flag)
+    assert result.returncode != 0, f"{flag} was accepted"
+
+
 # --- RBAC ------------------------------------------------------------------------------
 
 

@@ -161,3 +161,95 @@ def test_runner_rbac_reaches_only_its_own_dynamicjob() -> None:
     assert binding["subjects"] == [
         {"kind": "ServiceAccount", "name": "nightly-runner", "namespace": "team-a"}]
     assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+PLACED_ENV = {
+    "DYNAMICJOBS_RUNNER_IMAGE": "registry.local/dynamicjobs:1.2.3",
+    "DYNAMICJOBS_RUNNER_IMAGE_PULL_SECRETS": "registry-a,registry-b",
+    "DYNAMICJOBS_RUNNER_NODE_SELECTOR": '{"pool": "batch"}',
+    "DYNAMICJOBS_RUNNER_TOLERATIONS":
+        '[{"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}]',
+    "DYNAMICJOBS_RUNNER_PRIORITY_CLASS_NAME": "batch-low",
+    "DYNAMICJOBS_RUNNER_RESOURCES":
+        '{"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}',
+}
+PLACED = Settings.from_env(PLACED_ENV)
+
+
+def _pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
+    spec: dict[str, Any] = build_cronjob(job, settings)["spec"]["jobTemplate"]["spec"][
+        "template"]["spec"]
+    return spec
+
+
+def test_the_admins_placement_reaches_every_runner_pod() -> None:
+    spec = _pod_spec(_job(), PLACED)
+    assert {key: spec[key] for key in (
+        "imagePullSecrets", "nodeSelector", "tolerations", "priorityClassName")} == {
+        "imagePullSecrets": [{"name": "registry-a"}, {"name": "registry-b"}],
+        "nodeSelector": {"pool": "batch"},
+        "tolerations": [
+            {"key": "dedicated", "operator": "Equal", "value": "batch", "effect": "NoSchedule"}],
+        "priorityClassName": "batch-low",
+    }
+    assert spec["containers"][0]["resources"] == {
+        "requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "1Gi"}}
+    for obj in desired_objects(_job(), PLACED):
+        kubernetes_validate.validate(copy.deepcopy(obj), KUBERNETES_VERSION, strict=True)
+
+
+def test_without_placement_values_the_pod_has_none_of_those_fields() -> None:
+    spec = _pod_spec(_job(), SETTINGS)
+    assert not {"imagePullSecrets", "nodeSelector", "tolerations", "priorityClassName"} & set(spec)
+
+
+@pytest.mark.parametrize(("resources", "expected"), [
+    ({"requests": {"memory": "512Mi"}},
+     {"requests": {"memory": "512Mi"}, "limits": {"memory": "1Gi"}}),
+    ({"limits": {"memory": "2Gi", "cpu": "2"}},
+     {"requests": {"cpu": "100m", "memory": "128Mi"}, "limits": {"memory": "2Gi", "cpu": "2"}}),
+    ({"requests": {"cpu": "1"}, "limits": {}}, {"requests": {"cpu": "1"}}),
+])
+def test_a_jobs_own_requests_or_limits_replace_the_defaults_each_as_a_whole(
+    resources: dict[str, Any], expected: dict[str, Any],
+) -> None:
+    spec = _pod_spec(_job(resources=resources), PLACED)
+    assert spec["containers"][0]["resources"] == expected
+
+
+def test_an_empty_default_leaves_runner_pods_without_requests_or_limits() -> None:
+    settings = Settings.from_env({"DYNAMICJOBS_RUNNER_RESOURCES": "{}"})
+    assert _pod_spec(_job(), settings)["containers"][0]["resources"] == {}
+
+
+def test_a_built_pod_never_shares_the_settings_objects() -> None:
+    spec = _pod_spec(_job(), PLACED)
+    spec["tolerations"][0]["value"] = "changed"
+    spec["nodeSelector"]["pool"] = "changed"
+    spec["containers"][0]["resources"]["limits"]["memory"] = "changed"
+    again = _pod_spec(_job(), PLACED)
+    assert again["tolerations"][0]["value"] == again["nodeSelector"]["pool"] == "batch"
+    assert again["containers"][0]["resources"]["limits"]["memory"] == "1Gi"
+
+
+@pytest.mark.parametrize(("name", "text", "message"), [
+    ("DYNAMICJOBS_RUNNER_TOLERATIONS", "[{", "DYNAMICJOBS_RUNNER_TOLERATIONS is not JSON"),
+    ("DYNAMICJOBS_RUNNER_NODE_SELECTOR", '["a"]',
+     "DYNAMICJOBS_RUNNER_NODE_SELECTOR must be a JSON dict"),
+])
+def test_malformed_placement_settings_fail_naming_the_variable(
+    name: str, text: str, message: str,
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        Settings.from_env({name: text})
+
+
+def test_a_placement_the_admin_removes_changes_the_cronjob() -> None:
+    """The operator applies a CronJob only when the live one lacks a built field; a removed
+    field is dropped by that apply, so removing one must change a field: the hash."""
+    with_selector = build_cronjob(_job(), PLACED)
+    without = build_cronjob(_job(), Settings.from_env(
+        {name: value for name, value in PLACED_ENV.items()
+         if name != "DYNAMICJOBS_RUNNER_NODE_SELECTOR"}))
+    assert (with_selector["metadata"]["annotations"]["dynamicjobs.io/spec-hash"]
+            != without["metadata"]["annotations"]["dynamicjobs.io/spec-hash"])

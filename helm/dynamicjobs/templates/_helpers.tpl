@@ -139,3 +139,12 @@ a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
   resources: [roles, rolebindings]
   verbs: [get, list, watch, create, patch]
 {{- end }}
+
+{{/*
+The names of a list of {name: ...} references, comma-separated.
+*/}}
+{{- define "dynamicjobs.names" -}}
+{{- $names := list }}
+{{- range . }}{{ $names = append $names .name }}{{ end }}
+{{- join "," $names }}
+{{- end }}
