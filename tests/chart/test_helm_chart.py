@@ -811,6 +811,15 @@ def test_a_job_outside_the_watched_namespaces_fails(helm: Path) -> None:
     assert 'namespace "ops" is not watched' in result.stderr
 
 
+def test_the_chart_and_the_image_share_one_version() -> None:
+    """`./dev image` tags with pyproject's version; the chart defaults to its appVersion."""
+    chart = yaml.safe_load((CHART / "Chart.yaml").read_text())
+    pyproject = re.search(r'^version = "(.+)"$', (REPO / "pyproject.toml").read_text(),
+                          flags=re.MULTILINE)
+    assert pyproject is not None
+    assert chart["version"] == chart["appVersion"] == pyproject.group(1)
+
+
 # --- Dockerfile ------------------------------------------------------------------------
 
 

@@ -114,6 +114,7 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
     notes = helm("get", "notes", name, "--namespace", namespace).stdout
     assert f"{namespace}/from-values (heartbeat, \"@daily\")" in notes, notes
     assert "watches every namespace" in notes
+    assert "image.repository is the chart's placeholder" in notes, notes
 
     for target in (f"serviceaccount/{full}", f"deployment/{full}",
                    f"service/{full}-webhook", f"secret/{full}-webhook-tls"):
@@ -198,10 +199,13 @@ def test_operator_may_create_the_runner_role_it_builds(
 
 
 def test_namespaced_watch_grants_only_in_the_watched_namespace(
-    release: Callable[..., str], namespace: str, kubectl: Kubectl,
+    release: Callable[..., str], namespace: str, kubectl: Kubectl, helm: Helm,
 ) -> None:
-    name = release("--set", f"watch.namespaces[0]={namespace}")
+    name = release("--set", f"watch.namespaces[0]={namespace}",
+                   "--set", "image.repository=registry.example.com/platform/dynamicjobs")
     full = f"{name}-dynamicjobs"
+    notes = helm("get", "notes", name, "--namespace", namespace).stdout
+    assert "placeholder" not in notes, notes
     get(kubectl, "-n", namespace, "role", full)
     get(kubectl, "-n", namespace, "rolebinding", full)
     missing = kubectl("get", "clusterrole", f"{full}-namespaced", check=False)
