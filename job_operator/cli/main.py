@@ -30,6 +30,7 @@ from job_operator.cli.run import run_command
 from job_operator.cli.schedule import schedule_command
 from job_operator.cli.suspend import resume_command, suspend_command
 from job_operator.cli.validate import validate_command
+from job_operator.cli.wizard.command import new_command
 
 PROG = "dynamicjobs"
 PLUGIN_PROG = "kubectl dynamicjobs"
@@ -56,6 +57,7 @@ def cli() -> None:
 
 
 COMMANDS: Sequence[click.Command] = (
+    new_command,
     list_command,
     describe_command,
     history_command,
