@@ -16,9 +16,13 @@ from pathlib import Path
 import pytest
 from kubernetes import client
 
+from local_cluster.controlplane import ControlPlane
+from tests.integration.test_cli_catalogue import catalogue_reader  # noqa: F401 (a fixture)
 from tests.integration.test_cli_inspect import ready
+from tests.integration.test_cli_move import gone
 from tests.kube.dynamicjobs import DynamicJobs
 from tests.kube.operator_process import OperatorProcess
+from tests.kube.rbac import grant
 from tests.unit.test_cli_new import CI_NIGHTLY
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -175,3 +179,81 @@ def test_the_wizard_makes_ci_nightly(kubeconfig: Path, jobs: DynamicJobs,
     print(f"ci-nightly through the wizard: {term.keystrokes} keystrokes (and {term.mistyped} "
           f"for the wrong answers), {seconds:.1f} s driven by the test")
     assert term.keystrokes == 136  # 22 answers, 10 of them Enter alone
+
+
+def test_the_webhooks_refusal_shows_in_the_wizard_and_notifications_are_asked(
+        control_plane: ControlPlane, api_client: client.ApiClient, jobs: DynamicJobs,
+        catalogue_reader: None,  # noqa: F811 (the fixture imported above)
+) -> None:
+    ns = jobs.namespace
+    grant(api_client, ns, "dana", "edit-dynamicjobs", [client.V1PolicyRule(
+        api_groups=["dynamicjobs.io"], resources=["dynamicjobs"],
+        verbs=["get", "list", "create", "update", "patch"])])
+    grant(api_client, ns, "dana", "read-slack-webhook", [client.V1PolicyRule(
+        api_groups=[""], resources=["secrets"], resource_names=["slack-webhook"],
+        verbs=["get"])])
+    dana = control_plane.user_kubeconfig("dana")
+    term = Terminal([sys.executable, "-m", "job_operator.cli.main", "new", "deploy-hook",
+                     "--kubeconfig", str(dana), "-n", ns, "--template", "webhook-trigger"])
+
+    def plain_parameters(header_from_secret: bool) -> None:
+        term.expect("Take url from a Secret? [y/N]: ")
+        term.type()
+        term.expect("url: ")
+        term.type("https://ci.example.com/deploy")
+        for question in ("body: ", "expectedStatus: "):
+            term.expect(question)
+            term.type()
+        term.expect("headers: name: ")
+        if header_from_secret:
+            term.type("Authorization")
+            term.expect("Take headers.Authorization from a Secret? [y/N]: ")
+            term.type("y")
+            term.expect("headers.Authorization: Secret name: ")
+            term.type("deploy-token")
+            term.expect("headers.Authorization: key in Secret deploy-token: ")
+            term.type("token")
+            term.expect("headers: name: ")
+        term.type()
+        for question in ("method [2]: ", "timeoutSeconds [30]: "):
+            term.expect(question)
+            term.type()
+
+    plain_parameters(header_from_secret=True)
+    for question in ("Schedule [2]: ", "At (HH:MM) [02:00]: ", "Time zone (IANA) [UTC]: ",
+                     "Use this schedule? [Y/n]: ", "[3600]: ", "Retries after a failed "
+                     "attempt [0]: "):
+        term.expect(question)
+        term.type()
+    term.expect("Notify someone about runs? [y/N]: ")
+    term.type("y")
+    term.expect("When [1]: ")
+    term.type()
+    how = term.expect("How [1]: ")
+    slack = re.search(r"(\d+)\) Slack", how)
+    assert slack is not None
+    term.type(slack.group(1))
+    term.expect("webhookUrl: Secret name: ")
+    term.type("slack-webhook")
+    term.expect("webhookUrl: key in Secret slack-webhook: ")
+    term.type("url")
+    for question in ("details: name: ", "message: ", "text [{job} in {namespace}: {result}]: ",
+                     "timeoutSeconds [10]: ", "Another notification? [y/N]: ", "Now [1]: "):
+        term.expect(question)
+        term.type()
+    refused = term.expect("Answer the parameters of webhook-trigger again? [Y/n]: ")
+    assert "The cluster refused it:" in refused and "deploy-token" in refused
+    assert "spec.parameters.headers.Authorization.secretRef" in refused
+    assert gone(jobs, "deploy-hook")
+    term.type()
+    plain_parameters(header_from_secret=False)
+    term.expect("Now [1]: ")
+    term.type()
+    term.expect(f"created {ns}/deploy-hook")
+    assert term.exit_code() == 0
+
+    spec = jobs.get("deploy-hook")["spec"]
+    assert spec["parameters"] == {"url": "https://ci.example.com/deploy"}
+    assert spec["notifications"] == {"onFailure": [{
+        "template": "slack-notification",
+        "parameters": {"webhookUrl": {"secretRef": {"name": "slack-webhook", "key": "url"}}}}]}

@@ -46,6 +46,10 @@ def _name(text: str) -> str:
     return text
 
 
+class Refused(CliError):
+    """The API server (its webhook, RBAC) refused the server-side dry run."""
+
+
 class NameTaken(ValueError):
     """The name of an existing DynamicJob."""
 
@@ -178,7 +182,17 @@ def new_command(name: str | None, target: Target, cluster: Callable[[], Cluster]
     if spec.get("tags"):
         metadata["labels"] = tag_labels({}, spec)
     body = {"apiVersion": API_VERSION, "kind": "DynamicJob", "metadata": metadata, "spec": spec}
-    return _finish(asker, api, body, write_to, create)
+    while True:
+        try:
+            return _finish(asker, api, body, write_to, create)
+        except Refused as refusal:
+            given_up = CliError(f"{refusal.message}\nnothing was created", refusal.code)
+            if not asker.interactive:
+                raise given_up from None
+            asker.say(f"The cluster refused it: {refusal.message}")
+            if not asker.confirm(f"Answer the parameters of {template} again?", default=True):
+                raise given_up from None
+            spec["parameters"] = questions.ask_object(schema, given)
 
 
 def _finish(asker: Asker, api: Cluster, body: dict[str, Any], write_to: Path | None,
@@ -211,8 +225,8 @@ def _finish(asker: Asker, api: Cluster, body: dict[str, Any], write_to: Path | N
         return OK
     try:
         api.create_dynamicjob(body, dry_run=True)
-        api.create_dynamicjob(body, dry_run=False)
     except CliError as error:
-        raise CliError(f"{error.message}\nnothing was created", error.code) from None
+        raise Refused(error.message, error.code) from None
+    api.create_dynamicjob(body, dry_run=False)
     note(f"created {where}")
     return OK
