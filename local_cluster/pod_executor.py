@@ -8,6 +8,11 @@ has exactly the pod's RBAC), and reports the phase back, exit code and reason in
 A pod that is deleted (the Job's activeDeadlineSeconds, or a test) gets SIGTERM, then
 SIGKILL after its grace period. Everything else, the CronJob and Job controllers, RBAC,
 admission, is the real control plane.
+
+With ``DYNAMICJOBS_POD_RUNTIME=podman`` the container runs from its image instead, with its
+security context, emptyDirs, memory limit and the service-account token at the standard
+path (``local_cluster.containers``); the process mode stays the default, since it needs
+neither root nor a built image.
 """
 
 from __future__ import annotations
@@ -26,11 +31,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from local_cluster.containers import (
+    ContainerConfigError,
+    PodmanRuntime,
+    oom_killed,
+    runtime_from_env,
+)
 from local_cluster.controlplane import die_with_parent
 
 NODE_NAME = "local-executor"
@@ -49,12 +61,18 @@ _MEASUREMENT_ENV_PREFIX = "COVERAGE_"
 runner's processes; nothing else of the host's environment reaches a pod."""
 
 
+class _ImageMissing(Exception):
+    pass
+
+
 @dataclass
 class _Running:
     process: subprocess.Popen[bytes]
     workdir: Path
     grace: int
     deleted: bool = False
+    container: str | None = None
+    """The podman container's name, in the container mode."""
 
 
 @dataclass
@@ -67,6 +85,8 @@ class PodExecutor:
     label_selector: str = "app.kubernetes.io/managed-by=dynamicjobs-operator"
     python: str = sys.executable
     logs_dir: Path | None = None
+    runtime: PodmanRuntime | None = field(default_factory=runtime_from_env)
+    """None runs each container's command as a local process."""
     _running: dict[str, _Running] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -83,6 +103,8 @@ class PodExecutor:
         self._stop.set()
         for key, running in list(self._running.items()):
             self._terminate(key, running)
+            if self.runtime is not None and running.container is not None:
+                self.runtime.remove(running.container)
         if self._thread is not None:
             self._thread.join(timeout=10)
 
@@ -91,7 +113,10 @@ class PodExecutor:
         running = self._running.get(f"{namespace}/{name}")
         if running is None or running.process.poll() is not None:
             return False
-        os.killpg(running.process.pid, signal.SIGKILL)
+        if self.runtime is not None and running.container is not None:
+            self.runtime.kill(running.container)
+        else:
+            os.killpg(running.process.pid, signal.SIGKILL)
         return True
 
     def running_pods(self) -> list[str]:
@@ -136,10 +161,16 @@ class PodExecutor:
                 continue
             del self._running[key]
             namespace, name = key.split("/", 1)
+            reason = None
+            if self.runtime is not None and running.container is not None:
+                cidfile = running.workdir / "cid"
+                if code != 0 and cidfile.exists() and oom_killed(cidfile.read_text().strip()):
+                    reason = "OOMKilled"
+                self.runtime.remove(running.container)
             if running.deleted:
                 self._force_delete(namespace, name)
             else:
-                self._report_exit(namespace, name, code)
+                self._report_exit(namespace, name, code, reason)
 
     def _launch(self, key: str, pod: Pod) -> None:
         meta, spec = pod["metadata"], pod["spec"]
@@ -152,10 +183,16 @@ class PodExecutor:
                 ), _preload_content=False)
             container = spec["containers"][0]
             workdir = Path(tempfile.mkdtemp(prefix=f"pod-{name}-"))
-            env = self._environment(pod, container, workdir)
-            command = [self.python if part == "python" else part
-                       for part in [*container.get("command", []), *container.get("args", [])]]
             log_path = (self.logs_dir or workdir) / f"{namespace}_{name}.log"
+            container_name = None
+            if self.runtime is None:
+                env = self._environment(pod, container, workdir)
+                command = [self.python if part == "python" else part
+                           for part in [*container.get("command", []),
+                                        *container.get("args", [])]]
+            else:
+                container_name = f"dynamicjobs-pod-{meta['uid']}"
+                command, env = self._container_command(pod, container, workdir, container_name)
             with open(log_path, "ab") as out:
                 process = subprocess.Popen(command, env=env, cwd=workdir, stdout=out,
                                            stderr=subprocess.STDOUT, start_new_session=True,
@@ -163,11 +200,14 @@ class PodExecutor:
         except ApiException as error:
             log.warning("could not start pod %s: %s", key, error.reason)
             return
-        except (KeyError, OSError) as error:
+        except _ImageMissing as error:
+            self._report_failure(namespace, name, "ErrImageNeverPull", str(error))
+            return
+        except (KeyError, OSError, ContainerConfigError) as error:
             self._report_failure(namespace, name, "CreateContainerConfigError", str(error))
             return
         grace = int(spec.get("terminationGracePeriodSeconds") or 30)
-        self._running[key] = _Running(process, workdir, grace)
+        self._running[key] = _Running(process, workdir, grace, container=container_name)
         self._patch_status(namespace, name, {
             "phase": "Running", "startTime": _now(),
             "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": _now()}],
@@ -175,10 +215,68 @@ class PodExecutor:
         })
 
     def _environment(self, pod: Pod, container: dict[str, Any], workdir: Path) -> dict[str, str]:
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
-               "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir)),
-               **{name: value for name, value in os.environ.items()
-                  if name.startswith(_MEASUREMENT_ENV_PREFIX)}}
+        return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
+                "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir)),
+                **{name: value for name, value in os.environ.items()
+                   if name.startswith(_MEASUREMENT_ENV_PREFIX)},
+                **self._pod_env(pod, container)}
+
+    def _container_command(self, pod: Pod, container: dict[str, Any], workdir: Path,
+                           name: str) -> tuple[list[str], dict[str, str]]:
+        """``podman run`` and its environment: podman's own PATH, and the values of the
+        variables it hands to the container by name."""
+        assert self.runtime is not None
+        image_user = self.runtime.image_user(container["image"])
+        if image_user is None:
+            raise _ImageMissing(f"image {container['image']} is not in podman's local storage "
+                                "and the local executor never pulls: build it (./dev image)")
+        volumes = {}
+        for volume in pod["spec"].get("volumes", []):
+            path = workdir / "volumes" / volume["name"]
+            path.mkdir(parents=True)
+            if "emptyDir" in volume:
+                path.chmod(0o777)  # the kubelet's mode for an emptyDir
+            elif "projected" in volume:
+                self._project(pod, volume["projected"], path)
+            else:
+                continue
+            volumes[volume["name"]] = path
+        server = urlsplit(self.server)
+        env = {**self._pod_env(pod, container),
+               "KUBERNETES_SERVICE_HOST": server.hostname or "127.0.0.1",
+               "KUBERNETES_SERVICE_PORT": str(server.port or 443)}
+        argv = self.runtime.run_argv(pod, name, workdir / "cid", volumes, sorted(env),
+                                     image_user)
+        return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
+
+    def _project(self, pod: Pod, projected: dict[str, Any], directory: Path) -> None:
+        """A projected volume's files, such as the service-account token volume that the
+        API server's admission adds to every pod (token, the cluster CA, the namespace)."""
+        files: dict[str, str] = {}
+        for source in projected.get("sources", []):
+            if "serviceAccountToken" in source:
+                token = source["serviceAccountToken"]
+                files[token["path"]] = self._token(
+                    pod, token.get("expirationSeconds", 3600), token.get("audience"))
+            elif "configMap" in source:
+                config_map = self.core.read_namespaced_config_map(
+                    source["configMap"]["name"], pod["metadata"]["namespace"])
+                for item in source["configMap"].get("items", []):
+                    files[item["path"]] = (config_map.data or {})[item["key"]]
+            elif "downwardAPI" in source:
+                for item in source["downwardAPI"].get("items", []):
+                    files[item["path"]] = self._field(pod, item["fieldRef"]["fieldPath"])
+            else:
+                raise ContainerConfigError(f"projected source {sorted(source)} is not supported")
+        for file_name, text in files.items():
+            path = directory / file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            path.chmod(projected.get("defaultMode", 0o644))
+
+    def _pod_env(self, pod: Pod, container: dict[str, Any]) -> dict[str, str]:
+        """The container's env as the pod defines it: values, fieldRefs, Secret keys."""
+        env: dict[str, str] = {}
         for var in container.get("env", []):
             source = var.get("valueFrom") or {}
             if "value" in var:
@@ -206,9 +304,24 @@ class PodExecutor:
 
     def _kubeconfig(self, pod: Pod, workdir: Path) -> Path:
         """A kubeconfig with a token bound to this pod, for its service account."""
+        token = self._token(pod)
+        path = workdir / "kubeconfig"
+        path.write_text(yaml.safe_dump({
+            "apiVersion": "v1", "kind": "Config", "current-context": "pod",
+            "clusters": [{"name": "local", "cluster": {
+                "server": self.server, "certificate-authority": str(self.ca_cert)}}],
+            "users": [{"name": "pod", "user": {"token": token}}],
+            "contexts": [{"name": "pod", "context": {
+                "cluster": "local", "user": "pod", "namespace": pod["metadata"]["namespace"]}}],
+        }))
+        return path
+
+    def _token(self, pod: Pod, expiration_seconds: int = 3600,
+               audience: str | None = None) -> str:
+        """A token bound to this pod, for its service account."""
         meta = pod["metadata"]
         request = client.AuthenticationV1TokenRequest(spec=client.V1TokenRequestSpec(
-            audiences=[], expiration_seconds=3600,
+            audiences=[audience] if audience else [], expiration_seconds=expiration_seconds,
             bound_object_ref=client.V1BoundObjectReference(
                 api_version="v1", kind="Pod", name=meta["name"], uid=meta["uid"]),
         ))
@@ -216,16 +329,7 @@ class PodExecutor:
             pod["spec"].get("serviceAccountName", "default"), meta["namespace"], request)
         if issued.status is None:
             raise KeyError("the API server issued no service-account token")
-        path = workdir / "kubeconfig"
-        path.write_text(yaml.safe_dump({
-            "apiVersion": "v1", "kind": "Config", "current-context": "pod",
-            "clusters": [{"name": "local", "cluster": {
-                "server": self.server, "certificate-authority": str(self.ca_cert)}}],
-            "users": [{"name": "pod", "user": {"token": issued.status.token}}],
-            "contexts": [{"name": "pod", "context": {
-                "cluster": "local", "user": "pod", "namespace": meta["namespace"]}}],
-        }))
-        return path
+        return str(issued.status.token)
 
     @staticmethod
     def _container_status(pod: Pod, state: dict[str, Any]) -> dict[str, Any]:
@@ -233,8 +337,9 @@ class PodExecutor:
         return {"name": container["name"], "image": container["image"], "imageID": "",
                 "ready": "running" in state, "restartCount": 0, "state": state}
 
-    def _report_exit(self, namespace: str, name: str, code: int) -> None:
-        reason = "Completed" if code == 0 else "Error"
+    def _report_exit(self, namespace: str, name: str, code: int,
+                     reason: str | None = None) -> None:
+        reason = reason or ("Completed" if code == 0 else "Error")
         try:
             pod: Pod = self.api_client.sanitize_for_serialization(
                 self.core.read_namespaced_pod(name, namespace))
@@ -260,6 +365,10 @@ class PodExecutor:
 
     def _terminate(self, key: str, running: _Running) -> None:
         if running.process.poll() is not None:
+            return
+        if self.runtime is not None and running.container is not None:
+            self.runtime.stop(running.container, running.grace)
+            running.process.wait()
             return
         os.killpg(running.process.pid, signal.SIGTERM)
         try:
