@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from job_operator.cli.exits import NOT_FOUND, OK, CliError
+from job_operator.cli.names import template_names
 from job_operator.cli.options import cluster_options, output_option
 from job_operator.cli.output import as_list, dump, echo, table
 from job_operator.cli.target import Target
@@ -73,7 +74,7 @@ def describe_template(body: Mapping[str, Any]) -> str:
 
 
 @click.command("templates")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=template_names)
 @cluster_options()
 @output_option()
 def templates_command(name: str | None, target: Target, cluster: Callable[[], Cluster],

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from job_operator.cli.exits import CONFLICT, OK, PROBLEMS, USAGE, CliError
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.portable import portable, tag_labels
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 
 @click.command("clone")
-@click.argument("source", metavar="SRC")
+@click.argument("source", metavar="SRC", shell_complete=dynamicjob_names)
 @click.argument("new_name", metavar="NEW")
 @cluster_options()
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",

@@ -9,6 +9,7 @@ import click
 
 from job_operator.cli.exits import OK
 from job_operator.cli.humane import NONE, RUN_HEADERS, age, run_row, short_time
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import dump, echo, table
 from job_operator.cli.target import Target
@@ -80,7 +81,7 @@ def describe_text(body: Mapping[str, Any], events: list[dict[str, Any]],
 
 
 @click.command("describe")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("-o", "--output", type=click.Choice(("text", "json", "yaml")), default="text",
               show_default=True, help="json/yaml: the object and its events.")

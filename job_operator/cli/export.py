@@ -9,6 +9,7 @@ import click
 import yaml
 
 from job_operator.cli.exits import NOT_FOUND, OK, USAGE, CliError
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import as_list, dump, echo
 from job_operator.cli.portable import portable
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @click.command("export")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=dynamicjob_names)
 @cluster_options(all_namespaces=True)
 @click.option("-l", "--selector", metavar="SELECTOR",
               help="Every DynamicJob matching this label selector, e.g. "

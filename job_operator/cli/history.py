@@ -9,6 +9,7 @@ import click
 
 from job_operator.cli.exits import OK
 from job_operator.cli.humane import RUN_HEADERS, RUN_WIDE_HEADERS, run_row
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options, output_option
 from job_operator.cli.output import dump, echo, note, table
 from job_operator.cli.target import Target
@@ -19,7 +20,7 @@ if TYPE_CHECKING:
 
 
 @click.command("history")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("--result", help="Only runs with this result (Succeeded, Failed, ...).")
 @output_option()

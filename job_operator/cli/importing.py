@@ -95,7 +95,8 @@ def _current(api: Cluster, namespace: str, name: str) -> dict[str, Any] | None:
 
 
 @click.command("import")
-@click.argument("files", metavar="FILE|DIR|-...", nargs=-1, required=True)
+@click.argument("files", metavar="FILE|DIR|-...", nargs=-1, required=True,
+                type=click.Path(allow_dash=True))
 @cluster_options()
 @click.option("--dry-run", is_flag=True,
               help="Only show each object's verdict, the webhook's included; write nothing.")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from job_operator.cli.exits import NOT_FOUND, OK, CliError
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.target import Target
@@ -41,7 +42,7 @@ def _expired(namespace: str, name: str, run_id: str, record: RunRecord | None) -
 
 
 @click.command("logs")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("--run", "run_id", metavar="ID",
               help="The run (its Job's name, from `history`); default: the last run.")

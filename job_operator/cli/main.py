@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from importlib import metadata
 
 import click
+from click.shell_completion import ShellComplete
 
 from job_operator.cli.catalogue import templates_command
 from job_operator.cli.clone import clone_command
@@ -107,6 +108,25 @@ def main(argv: Sequence[str] | None = None, app: App | None = None,
 def kubectl_plugin() -> int:
     """The entry point of ``kubectl-dynamicjobs``: the same commands as ``kubectl dynamicjobs``."""
     return main(prog=PLUGIN_PROG)
+
+
+NO_FILE_COMPLETION = 4
+"""Cobra's ShellCompDirectiveNoFileComp: kubectl's shell script then offers no file names."""
+
+
+def kubectl_complete(argv: Sequence[str] | None = None) -> int:
+    """The entry point of ``kubectl_complete-dynamicjobs``, which kubectl (1.26+) runs to
+    complete ``kubectl dynamicjobs ...``: the words so far, the last one the word being
+    completed; it answers as cobra's ``__complete`` does, one ``value<TAB>help`` a line,
+    then ``:DIRECTIVE``."""
+    words = list(sys.argv[1:] if argv is None else argv) or [""]
+    completer = ShellComplete(cli, {"obj": App()}, PLUGIN_PROG, COMPLETE_VAR)
+    items = completer.get_completions(words[:-1], words[-1])
+    for item in items:
+        click.echo(f"{item.value}\t{item.help}" if item.help else item.value)
+    files = any(item.type in ("file", "dir") for item in items)
+    click.echo(f":{0 if files else NO_FILE_COMPLETION}")
+    return OK
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ import click
 from job_operator.builders import manual_job_name
 from job_operator.cli.cluster import Cluster
 from job_operator.cli.exits import OK, PROBLEMS, TIMEOUT, USAGE, CliError
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import dump, echo, note
 from job_operator.cli.target import Target
@@ -81,7 +82,7 @@ def _wait(api: Cluster, namespace: str, name: str, request: str,
 
 
 @click.command("run")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="Override one parameter for this run only: KEY=VALUE takes VALUE as a "

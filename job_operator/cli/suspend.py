@@ -16,6 +16,7 @@ import click
 from job_operator.cli.cluster import FIELD_MANAGER
 from job_operator.cli.exits import CONFLICT, OK, USAGE, CliError
 from job_operator.cli.gitops import appliers_of, last_applied_value
+from job_operator.cli.names import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.target import Target
@@ -70,7 +71,7 @@ def _user(api: Cluster) -> str | None:
 
 
 @click.command("suspend")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("--reason", required=True, metavar="TEXT",
               help="Why; kept on the object and shown by list, describe and kubectl get.")
@@ -98,7 +99,7 @@ def suspend_command(name: str, target: Target, cluster: Callable[[], Cluster], r
 
 
 @click.command("resume")
-@click.argument("name")
+@click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
 @click.option("--force", is_flag=True,
               help="Take spec.suspend even from a GitOps tool that applies it.")

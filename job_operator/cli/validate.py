@@ -84,7 +84,8 @@ def dependency_graphs(results: list[manifests.FileResult]) -> dict[Any, dict[str
 
 
 @click.command("validate")
-@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@click.argument("files", metavar="FILE...", nargs=-1, required=True,
+                type=click.Path(allow_dash=True))
 @click.option("-o", "--output", type=click.Choice(("text", "json")), default="text",
               show_default=True)
 @click.option("-v", "--verbose", is_flag=True,

@@ -134,3 +134,16 @@ def test_an_unreachable_api_server(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == exits.CLUSTER
     assert f"cannot reach the API server at https://127.0.0.1:{closed}" in err
     assert "kubectl cluster-info" in err
+
+
+def test_names_complete_from_the_cluster(capsys: pytest.CaptureFixture[str],
+                                         kubeconfig: Path, jobs: DynamicJobs) -> None:
+    from job_operator.cli.main import kubectl_complete
+
+    jobs.create("nightly")
+    jobs.create("nightly-eu")
+    jobs.create("beat")
+    kubectl_complete(["describe", "--kubeconfig", str(kubeconfig), "-n", jobs.namespace,
+                      "nig"])
+    assert capsys.readouterr().out.splitlines() == [
+        "nightly\theartbeat", "nightly-eu\theartbeat", ":4"]

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import click
 import pytest
 
 from job_operator.cli import exits
-from job_operator.cli.main import PLUGIN_PROG, main
+from job_operator.cli.main import PLUGIN_PROG, cli, kubectl_complete, main
 from job_operator.cli.output import table
 from job_operator.cli.target import Target
 
@@ -51,6 +52,7 @@ def test_the_plugin_and_the_command_are_both_installed() -> None:
     text = (REPO / "pyproject.toml").read_text()
     assert 'dynamicjobs = "job_operator.cli.main:main"' in text
     assert 'kubectl-dynamicjobs = "job_operator.cli.main:kubectl_plugin"' in text
+    assert 'kubectl_complete-dynamicjobs = "job_operator.cli.main:kubectl_complete"' in text
 
 
 def test_every_exit_code_is_documented() -> None:
@@ -108,3 +110,45 @@ def test_a_table_is_cut_to_the_terminal_widest_column_first() -> None:
 
 def test_a_table_that_fits_is_left_alone() -> None:
     assert table(["A", "B"], [["1", "22"]], width=80) == "A   B\n1   22\n"
+
+
+def test_kubectl_plugin_completion_answers_as_cobra_does(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    assert kubectl_complete(["li"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "list\tList DynamicJobs: schedule in words,...", ":4"]
+    kubectl_complete(["list", "-o", ""])
+    assert capsys.readouterr().out.splitlines() == ["table", "wide", "json", "yaml", ":4"]
+    kubectl_complete(["validate", ""])
+    assert capsys.readouterr().out.splitlines()[-1] == ":0"  # the shell completes file names
+
+
+def test_names_complete_from_the_namespace_on_the_command_line() -> None:
+    from job_operator.cli.names import dynamicjob_names
+    from job_operator.cli.options import App
+    from tests.unit.test_cli_inspect import FakeCluster, job
+
+    fake = FakeCluster(job("nightly"), job("nightly-eu"), job("beat"), job("other", "team-b"))
+    seen: list[Target] = []
+
+    def connect(target: Target) -> FakeCluster:
+        seen.append(target)
+        return fake
+
+    context = click.Context(cli, obj=App(connect=connect))  # type: ignore[arg-type]
+    context.params = {"namespace": "team-a"}
+    items = dynamicjob_names(context, click.Argument(["name"]), "nig")
+    assert [(i.value, i.help) for i in items] == [("nightly", "heartbeat"),
+                                                 ("nightly-eu", "heartbeat")]
+    assert seen[0].namespace == "team-a"
+
+
+def test_a_failing_completion_completes_nothing() -> None:
+    from job_operator.cli.names import dynamicjob_names
+    from job_operator.cli.options import App
+
+    def unreachable(target: Target) -> object:
+        raise exits.CliError("cannot reach the API server", exits.CLUSTER)
+
+    context = click.Context(cli, obj=App(connect=unreachable))  # type: ignore[arg-type]
+    assert dynamicjob_names(context, click.Argument(["name"]), "") == []

@@ -21,6 +21,7 @@ from pydantic import BaseModel
 
 from job_operator.cli.exits import CONFLICT, NOT_FOUND, OK, PROBLEMS, USAGE, CliError
 from job_operator.cli.listing import parse_tags
+from job_operator.cli.names import template_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.portable import tag_labels
@@ -112,7 +113,8 @@ def _run_settings(asker: Asker, timeout: int | None, retries: int | None,
 @click.command("new")
 @click.argument("name", required=False)
 @cluster_options()
-@click.option("--template", metavar="NAME", help="The catalogue template.")
+@click.option("--template", metavar="NAME", help="The catalogue template.",
+              shell_complete=template_names)
 @click.option("-p", "--param", "params", multiple=True, metavar="KEY=VALUE",
               help="A parameter: KEY=VALUE (a string) or KEY:=JSON; repeatable. Parameters "
                    "given are not asked.")
