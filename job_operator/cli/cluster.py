@@ -35,14 +35,15 @@ def server_message(error: ApiException) -> str:
     return str(message or body or error.reason or f"HTTP {error.status}")
 
 
-def explain(error: ApiException, what: str, namespace: str | None) -> CliError:
+def explain(error: ApiException, what: str, namespace: str | None,
+            forbidden_fix: str | None = None) -> CliError:
     """``error`` as one line naming ``what`` (e.g. ``DynamicJob team-a/nightly``) and the fix."""
     message = server_message(error)
     where = f" -n {namespace}" if namespace else ""
     if error.status in (401, 403):
-        return CliError(f"{what}: not allowed: {message}; check what you may do with "
-                        f"`kubectl auth can-i --list{where}`, or ask an admin for a role",
-                        FORBIDDEN)
+        fix = forbidden_fix or (f"check what you may do with `kubectl auth can-i --list{where}`"
+                                ", or ask an admin for a role")
+        return CliError(f"{what}: not allowed: {message}; {fix}", FORBIDDEN)
     if error.status == 404:
         return CliError(f"{what} not found; `dynamicjobs list{where}` shows the DynamicJobs "
                         "there (-A: every namespace)", NOT_FOUND)
@@ -61,7 +62,8 @@ class Cluster:
 
     def request(self, method: str, path: str, *, what: str, namespace: str | None = None,
                 body: Any = None, content_type: str = "application/json",
-                query: list[tuple[str, str]] | None = None) -> Any:
+                query: list[tuple[str, str]] | None = None,
+                forbidden_fix: str | None = None) -> Any:
         """One call; the answer's JSON, or a `CliError` about ``what``."""
         method, url, headers, serialized, _ = self.api_client.param_serialize(
             method=method, resource_path=path, query_params=query or [],
@@ -79,7 +81,7 @@ class Cluster:
         data = response.data or b""
         if not 200 <= response.status < 300:
             raise explain(ApiException(http_resp=response, body=data.decode(errors="replace")),
-                          what, namespace)
+                          what, namespace, forbidden_fix)
         return json.loads(data) if data else {}
 
     def list_dynamicjobs(self, namespace: str | None,
@@ -182,6 +184,10 @@ class Cluster:
         return str(((found.get("status") or {}).get("userInfo") or {}).get("username") or "")
 
     def templates(self) -> list[dict[str, Any]]:
-        found = self.request("GET", resource_path("DynamicJobTemplate", None),
-                             what="the template catalogue (DynamicJobTemplates)")
+        found = self.request(
+            "GET", resource_path("DynamicJobTemplate", None),
+            what="the template catalogue (DynamicJobTemplates)", forbidden_fix=(
+                "DynamicJobTemplates are cluster-scoped, so no RoleBinding grants them: ask "
+                "an admin to let every user read the catalogue (docs/cli.md, \"Who may read "
+                "the catalogue\")"))
         return list(found.get("items", []))

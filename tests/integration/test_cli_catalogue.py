@@ -81,6 +81,7 @@ def test_a_namespace_viewer_reads_the_catalogue_only_with_the_reader_binding(
     code, out, err = cli(capsys, viewer, "templates")
     assert (code, out) == (exits.FORBIDDEN, "")
     assert 'User "nina" cannot list resource "dynamicjobtemplates"' in err
+    assert "ask an admin to let every user read the catalogue" in err
 
     request.getfixturevalue("catalogue_reader")
     code, out, err = wait_for(lambda: (r := cli(capsys, viewer, "templates"))[0] == 0 and r,
