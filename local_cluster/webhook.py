@@ -13,6 +13,8 @@ from typing import Any
 from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from job_operator.admission.webhook import MATCH_CONDITIONS
+
 CONFIGURATION_NAME = "dynamicjobs.io-operator"
 WEBHOOK_PATH = "/validate-dynamicjob"
 
@@ -37,6 +39,7 @@ def webhook_configuration(port: int, ca_cert: Path) -> dict[str, Any]:
                 "resources": ["dynamicjobs"], "operations": ["CREATE", "UPDATE"],
                 "scope": "Namespaced",
             }],
+            "matchConditions": MATCH_CONDITIONS,
         }],
     }
 
