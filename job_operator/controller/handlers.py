@@ -16,7 +16,7 @@ from typing import Any
 import kopf
 from kubernetes.client.exceptions import ApiException
 
-from job_operator.controller import resync
+from job_operator.controller import resync, session
 from job_operator.controller.catalogue import publish_catalogue
 from job_operator.controller.context import (
     RETRY_DELAY_SECONDS,
@@ -32,6 +32,7 @@ from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
 from job_operator.runs.manual import start_requested_run
+from job_operator.settings import Settings
 from job_operator.validation import format_problems
 from job_runner.api import GROUP, VERSION
 from job_runner.contract import (
@@ -60,6 +61,11 @@ def _by_name(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> 
 
 
 kopf.index(*DYNAMICJOBS, id="live_dynamicjobs")(_by_name)
+
+
+@kopf.on.login()
+async def login(**kwargs: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession | None:
+    return await session.login(Settings.from_env().namespaces, **kwargs)
 
 
 @kopf.on.startup()
