@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from job_operator.cli import manifests
-from job_operator.cli.exits import NOT_FOUND, OK, PROBLEMS, USAGE, CliError
+from job_operator.cli.exits import CONFLICT, NOT_FOUND, OK, PROBLEMS, USAGE, CliError
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import echo, note
 from job_operator.cli.portable import portable
@@ -124,7 +124,10 @@ def import_command(files: tuple[str, ...], target: Target, cluster: Callable[[],
         try:
             after = api.apply_dynamicjob(body, dry_run=True, force=force_conflicts)
         except CliError as error:
-            raise CliError(f"{error.message}\nnothing was imported", error.code) from None
+            fix = ("\nanother field manager applies those fields (a GitOps tool?): change them "
+                   "at their source, or pass --force-conflicts to take them"
+                   if error.code == CONFLICT else "")
+            raise CliError(f"{error.message}{fix}\nnothing was imported", error.code) from None
         verdicts.append((body, before, after))
     for body, before, after in verdicts:
         metadata = body["metadata"]

@@ -134,3 +134,24 @@ def test_clone(capsys: pytest.CaptureFixture[str], kubeconfig: Path,
     code, _, err = cli(capsys, kubeconfig, "clone", "nightly", "nightly-us", "-n", ns)
     assert code == exits.CONFLICT
     assert f"DynamicJob {ns}/nightly-us already exists" in err
+
+
+def test_import_does_not_take_fields_another_applier_owns(
+        capsys: pytest.CaptureFixture[str], kubeconfig: Path, kubectl: Kubectl,
+        jobs: DynamicJobs, tmp_path: Path) -> None:
+    ns = jobs.namespace
+    body = {"apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+            "metadata": {"name": "synced", "namespace": ns},
+            "spec": {"template": "heartbeat", "schedule": "0 3 * * *"}}
+    kubectl("apply", "--server-side", "--field-manager=kustomize-controller", "-f", "-",
+            input=yaml.safe_dump(body))
+    changed = {**body, "spec": {**body["spec"], "schedule": "0 4 * * *"}}
+    path = tmp_path / "synced.yaml"
+    path.write_text(yaml.safe_dump(changed))
+    code, out, err = cli(capsys, kubeconfig, "import", str(path))
+    assert (code, out) == (exits.CONFLICT, "")
+    assert "kustomize-controller" in err and "--force-conflicts" in err
+    assert jobs.get("synced")["spec"]["schedule"] == "0 3 * * *"
+    code, out, _ = cli(capsys, kubeconfig, "import", "--force-conflicts", str(path))
+    assert (code, out) == (0, f"dynamicjob {ns}/synced configured\n")
+    assert jobs.get("synced")["spec"]["schedule"] == "0 4 * * *"
