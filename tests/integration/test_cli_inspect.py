@@ -87,8 +87,13 @@ def test_describe_history_and_logs_of_an_expired_run(
     assert out.splitlines()[1].split()[:6] == [
         "nightly-29000000", "Schedule", "Failed", "2", "2026-11-28T02:00:00Z", "1m30s"]
 
-    code, out, _ = cli(capsys, kubeconfig, "describe", "nightly", "-n", ns)
-    assert code == 0
+    def described() -> str:
+        code, out, _ = cli(capsys, kubeconfig, "describe", "nightly", "-n", ns)
+        assert code == 0
+        return out if "RunFailed" in out.split("Events:")[1] else ""
+
+    out = wait_for(described, timeout=30, what="the operator's Event about the run")
+    assert "Warning   RunFailed" in out and "run nightly-29000000: connection refused" in out
     assert "At 03:00, every day (UTC)" in out
     assert ["Ready", "True"] in [line.split()[:2] for line in out.splitlines()]
     assert "connection refused" in out
