@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from job_operator.cli.exits import NOT_FOUND, OK, CliError
-from job_operator.cli.names import template_names
+from job_operator.cli.name_completion import template_names
 from job_operator.cli.options import cluster_options, output_option
 from job_operator.cli.output import as_list, dump, echo, table
 from job_operator.cli.target import Target

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from job_operator.cli.exits import CONFLICT, OK, PROBLEMS, USAGE, CliError
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.portable import portable, tag_labels

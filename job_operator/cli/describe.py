@@ -9,7 +9,7 @@ import click
 
 from job_operator.cli.exits import OK
 from job_operator.cli.humane import NONE, RUN_HEADERS, age, run_row, short_time
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import dump, echo, table
 from job_operator.cli.target import Target

@@ -9,7 +9,7 @@ import click
 import yaml
 
 from job_operator.cli.exits import NOT_FOUND, OK, USAGE, CliError
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import as_list, dump, echo
 from job_operator.cli.portable import portable

@@ -9,11 +9,11 @@ import click
 
 from job_operator.cli.exits import OK
 from job_operator.cli.humane import RUN_HEADERS, RUN_WIDE_HEADERS, run_row
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options, output_option
 from job_operator.cli.output import dump, echo, note, table
 from job_operator.cli.target import Target
-from job_runner.api import read_status
+from job_runner.api import FINISHED_RESULTS, read_status
 
 if TYPE_CHECKING:
     from job_operator.cli.cluster import Cluster
@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 @click.command("history")
 @click.argument("name", shell_complete=dynamicjob_names)
 @cluster_options()
-@click.option("--result", help="Only runs with this result (Succeeded, Failed, ...).")
+@click.option("--result", type=click.Choice(sorted(FINISHED_RESULTS | {"Running"})),
+              help="Only runs with this result.")
 @output_option()
 def history_command(name: str, target: Target, cluster: Callable[[], Cluster],
                     result: str | None, output: str) -> int:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from job_operator.cli.exits import NOT_FOUND, OK, CliError
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.target import Target

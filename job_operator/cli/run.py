@@ -14,7 +14,7 @@ import click
 from job_operator.builders import manual_job_name
 from job_operator.cli.cluster import Cluster
 from job_operator.cli.exits import OK, PROBLEMS, TIMEOUT, USAGE, CliError
-from job_operator.cli.names import dynamicjob_names
+from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import dump, echo, note
 from job_operator.cli.target import Target

@@ -124,7 +124,7 @@ def test_kubectl_plugin_completion_answers_as_cobra_does(
 
 
 def test_names_complete_from_the_namespace_on_the_command_line() -> None:
-    from job_operator.cli.names import dynamicjob_names
+    from job_operator.cli.name_completion import dynamicjob_names
     from job_operator.cli.options import App
     from tests.unit.test_cli_inspect import FakeCluster, job
 
@@ -144,7 +144,7 @@ def test_names_complete_from_the_namespace_on_the_command_line() -> None:
 
 
 def test_a_failing_completion_completes_nothing() -> None:
-    from job_operator.cli.names import dynamicjob_names
+    from job_operator.cli.name_completion import dynamicjob_names
     from job_operator.cli.options import App
 
     def unreachable(target: Target) -> object:

@@ -21,7 +21,7 @@ from pydantic import BaseModel
 
 from job_operator.cli.exits import CONFLICT, NOT_FOUND, OK, PROBLEMS, USAGE, CliError
 from job_operator.cli.listing import parse_tags
-from job_operator.cli.names import template_names
+from job_operator.cli.name_completion import template_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
 from job_operator.cli.portable import tag_labels
