@@ -54,6 +54,15 @@ def explain(error: ApiException, what: str, namespace: str | None,
     return CliError(f"{what}: the API server answered {error.status}: {message}", CLUSTER)
 
 
+def _not_installed(error: CliError) -> CliError:
+    """A list that is not found: the API itself is missing, not an object."""
+    if error.code != NOT_FOUND:
+        return error
+    return CliError("this cluster does not serve the dynamicjobs.io API (no DynamicJob CRD): "
+                    "install the chart, or `kubectl apply --server-side -f crds/`; or pick "
+                    "another cluster with --context", NOT_FOUND)
+
+
 class Cluster:
     """One API server, through the user's kubeconfig."""
 
@@ -88,9 +97,12 @@ class Cluster:
                          selector: str | None = None) -> list[dict[str, Any]]:
         query = [("labelSelector", selector)] if selector else []
         where = f"in {namespace}" if namespace else "in any namespace"
-        found = self.request("GET", resource_path("DynamicJob", namespace),
-                             what=f"listing DynamicJobs {where}", namespace=namespace,
-                             query=query)
+        try:
+            found = self.request("GET", resource_path("DynamicJob", namespace),
+                                 what=f"listing DynamicJobs {where}", namespace=namespace,
+                                 query=query)
+        except CliError as error:
+            raise _not_installed(error) from None
         return list(found.get("items", []))
 
     def get_dynamicjob(self, namespace: str, name: str) -> dict[str, Any]:
@@ -184,10 +196,16 @@ class Cluster:
         return str(((found.get("status") or {}).get("userInfo") or {}).get("username") or "")
 
     def templates(self) -> list[dict[str, Any]]:
-        found = self.request(
+        try:
+            found = self._catalogue()
+        except CliError as error:
+            raise _not_installed(error) from None
+        return list(found.get("items", []))
+
+    def _catalogue(self) -> Any:
+        return self.request(
             "GET", resource_path("DynamicJobTemplate", None),
             what="the template catalogue (DynamicJobTemplates)", forbidden_fix=(
                 "DynamicJobTemplates are cluster-scoped, so no RoleBinding grants them: ask "
                 "an admin to let every user read the catalogue (docs/cli.md, \"Who may read "
                 "the catalogue\")"))
-        return list(found.get("items", []))

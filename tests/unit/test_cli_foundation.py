@@ -152,3 +152,21 @@ def test_a_failing_completion_completes_nothing() -> None:
 
     context = click.Context(cli, obj=App(connect=unreachable))  # type: ignore[arg-type]
     assert dynamicjob_names(context, click.Argument(["name"]), "") == []
+
+
+def test_a_cluster_without_the_api_says_how_to_install_it(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from job_operator.cli.cluster import Cluster
+
+    def not_found(*args: object, **kwargs: object) -> None:
+        raise exits.CliError("listing DynamicJobs in team-a not found", exits.NOT_FOUND)
+
+    monkeypatch.setattr(Cluster, "request", not_found)
+    cluster = Cluster(api_client=None)  # type: ignore[arg-type]
+    for call in (lambda: cluster.list_dynamicjobs("team-a"), cluster.templates):
+        with pytest.raises(exits.CliError) as raised:
+            call()
+        assert raised.value.code == exits.NOT_FOUND
+        assert raised.value.message.startswith(
+            "this cluster does not serve the dynamicjobs.io API (no DynamicJob CRD): install "
+            "the chart, or `kubectl apply --server-side -f crds/`")
