@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -39,17 +40,26 @@ def type_of(schema: Mapping[str, Any]) -> str:
 
 def parameters(schema: Mapping[str, Any], prefix: str = "",
                depth: int = 0) -> Iterator[tuple[str, str, bool, str, str]]:
-    """(path, type, required, default, description) of each parameter, nested objects
-    flattened to dotted paths."""
-    required = set(schema.get("required") or [])
-    for name, sub in (schema.get("properties") or {}).items():
+    """(path, type, required, default, description) of each parameter, required ones
+    first, nested objects flattened to dotted paths."""
+    required = list(schema.get("required") or [])
+    properties = schema.get("properties") or {}
+    for name in [*(n for n in required if n in properties),
+                 *(n for n in properties if n not in required)]:
+        sub = properties[name]
         path = f"{prefix}{name}"
-        default = "" if "default" not in sub else str(sub["default"])
+        default = _default_text(sub.get("default"))
         yield (path, type_of(sub), name in required, default,
                " ".join(str(sub.get("description") or "").split()))
         if sub.get("type") == "object" and sub.get("properties") and depth < MAX_DEPTH \
                 and not sub.get(SECRET_REF_MARKER):
             yield from parameters(sub, f"{path}.", depth + 1)
+
+
+def _default_text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _spec(body: Mapping[str, Any]) -> Mapping[str, Any]:
