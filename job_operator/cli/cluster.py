@@ -16,11 +16,10 @@ from kubernetes.client.exceptions import ApiException
 from urllib3.exceptions import HTTPError
 
 from job_operator.cli.exits import CLUSTER, CONFLICT, FORBIDDEN, NOT_FOUND, PROBLEMS, CliError
+from job_operator.cli.gitops import FIELD_MANAGER
 from job_operator.kube import resource_path
 from job_runner.contract import LABEL_JOB_NAME
 
-FIELD_MANAGER = "dynamicjobs-cli"
-"""Who wrote a field, in managedFields: our CLI's server-side applies and patches."""
 MERGE_PATCH = "application/merge-patch+json"
 APPLY_PATCH = "application/apply-patch+yaml"
 

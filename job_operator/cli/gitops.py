@@ -13,6 +13,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+FIELD_MANAGER = "dynamicjobs-cli"
+"""Who wrote a field, in managedFields: our CLI's server-side applies and patches."""
 
 
 def appliers_of(body: Mapping[str, Any], path: Sequence[str],

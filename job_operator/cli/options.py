@@ -5,18 +5,24 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from job_operator.cli.cluster import Cluster
 from job_operator.cli.output import FORMATS
 from job_operator.cli.target import Target
+
+if TYPE_CHECKING:
+    from job_operator.cli.cluster import Cluster
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _connect(target: Target) -> Cluster:
+    """Imports the Kubernetes client only now: offline commands and completion of command
+    names start without it."""
+    from job_operator.cli.cluster import Cluster
+
     return Cluster(target.api_client())
 
 

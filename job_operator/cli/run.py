@@ -7,12 +7,11 @@ import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from job_operator.builders import manual_job_name
-from job_operator.cli.cluster import Cluster
 from job_operator.cli.exits import OK, PROBLEMS, TIMEOUT, USAGE, CliError
 from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
@@ -20,6 +19,9 @@ from job_operator.cli.output import dump, echo, note
 from job_operator.cli.target import Target
 from job_runner.api import FINISHED_RESULTS, read_status
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_RUN_REQUESTED
+
+if TYPE_CHECKING:
+    from job_operator.cli.cluster import Cluster
 
 POLL_SECONDS = 1.0
 

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from job_operator.cli.cluster import FIELD_MANAGER
 from job_operator.cli.exits import CONFLICT, OK, USAGE, CliError
-from job_operator.cli.gitops import appliers_of, last_applied_value
+from job_operator.cli.gitops import FIELD_MANAGER, appliers_of, last_applied_value
 from job_operator.cli.name_completion import dynamicjob_names
 from job_operator.cli.options import cluster_options
 from job_operator.cli.output import note
