@@ -80,6 +80,8 @@ WIDE_HEADERS = [*HEADERS, "CRON", "TIME ZONE", "TAGS", "AGE"]
 
 @click.command("list")
 @cluster_options(all_namespaces=True)
+@click.option("-l", "--selector", metavar="SELECTOR",
+              help="Label selector, as kubectl's, e.g. tags.dynamicjobs.io/team=payments.")
 @click.option("--tag", "tags", multiple=True, metavar="KEY=VALUE",
               help="Only jobs with this tag (spec.tags); repeatable, all must match.")
 @click.option("--template", metavar="NAME", help="Only jobs of this template.")
@@ -88,7 +90,8 @@ WIDE_HEADERS = [*HEADERS, "CRON", "TIME ZONE", "TAGS", "AGE"]
 @click.option("--suspended/--active", default=None,
               help="Only suspended jobs, or only active ones.")
 @output_option()
-def list_command(target: Target, cluster: Callable[[], Cluster], tags: tuple[str, ...],
+def list_command(target: Target, cluster: Callable[[], Cluster], selector: str | None,
+                 tags: tuple[str, ...],
                  template: str | None, result: str | None, suspended: bool | None,
                  output: str) -> int:
     """List DynamicJobs: schedule in words, suspension and its reason, last result, next run.
@@ -97,7 +100,7 @@ def list_command(target: Target, cluster: Callable[[], Cluster], tags: tuple[str
     kubectl get dj -l tags.dynamicjobs.io/KEY=VALUE (docs/cli.md, "Tags").
     """
     wanted = parse_tags(tags)
-    found = cluster().list_dynamicjobs(target.list_namespace())
+    found = cluster().list_dynamicjobs(target.list_namespace(), selector)
     kept = [body for body in found
             if matches(body, tags=wanted, template=template, result=result,
                        suspended=suspended)]

@@ -83,6 +83,9 @@ def test_export_delete_import_restores_an_equal_spec(
     selected = kubectl("get", "dj", "-n", ns, "-l", "tags.dynamicjobs.io/team=payments",
                        "-o", "name").stdout.split()
     assert selected == ["dynamicjob.dynamicjobs.io/nightly"]
+    _, out, _ = cli(capsys, kubeconfig, "list", "-n", ns, "-l",
+                    "tags.dynamicjobs.io/team=payments")
+    assert [line.split()[0] for line in out.splitlines()[1:]] == ["nightly"]
 
 
 def test_import_dry_run_shows_the_webhooks_verdict_and_writes_nothing(

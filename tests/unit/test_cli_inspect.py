@@ -31,9 +31,11 @@ class FakeCluster:
         self.applied: list[tuple[dict[str, Any], bool]] = []
         self.user = "admin"
         self.catalogue: list[dict[str, Any]] = []
+        self.selectors: list[str | None] = []
 
     def list_dynamicjobs(self, namespace: str | None,
                          selector: str | None = None) -> list[dict[str, Any]]:
+        self.selectors.append(selector)
         return [copy.deepcopy(b) for (ns, _), b in self.jobs.items()
                 if namespace is None or ns == namespace]
 
@@ -180,6 +182,13 @@ def test_list_filters(capsys: pytest.CaptureFixture[str], fleet: FakeCluster,
     code, out, _ = run(capsys, fleet, "list", "-n", "team-a", *flags)
     assert code == 0
     assert names(out) == expected
+
+
+def test_list_passes_a_label_selector_to_the_api_server(
+        capsys: pytest.CaptureFixture[str], fleet: FakeCluster) -> None:
+    code, _, _ = run(capsys, fleet, "list", "-A", "-l", "tags.dynamicjobs.io/team=payments")
+    assert code == 0
+    assert fleet.selectors == ["tags.dynamicjobs.io/team=payments"]
 
 
 def test_list_nothing_matching_says_so_on_stderr(capsys: pytest.CaptureFixture[str],
