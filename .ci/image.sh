@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# CI: build the image from the Dockerfile (./dev image) and check the Dockerfile with
-# hadolint and checkov. Installs the Debian packages it needs; run as root, like .ci/run.
+# CI: build the image from the Dockerfile (./dev image), check the Dockerfile with hadolint
+# and checkov, and run runner pods as real containers from the image (the tests/containers
+# and tests/e2e tiers). Installs the Debian packages it needs; run as root, like .ci/run.
 # The base image, the checkers' virtualenv and podman's layers are cached, so a second run
-# takes seconds (docs/image.md).
+# builds in seconds; the two test tiers take about 4 minutes (docs/image.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,3 +34,11 @@ echo "==> checkov (skips are justified in the Dockerfile's checkov:skip comments
 started=$(date +%s)
 ./dev image
 echo "image built in $(( $(date +%s) - started ))s"
+
+# Runner pods as real containers from that image: the container tier, and the e2e tier
+# with the local pod executor in its podman mode. ./dev test keeps the process mode, in
+# which coverage.py follows the runner into its processes.
+image=localhost/dynamicjobs:$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)
+started=$(date +%s)
+DYNAMICJOBS_POD_RUNTIME=podman DYNAMICJOBS_RUNNER_IMAGE=$image ./dev test tests/containers tests/e2e
+echo "container and e2e tiers in containers in $(( $(date +%s) - started ))s"
