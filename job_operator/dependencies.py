@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
+from job_operator.kube import packed, unpacked
 from job_runner.api import parse_time, read_status
 
 TRIGGER_WINDOW = timedelta(hours=23)
@@ -88,23 +89,24 @@ class DependencyIndex:
     Shared by kopf's handler threads: the watch handler updates it while reconciles in
     other threads read it, so every access holds one lock, and readers get copies that
     later updates do not change. Each job's dependsOn names are extracted once, when its
-    body arrives, not on every read.
+    body arrives, not on every read; the body is kept `packed` (it was the operator's
+    largest copy of every DynamicJob, managedFields and all).
     """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._jobs: dict[str, dict[str, tuple[Mapping[str, Any], list[str]]]] = {}
+        self._jobs: dict[str, dict[str, tuple[bytes, list[str]]]] = {}
 
     def update(self, body: Mapping[str, Any]) -> None:
         metadata = body["metadata"]
-        entry = (body, depends_on(body.get("spec") or {}))
+        entry = (packed(body), depends_on(body.get("spec") or {}))
         with self._lock:
             self._jobs.setdefault(metadata["namespace"], {})[metadata["name"]] = entry
 
     def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
         with self._lock:
             entry = self._jobs.get(namespace, {}).get(name)
-        return entry[0] if entry else None
+        return unpacked(entry[0]) if entry else None
 
     def remove(self, namespace: str, name: str) -> None:
         with self._lock:
@@ -125,4 +127,4 @@ class DependencyIndex:
         with self._lock:
             found = [(name, body) for name, (body, upstreams)
                      in self._jobs.get(namespace, {}).items() if upstream in upstreams]
-        return [body for _, body in sorted(found, key=lambda pair: pair[0])]
+        return [unpacked(body) for _, body in sorted(found, key=lambda pair: pair[0])]

@@ -26,8 +26,8 @@ from job_operator.controller.context import (
     owner_of,
     reconcile_and_report,
 )
-from job_operator.controller.live import trimmed
 from job_operator.controller.watching import start_watching
+from job_operator.kube import packed
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
@@ -57,7 +57,7 @@ def _context(memo: kopf.Memo) -> Context:
 
 
 def _by_name(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> object:
-    return {(namespace, name): trimmed(body)}
+    return {(namespace, name): packed(body)}
 
 
 kopf.index(*DYNAMICJOBS, id="live_dynamicjobs")(_by_name)

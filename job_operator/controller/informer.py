@@ -1,7 +1,7 @@
 """A small informer: one kind's objects with the operator's label, kept current in memory.
 
 A thread LISTs them, then WATCHes from the list's resourceVersion, and keeps each object's
-latest body (see `live.trimmed`); when the watch ends it watches again from the last
+latest body (`live.packed`); when the watch ends it watches again from the last
 version it saw, and when that version is too old (410 Gone) it lists again. It serves the
 objects the operator makes for every DynamicJob: kopf's watches would do the same, but
 every event they deliver goes through kopf's per-object machinery, which at thousands of
@@ -18,8 +18,7 @@ from typing import Any
 
 from kubernetes.client.exceptions import ApiException
 
-from job_operator.controller.live import trimmed
-from job_operator.kube import Kube, api_version
+from job_operator.kube import Kube, api_version, packed, unpacked
 
 log = logging.getLogger(__name__)
 WATCH_SECONDS = 300
@@ -37,7 +36,7 @@ class Informer:
         self.kube, self.kind, self.selector, self.namespace = kube, kind, label_selector, namespace
         self.on_event = on_event
         self.api_version = api_version(kind)
-        self.store: dict[tuple[str, str], dict[str, Any]] = {}
+        self.store: dict[tuple[str, str], bytes] = {}
         self.listed = threading.Event()
         """Set once the first LIST is in."""
         self._stopping = threading.Event()
@@ -52,7 +51,8 @@ class Informer:
         self._stopping.set()
 
     def get(self, namespace: str, name: str) -> dict[str, Any] | None:
-        return self.store.get((namespace, name))
+        data = self.store.get((namespace, name))
+        return None if data is None else unpacked(data)
 
     def _run(self) -> None:
         version: str | None = None
@@ -74,12 +74,12 @@ class Informer:
 
     def _list(self) -> str:
         items, version = self.kube.list_versioned(self.kind, self.namespace, self.selector)
-        self.store = {_key(item): self._typed(item) for item in items}
+        self.store = {_key(item): packed(self._typed(item)) for item in items}
         return version
 
     def _typed(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """The body as a GET returns it: a LIST's items carry no kind nor apiVersion."""
-        return trimmed({**body, "apiVersion": self.api_version, "kind": self.kind})
+        return {**body, "apiVersion": self.api_version, "kind": self.kind}
 
     def _watch(self, version: str) -> str:
         """Apply events until the server ends the watch; the version to watch from next."""
@@ -95,7 +95,7 @@ class Informer:
             if kind == "DELETED":
                 self.store.pop(_key(body), None)
             else:
-                self.store[_key(body)] = body
+                self.store[_key(body)] = packed(body)
             if self.on_event is not None:
                 try:
                     self.on_event(self.kind, kind, body)

@@ -17,25 +17,13 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from job_operator.kube import trimmed, unpacked
+
 OWNED_KINDS = ("CronJob", "ServiceAccount", "Role", "RoleBinding")
 Key = tuple[str, str, str]
 """(kind, namespace, name)"""
 OwnedReader = Callable[[str, str], "dict[str, Any] | None"]
 """(namespace, name) -> the watched object of one kind, or None."""
-
-
-def trimmed(body: Mapping[str, Any]) -> dict[str, Any]:
-    """What the operator reads of an object: all of it but the field sets of managedFields
-    (often most of its size). Who changed it when stays: the missed-run check reads when
-    the operator last changed a CronJob, and its status, when the controller last ran it."""
-    kept = {key: value for key, value in body.items() if key != "metadata"}
-    metadata = dict(body.get("metadata") or {})
-    if "managedFields" in metadata:
-        metadata["managedFields"] = [
-            {key: value for key, value in entry.items() if key != "fieldsV1"}
-            for entry in metadata["managedFields"]]
-    kept["metadata"] = metadata
-    return kept
 
 
 def version_of(body: Mapping[str, Any]) -> int:
@@ -48,7 +36,8 @@ def version_of(body: Mapping[str, Any]) -> int:
 
 
 class LiveObjects:
-    """Reads over kopf's DynamicJob index (``{(namespace, name): Store}``) and a reader per
+    """Reads over kopf's DynamicJob index (``{(namespace, name): Store}`` of `packed`
+    bodies) and a reader per
     owned kind, plus what this operator applied and its watch has not delivered yet. Safe
     to use from handler threads while the watches update what they read."""
 
@@ -117,6 +106,7 @@ class LiveObjects:
     @staticmethod
     def _first(index: Mapping[Any, Any], key: Any) -> dict[str, Any] | None:
         try:
-            return next(iter(index[key]), None)
+            data = next(iter(index[key]), None)
         except (KeyError, RuntimeError):  # gone meanwhile, or changed while read
             return None
+        return None if data is None else unpacked(data)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from job_operator.controller.live import LiveObjects, trimmed
+from job_operator.controller.live import LiveObjects
+from job_operator.kube import packed, trimmed, unpacked
 
 
 def _cronjob(version: str, schedule: str = "0 3 * * *") -> dict[str, Any]:
@@ -61,6 +62,16 @@ def test_the_echo_of_our_own_write_is_recognised_and_another_write_is_not() -> N
 
 
 def test_dynamicjobs_lists_the_latest_body_of_each() -> None:
-    live = LiveObjects({("ns", "a"): [{"metadata": {"name": "a"}}],
-                        ("ns", "b"): [{"metadata": {"name": "b"}}]}, {})
+    live = LiveObjects({("ns", "a"): [packed({"metadata": {"name": "a"}})],
+                        ("ns", "b"): [packed({"metadata": {"name": "b"}})]}, {})
     assert sorted(body["metadata"]["name"] for body in live.dynamicjobs()) == ["a", "b"]
+
+
+def test_packed_is_the_trimmed_body_and_each_read_a_copy_of_its_own() -> None:
+    body = _cronjob("1")
+    body["metadata"]["managedFields"][0]["fieldsV1"] = {"f:spec": {}}
+    data = packed(body)
+    assert unpacked(data) == trimmed(body)
+    first = unpacked(data)
+    first["spec"]["schedule"] = "changed by a reader"
+    assert unpacked(data)["spec"]["schedule"] == "0 3 * * *"
