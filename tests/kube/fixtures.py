@@ -21,6 +21,7 @@ from local_cluster.controlplane import ControlPlane
 from local_cluster.devrun import operator_environment
 from local_cluster.pod_executor import PodExecutor
 from local_cluster.webhook import CONFIGURATION_NAME, register_webhook
+from tests.kube.dynamicjobs import GROUP, PLURAL, VERSION, manifest
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
@@ -127,6 +128,11 @@ def webhook_down(api_client: client.ApiClient) -> Iterator[None]:
     admission = client.AdmissionregistrationV1Api(api_client)
     saved = admission.read_validating_webhook_configuration(CONFIGURATION_NAME)
     admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)
+    custom = client.CustomObjectsApi(api_client)
+    refused_by_the_webhook = manifest("webhook-down-probe", "default", schedule="61 * * * *")
+    wait_for(lambda: custom.create_namespaced_custom_object(
+        GROUP, VERSION, "default", PLURAL, refused_by_the_webhook, dry_run="All"),
+        timeout=30, what="the API server to stop calling the removed webhook")
     yield
     try:
         admission.delete_validating_webhook_configuration(CONFIGURATION_NAME)
