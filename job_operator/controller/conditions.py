@@ -2,19 +2,21 @@
 
 `kubectl wait --for=condition=Ready`, Argo CD and Flux's kstatus read Ready/Reconciling/
 Stalled; ScheduleValid, TemplateFound and CronJobSynced say which part is wrong.
+Suspended says whether the schedule is paused, and why, apart from reconciliation: a
+suspended job that is in sync is still Ready.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from job_runner.api import Condition
+from job_runner.api import Condition, Suspension
 
 Status = Literal["True", "False", "Unknown"]
 CONDITION_ORDER = ("Ready", "Reconciling", "Stalled", "ScheduleValid", "TemplateFound",
-                   "CronJobSynced")
+                   "CronJobSynced", "Suspended")
 REFUSED_REASONS = frozenset({"Refused", "StatusRefused"})
 """Stalled because the API server refused an owned object or the status: the same request
 would be refused again, so nothing is tried until the spec changes."""
@@ -75,3 +77,16 @@ def stalled(reason: str, message: str) -> list[Observation]:
         Observation("Reconciling", "False", reason),
         Observation("Stalled", "True", reason, message),
     ]
+
+
+def suspended(body: Mapping[str, Any]) -> Observation:
+    """From ``spec.suspend`` and the reason annotations `dynamicjobs suspend` writes; the
+    operator only reads them, so it never fights a GitOps tool over them."""
+    found = Suspension.of(body)
+    if found is None:
+        return Observation("Suspended", "False", "Active")
+    message = found.reason or "spec.suspend is true"
+    if found.by:
+        message += f" (by {found.by}{f' at {found.since}' if found.since else ''})"
+    reason = "SuspendedWithReason" if found.reason else "SuspendedInSpec"
+    return Observation("Suspended", "True", reason, message)

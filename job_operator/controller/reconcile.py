@@ -21,6 +21,7 @@ from job_operator.controller.conditions import (
     merge_conditions,
     ready,
     stalled,
+    suspended,
 )
 from job_operator.controller.drift import holds
 from job_operator.controller.live import LiveObjects
@@ -250,6 +251,7 @@ def reconcile(
         schedule_observation,
         Observation("TemplateFound", "True", "Found", f"template {job.spec.template}"),
         Observation("CronJobSynced", "True", "Synced"),
+        suspended(body),
     ]
     _write_status(body, kube, observed, schedule, job.metadata.name, moment, outcome, live)
     return outcome

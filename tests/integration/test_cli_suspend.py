@@ -48,6 +48,12 @@ def test_suspend_with_a_reason_then_resume(
     annotations = jobs.get("nightly")["metadata"]["annotations"]
     assert annotations[REASON] == "orders-db migration until Friday"
     assert annotations["dynamicjobs.io/suspended-by"] == "local-admin"  # the cert's CN
+    condition = wait_for(lambda: (c := jobs.condition("nightly", "Suspended"))
+                         and c["status"] == "True" and c, timeout=60,
+                         what="the Suspended condition")
+    assert condition["reason"] == "SuspendedWithReason"
+    assert condition["message"].startswith("orders-db migration until Friday (by local-admin")
+    assert jobs.is_ready("nightly"), "a suspended job in sync stays Ready"
 
     shown = kubectl("get", "dj", "nightly", "-n", ns).stdout
     header, line = shown.splitlines()
@@ -63,6 +69,8 @@ def test_suspend_with_a_reason_then_resume(
     wait_for(lambda: cronjob_suspended(jobs, "nightly") is False, timeout=60,
              what="the CronJob to run again")
     assert REASON not in (jobs.get("nightly")["metadata"].get("annotations") or {})
+    wait_for(lambda: (c := jobs.condition("nightly", "Suspended")) and c["status"] == "False",
+             timeout=60, what="Suspended=False after resume")
 
 
 def test_a_gitops_applier_keeps_its_field(

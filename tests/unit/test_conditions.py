@@ -1,6 +1,12 @@
 from __future__ import annotations
 
-from job_operator.controller.conditions import Observation, merge_conditions, ready, stalled
+from job_operator.controller.conditions import (
+    Observation,
+    merge_conditions,
+    ready,
+    stalled,
+    suspended,
+)
 
 
 def test_unchanged_status_keeps_transition_time_so_nothing_is_rewritten() -> None:
@@ -21,3 +27,18 @@ def test_a_status_change_moves_transition_time_and_keeps_others() -> None:
     assert by_type["TemplateFound"].last_transition_time == "2026-01-01T00:00:00Z"
     assert [c.type for c in later][:3] == ["Ready", "Reconciling", "Stalled"]
     assert all(c.observed_generation in (1, 2) for c in later)
+
+
+def test_suspended_reads_spec_suspend_and_the_reason_annotations() -> None:
+    assert suspended({"spec": {}}) == Observation("Suspended", "False", "Active")
+    assert suspended({"spec": {"suspend": True}}) == Observation(
+        "Suspended", "True", "SuspendedInSpec", "spec.suspend is true")
+    body = {"spec": {"suspend": True}, "metadata": {"annotations": {
+        "dynamicjobs.io/suspend-reason": "orders-db migration",
+        "dynamicjobs.io/suspended-by": "alice",
+        "dynamicjobs.io/suspended-at": "2026-12-01T10:00:00.000Z"}}}
+    assert suspended(body) == Observation(
+        "Suspended", "True", "SuspendedWithReason",
+        "orders-db migration (by alice at 2026-12-01T10:00:00.000Z)")
+    body["spec"]["suspend"] = False
+    assert suspended(body).status == "False", "a reason left behind does not suspend"
