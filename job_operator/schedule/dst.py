@@ -3,7 +3,7 @@ the CronJob controller skips a run or runs twice (robfig's Next walks wall-clock
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from job_operator.schedule import gotime
 from job_operator.schedule.parse import CronSpec
@@ -16,7 +16,8 @@ def dst_warnings(spec: CronSpec, zone: tzinfo, zone_name: str, now: datetime) ->
     warnings = []
     for instant, before, after in _transitions(zone, gotime.to_instant(now)):
         start, end = sorted((instant + before, instant + after))
-        affected = _scheduled_wall_times(spec, start % 86400, end % 86400)
+        first_day = datetime.fromtimestamp(start, UTC).date()
+        affected = _scheduled_wall_times(spec, start % 86400, end % 86400, first_day)
         if not affected:
             continue
         day = datetime.fromtimestamp(instant, zone).date().isoformat()
@@ -49,16 +50,33 @@ def _transitions(zone: tzinfo, start: int) -> list[tuple[int, int, int]]:
     return found
 
 
-def _scheduled_wall_times(spec: CronSpec, start: int, end: int) -> list[str]:
-    """Scheduled hh:mm whose second-of-day lies in [start, end) (which may wrap midnight)."""
+def _scheduled_wall_times(spec: CronSpec, start: int, end: int, first_day: date) -> list[str]:
+    """Scheduled hh:mm whose second-of-day lies in [start, end) on a day the schedule runs;
+    the range starts on ``first_day`` and may wrap midnight into the next day."""
     times = []
     for hour in sorted(spec.hours):
         for minute in sorted(spec.minutes):
             second = hour * 3600 + minute * 60
-            inside = start <= second < end if start <= end else (second >= start or second < end)
-            if inside:
+            if start <= end:
+                day = first_day if start <= second < end else None
+            elif second >= start:
+                day = first_day
+            else:
+                day = first_day + timedelta(days=1) if second < end else None
+            if day is not None and _runs_on(spec, day):
                 times.append(f"{hour:02d}:{minute:02d}")
     return times
+
+
+def _runs_on(spec: CronSpec, day: date) -> bool:
+    """robfig's day rule: with both day fields restricted, either one matching will do."""
+    if day.month not in spec.months:
+        return False
+    dom_match = day.day in spec.days_of_month
+    dow_match = (day.weekday() + 1) % 7 in spec.days_of_week
+    if spec.dom_star or spec.dow_star:
+        return dom_match and dow_match
+    return dom_match or dow_match
 
 
 def utc_now() -> datetime:
