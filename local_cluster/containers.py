@@ -1,6 +1,6 @@
 """Runner pods as real containers, for the local pod executor: podman runs the pod's
-container from its image with the pod's user, read-only root filesystem, emptyDirs and
-projected volumes (the service-account token), capabilities, no-new-privileges and
+container from its image with the pod's user, read-only root filesystem, emptyDir, Secret
+and projected volumes (the service-account token), capabilities, no-new-privileges and
 memory limit, the way a kubelet would.
 
 Off unless ``DYNAMICJOBS_POD_RUNTIME=podman`` (root and Debian's podman and runc, see
@@ -116,7 +116,7 @@ class PodmanRuntime:
         for mount in container.get("volumeMounts", []):
             if mount["name"] not in volumes:
                 raise ContainerConfigError(
-                    f"volume {mount['name']!r} is neither an emptyDir nor projected")
+                    f"volume {mount['name']!r} is not an emptyDir, projected or a Secret")
             mode = "ro" if mount.get("readOnly") else "rw"
             argv += ["--volume", f"{volumes[mount['name']]}:{mount['mountPath']}:{mode}"]
         if container.get("workingDir"):

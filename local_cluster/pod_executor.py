@@ -208,8 +208,12 @@ class PodExecutor:
             return
         grace = int(spec.get("terminationGracePeriodSeconds") or 30)
         self._running[key] = _Running(process, workdir, grace, container=container_name)
+        # A container shares the host's network, so its address is loopback: the endpoints
+        # controller then routes a Service to it.
+        address = {} if container_name is None else {
+            "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "hostIP": "127.0.0.1"}
         self._patch_status(namespace, name, {
-            "phase": "Running", "startTime": _now(),
+            "phase": "Running", "startTime": _now(), **address,
             "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": _now()}],
             "containerStatuses": [self._container_status(pod, {"running": {"startedAt": _now()}})],
         })
@@ -237,7 +241,11 @@ class PodExecutor:
             if "emptyDir" in volume:
                 path.chmod(0o777)  # the kubelet's mode for an emptyDir
             elif "projected" in volume:
-                self._project(pod, volume["projected"], path)
+                self._write_files(pod, path, self._projected_files(pod, volume["projected"]),
+                                  volume["projected"].get("defaultMode", 0o644))
+            elif "secret" in volume:
+                self._write_files(pod, path, self._secret_files(pod, volume["secret"]),
+                                  volume["secret"].get("defaultMode", 0o644))
             else:
                 continue
             volumes[volume["name"]] = path
@@ -249,9 +257,29 @@ class PodExecutor:
                                      image_user)
         return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
 
-    def _project(self, pod: Pod, projected: dict[str, Any], directory: Path) -> None:
-        """A projected volume's files, such as the service-account token volume that the
-        API server's admission adds to every pod (token, the cluster CA, the namespace)."""
+    @staticmethod
+    def _write_files(pod: Pod, directory: Path, files: dict[str, bytes], mode: int) -> None:
+        """A volume's files with its mode, their group the pod's fsGroup as the kubelet
+        sets it, so a non-root container can read a 0440 Secret."""
+        group = (pod["spec"].get("securityContext") or {}).get("fsGroup")
+        for file_name, content in files.items():
+            path = directory / file_name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(content)
+            path.chmod(mode)
+            if group is not None:
+                os.chown(path, -1, int(group))
+
+    def _secret_files(self, pod: Pod, volume: dict[str, Any]) -> dict[str, bytes]:
+        secret = self.core.read_namespaced_secret(volume["secretName"],
+                                                  pod["metadata"]["namespace"])
+        data = {key: base64.b64decode(value) for key, value in (secret.data or {}).items()}
+        items = volume.get("items")
+        return {item["path"]: data[item["key"]] for item in items} if items else data
+
+    def _projected_files(self, pod: Pod, projected: dict[str, Any]) -> dict[str, bytes]:
+        """Such as the service-account token volume that the API server's admission adds
+        to every pod: the token, the cluster CA, the namespace."""
         files: dict[str, str] = {}
         for source in projected.get("sources", []):
             if "serviceAccountToken" in source:
@@ -268,11 +296,7 @@ class PodExecutor:
                     files[item["path"]] = self._field(pod, item["fieldRef"]["fieldPath"])
             else:
                 raise ContainerConfigError(f"projected source {sorted(source)} is not supported")
-        for file_name, text in files.items():
-            path = directory / file_name
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-            path.chmod(projected.get("defaultMode", 0o644))
+        return {path: text.encode() for path, text in files.items()}
 
     def _pod_env(self, pod: Pod, container: dict[str, Any]) -> dict[str, str]:
         """The container's env as the pod defines it: values, fieldRefs, Secret keys."""

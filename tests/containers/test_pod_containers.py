@@ -9,10 +9,7 @@ path, and a memory limit the kernel enforces, reported as OOMKilled.
 
 from __future__ import annotations
 
-import shutil
 import textwrap
-from collections.abc import Iterator
-from importlib.metadata import version
 from typing import Any
 
 import pytest
@@ -21,14 +18,12 @@ from kubernetes import client
 from job_operator.builders import build_pod_spec
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
-from local_cluster.containers import PodmanRuntime
-from local_cluster.controlplane import ControlPlane
 from local_cluster.pod_executor import PodExecutor
+from tests.containers.conftest import IMAGE
 from tests.kube.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-IMAGE = f"localhost/dynamicjobs:{version('dynamicjobs')}"
 LABELS = {"app.kubernetes.io/managed-by": "dynamicjobs-operator"}
 
 INSIDE = textwrap.dedent("""
@@ -49,19 +44,6 @@ INSIDE = textwrap.dedent("""
         client.V1SelfSubjectReview())
     print("as", review.status.user_info.username)
 """)
-
-
-@pytest.fixture(scope="module")
-def container_executor(control_plane: ControlPlane, api_client: client.ApiClient,
-                       tmp_path_factory: pytest.TempPathFactory) -> Iterator[PodExecutor]:
-    assert shutil.which("podman"), "podman is needed: apt-get install podman runc (Debian)"
-    runtime = PodmanRuntime()
-    assert runtime.image_user(IMAGE) is not None, f"{IMAGE} is missing: build it, ./dev image"
-    executor = PodExecutor(api_client=api_client, server=control_plane.server,
-                           ca_cert=control_plane.ca_cert, runtime=runtime,
-                           logs_dir=tmp_path_factory.mktemp("container-pods")).start()
-    yield executor
-    executor.stop()
 
 
 def _runner_pod(namespace: str, name: str, script: str, memory_limit: str = "256Mi",
@@ -99,19 +81,19 @@ def _finished(core: client.CoreV1Api, namespace: str, name: str) -> dict[str, An
 
 
 def test_a_runner_pod_runs_confined_as_its_security_context_says(
-    container_executor: PodExecutor, api_client: client.ApiClient, namespace: str,
+    runner_containers: PodExecutor, api_client: client.ApiClient, namespace: str,
 ) -> None:
     core = client.CoreV1Api(api_client)
     core.create_namespaced_pod(namespace, _runner_pod(namespace, "confined", INSIDE))
     assert _finished(core, namespace, "confined") == {
         "phase": "Succeeded", "reason": "Completed", "exitCode": 0}
-    assert container_executor.logs_dir is not None
-    output = (container_executor.logs_dir / f"{namespace}_confined.log").read_text()
+    assert runner_containers.logs_dir is not None
+    output = (runner_containers.logs_dir / f"{namespace}_confined.log").read_text()
     assert f"as system:serviceaccount:{namespace}:default" in output, output
 
 
 def test_an_allocation_above_the_memory_limit_is_oom_killed(
-    container_executor: PodExecutor, api_client: client.ApiClient, namespace: str,
+    runner_containers: PodExecutor, api_client: client.ApiClient, namespace: str,
 ) -> None:
     core = client.CoreV1Api(api_client)
     script = "block = bytearray(256 * 2**20)"
