@@ -37,6 +37,9 @@ class Context:
     """The watch-fed DynamicJobs and owned objects (set at startup, see `watching`)."""
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
     """Which finished runs have had their Event."""
+    dynamicjobs_listed: threading.Event = field(default_factory=threading.Event)
+    """Set by the first DynamicJob event a handler sees: kopf calls no handler before its
+    initial listing has filled the DynamicJob index, so from then on the index is whole."""
     _job_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 

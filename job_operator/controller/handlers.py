@@ -2,8 +2,8 @@
 :class:`~job_operator.controller.context.Context` from kopf's ``memo`` and call the code
 that does the work.
 
-Every path (create, update, resume after a restart, the periodic resync in
-`job_operator.controller.resync`, a CronJob changed or deleted by hand) ends in the same
+Every path (create, update, the resync in `job_operator.controller.resync`, which also
+catches up after a restart, a CronJob changed or deleted by hand) ends in the same
 idempotent reconcile.
 """
 
@@ -99,11 +99,11 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
         informer.stop()
 
 
-@kopf.on.resume(*DYNAMICJOBS)
 @kopf.on.create(*DYNAMICJOBS)
 @kopf.on.update(*DYNAMICJOBS, field="spec")
 def reconcile_dynamicjob(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Create, update or resume: converge. An invalid spec is Stalled, not retried."""
+    """Create or update: converge. An invalid spec is Stalled, not retried. (After a
+    restart the resync's first pass converges every job; see `resync`.)"""
     outcome = reconcile_and_report(_context(memo), body, kopf_event)
     if outcome.problems:
         raise kopf.PermanentError(format_problems(outcome.problems))
@@ -166,6 +166,7 @@ def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     """Keep the dependsOn index current, tell finished runs in Events, and start the runs
     that upstream successes owe."""
     context = _context(memo)
+    context.dynamicjobs_listed.set()
     body = event["object"]
     metadata = body["metadata"]
     if event["type"] == "DELETED":

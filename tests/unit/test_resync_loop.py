@@ -6,6 +6,7 @@ import asyncio
 import os
 import subprocess
 import sys
+import threading
 from typing import Any
 
 import pytest
@@ -50,6 +51,39 @@ def test_a_job_whose_resync_fails_does_not_end_the_loop(
     assert "resync of ns/broken failed" in caplog.text
     assert "cannot list DynamicJobs: RuntimeError" in caplog.text
 
+
+
+def test_the_first_pass_starts_once_the_list_is_whole_not_a_period_later() -> None:
+    """A restarted operator catches up at once: the first pass waits for the DynamicJob
+    list (at most one period), then runs; later passes come a period apart."""
+    listed = threading.Event()
+    waited: list[float] = []
+    seen: list[str] = []
+
+    def wait_listed(timeout: float) -> bool:
+        waited.append(timeout)
+        return listed.wait(timeout)
+
+    def resync_one(body: dict[str, Any]) -> bool:
+        seen.append(body["metadata"]["name"])
+        return False
+
+    async def first_pass() -> None:
+        loop_task = asyncio.create_task(
+            resync_forever(3600, lambda: [_body("a")], resync_one, wait_listed))
+        try:
+            await asyncio.sleep(0.05)
+            assert seen == [], "no pass before the list is whole"
+            listed.set()
+            while not seen:
+                assert not loop_task.done(), "the resync loop ended"
+                await asyncio.sleep(0.01)
+        finally:
+            loop_task.cancel()
+
+    asyncio.run(asyncio.wait_for(first_pass(), timeout=10))
+    assert seen == ["a"], "one pass, and the next one a period (an hour) later"
+    assert waited == [3600]
 
 
 def test_the_handlers_module_reads_no_settings_at_import() -> None:
