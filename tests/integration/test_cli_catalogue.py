@@ -2,18 +2,20 @@
 
 A RoleBinding cannot grant a cluster-scoped kind, so a namespace's view role, even with the
 chart's rule naming dynamicjobtemplates (which it aggregates into the built-in ``view``),
-lets such a user read no template. (The local control plane runs no clusterrole
-aggregation controller, so the user is bound to the chart's rule directly.)
-``CATALOGUE_READER`` is what the chart should add (see docs/cli.md): reading the catalogue
-for every authenticated user."""
+lets such a user read no template. The user is bound to the chart's rule directly, so the
+test shows what that rule grants whatever else the cluster aggregates. The chart's
+catalogue reader (``rbac.catalogueForAllUsers``, rendered by helm here) lets every
+authenticated user read it."""
 
 from __future__ import annotations
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client, utils
 
 from job_operator.cli import exits
@@ -22,18 +24,18 @@ from tests.integration.test_cli_inspect import cli
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
-CATALOGUE_READER: list[dict[str, Any]] = [
-    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-     "metadata": {"name": "dynamicjobs-catalogue-reader"},
-     "rules": [{"apiGroups": ["dynamicjobs.io"], "resources": ["dynamicjobtemplates"],
-                "verbs": ["get", "list", "watch"]}]},
-    {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRoleBinding",
-     "metadata": {"name": "dynamicjobs-catalogue-reader"},
-     "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
-                 "name": "dynamicjobs-catalogue-reader"},
-     "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "Group",
-                   "name": "system:authenticated"}]},
-]
+CHART = Path(__file__).resolve().parents[2] / "helm" / "dynamicjobs"
+
+
+def chart_catalogue_reader() -> list[dict[str, Any]]:
+    """The chart's catalogue-reader ClusterRole and binding, as helm renders them."""
+    from local_cluster.binaries import ensure_binaries
+
+    rendered = subprocess.run(
+        [str(ensure_binaries().helm), "template", "dynamicjobs", str(CHART),
+         "--show-only", "templates/catalogue-reader.yaml"],
+        capture_output=True, text=True, check=True, timeout=120).stdout
+    return [doc for doc in yaml.safe_load_all(rendered) if doc]
 
 
 def chart_view_role(name: str) -> dict[str, Any]:
@@ -65,12 +67,14 @@ def viewer(control_plane: ControlPlane, api_client: client.ApiClient, namespace:
 
 @pytest.fixture
 def catalogue_reader(api_client: client.ApiClient) -> Iterator[None]:
-    for body in CATALOGUE_READER:
+    objects = chart_catalogue_reader()
+    assert [o["kind"] for o in objects] == ["ClusterRole", "ClusterRoleBinding"]
+    for body in objects:
         utils.create_from_dict(api_client, body)
     yield
     rbac = client.RbacAuthorizationV1Api(api_client)
-    rbac.delete_cluster_role_binding("dynamicjobs-catalogue-reader")
-    rbac.delete_cluster_role("dynamicjobs-catalogue-reader")
+    rbac.delete_cluster_role_binding(objects[1]["metadata"]["name"])
+    rbac.delete_cluster_role(objects[0]["metadata"]["name"])
 
 
 def test_a_namespace_viewer_reads_the_catalogue_only_with_the_reader_binding(
