@@ -49,8 +49,7 @@ def _start_admission() -> AdmissionServer | None:
         return None
     from job_operator.admission.server import AdmissionServer
     from job_operator.admission.webhook import judge, review_response
-    from job_operator.kube import Kube
-    from job_runner.report import load_client
+    from job_operator.kube import Kube, load_client
 
     kube = Kube(load_client())
     server = AdmissionServer(webhook, lambda review: review_response(

@@ -15,11 +15,12 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from kubernetes import client
+from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
 from job_runner.api import GROUP, VERSION
 from job_runner.contract import FIELD_MANAGER, MANAGED_BY
+from job_runner.status_api import StatusConflict, dynamicjob_path
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +48,15 @@ def resource_path(kind: str, namespace: str | None, name: str | None = None) -> 
         prefix = f"/apis/{api_version}"
     path = prefix + (f"/namespaces/{namespace}" if namespace else "") + f"/{plural}"
     return path + (f"/{name}" if name else "")
+
+
+def load_client() -> client.ApiClient:
+    """In a pod: its service account; elsewhere (a dev run): $KUBECONFIG."""
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()
+    return client.ApiClient()
 
 
 class Kube:
@@ -166,6 +176,20 @@ class Kube:
         return dict(self._call(
             "PATCH", path, body={"status": status}, content_type="application/merge-patch+json"
         ))
+
+    def dynamicjob(self, namespace: str, name: str) -> dict[str, Any]:
+        """`job_runner.status_api.StatusEndpoint`: what a StatusReporter reads."""
+        return dict(self._call("GET", dynamicjob_path(namespace, name)))
+
+    def patch_dynamicjob_status(self, namespace: str, name: str,
+                                patch: Mapping[str, Any]) -> None:
+        try:
+            self._call("PATCH", dynamicjob_path(namespace, name) + "/status", body=patch,
+                       content_type="application/merge-patch+json")
+        except ApiException as error:
+            if error.status == 409:
+                raise StatusConflict(error.reason) from error
+            raise
 
     def event(self, involved: Mapping[str, Any], reason: str, message: str,
               warning: bool) -> None:

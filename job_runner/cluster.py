@@ -34,8 +34,9 @@ from job_runner.execute import RunOutcome, execute
 from job_runner.local import cancel_on_sigterm, configure_json_logging
 from job_runner.notify import notify
 from job_runner.registry import UnknownTemplate, get_template
-from job_runner.report import StatusReporter, load_client
+from job_runner.report import StatusReporter
 from job_runner.secrets import env_secret_resolver
+from job_runner.status_api import RestEndpoint
 
 EXIT_FAILED = 1
 EXIT_UNREPORTED = 3
@@ -90,7 +91,7 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     run_id = environ.get(ENV_RUN_ID) or environ.get(ENV_POD_NAME) or (
         f"{job}-{uuid.uuid4().hex[:8]}")
     trigger = cast("RunTrigger", environ.get(ENV_TRIGGER, "Schedule"))
-    reporter = StatusReporter(load_client(), namespace, job)
+    reporter = StatusReporter(RestEndpoint.from_environment(environ), namespace, job)
     try:
         spec = DynamicJobSpec.model_validate_json(environ[ENV_SPEC])
     except ValidationError as error:

@@ -10,15 +10,9 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
-
-from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
 from job_runner.api import (
     FINISHED_RESULTS,
-    GROUP,
-    VERSION,
     DynamicJobStatus,
     RunRecord,
     latest,
@@ -26,19 +20,10 @@ from job_runner.api import (
     read_status,
     status_patch,
 )
+from job_runner.status_api import StatusConflict, StatusEndpoint
 
-PLURAL = "dynamicjobs"
 CONFLICT_RETRIES = 8
 log = logging.getLogger("dynamicjobs.runner")
-
-
-def load_client() -> client.ApiClient:
-    """In a pod: its service account; elsewhere (a dev run): $KUBECONFIG."""
-    try:
-        config.load_incluster_config()
-    except config.ConfigException:
-        config.load_kube_config()
-    return client.ApiClient()
 
 
 def merge_run(status: DynamicJobStatus, record: RunRecord, history_limit: int,
@@ -76,10 +61,10 @@ def _already_recorded(record: RunRecord, status: DynamicJobStatus) -> bool:
 
 
 class StatusReporter:
-    """Records runs of one DynamicJob; ``api_client`` needs only get and patch of its status."""
+    """Records runs of one DynamicJob through ``endpoint`` (a read and a status patch)."""
 
-    def __init__(self, api_client: client.ApiClient, namespace: str, name: str) -> None:
-        self.api = client.CustomObjectsApi(api_client)
+    def __init__(self, endpoint: StatusEndpoint, namespace: str, name: str) -> None:
+        self.endpoint = endpoint
         self.namespace = namespace
         self.name = name
 
@@ -89,8 +74,7 @@ class StatusReporter:
         a missed time already recorded.
         True when written."""
         for attempt in range(1, CONFLICT_RETRIES + 1):
-            current: dict[str, Any] = self.api.get_namespaced_custom_object_status(  # type: ignore[assignment]
-                GROUP, VERSION, self.namespace, PLURAL, self.name)
+            current = self.endpoint.dynamicjob(self.namespace, self.name)
             status = read_status(current.get("status"))
             if keep_final and _already_recorded(record, status):
                 return False
@@ -99,11 +83,10 @@ class StatusReporter:
                 "status": status_patch(merge_run(status, record, history_limit)),
             }
             try:
-                self.api.patch_namespaced_custom_object_status(
-                    GROUP, VERSION, self.namespace, PLURAL, self.name, patch)
+                self.endpoint.patch_dynamicjob_status(self.namespace, self.name, patch)
                 return True
-            except ApiException as error:
-                if error.status != 409 or attempt == CONFLICT_RETRIES:
+            except StatusConflict:
+                if attempt == CONFLICT_RETRIES:
                     raise
                 log.info("status changed meanwhile, retrying", extra={"attempt": attempt})
                 time.sleep(0.05 * attempt)

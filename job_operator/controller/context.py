@@ -14,11 +14,10 @@ from kubernetes.client.exceptions import ApiException
 from job_operator.controller.live import LiveObjects, version_of
 from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
-from job_operator.kube import Kube
+from job_operator.kube import Kube, load_client
 from job_operator.runs.announce import RunAnnouncer
 from job_operator.settings import Settings
 from job_operator.validation import format_problems
-from job_runner.report import load_client
 
 RETRY_DELAY_SECONDS = 10
 API_TIMEOUT_SECONDS = 60

@@ -134,7 +134,7 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     record = lost_run_record(job, pods, owner.get("status") or {}, history_limit)
     if record is None:
         return
-    reporter = StatusReporter(kube.api_client, namespace, owner_name)
+    reporter = StatusReporter(kube, namespace, owner_name)
     if reporter.record(record, history_limit, keep_final=True):
         context.announcer.told(namespace, owner_name, record.id)
         kopf.warn(as_body(owner), reason=f"Run{record.result}", message=record.message)

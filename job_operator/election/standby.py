@@ -17,8 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
 from job_operator.election.leader import LeaderElector, LeaseSettings
-from job_operator.kube import Kube
-from job_runner.report import load_client
+from job_operator.kube import Kube, load_client
 
 log = logging.getLogger(__name__)
 EXIT_LEASE_LOST = 3

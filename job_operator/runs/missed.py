@@ -120,7 +120,7 @@ def record_missed_run(job: DynamicJob, status: Any, cronjob: Mapping[str, Any], 
         except ApiException as error:
             if error.status != 409:
                 raise
-    reporter = StatusReporter(kube.api_client, namespace, name)
+    reporter = StatusReporter(kube, namespace, name)
     if not reporter.record(missed.record(), job.spec.history_limit, keep_final=True):
         return None
     return missed

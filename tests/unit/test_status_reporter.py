@@ -6,14 +6,14 @@ import copy
 from typing import Any
 
 import pytest
-from kubernetes.client.exceptions import ApiException
 
 from job_runner.api import RunRecord
 from job_runner.report import StatusReporter
+from job_runner.status_api import StatusConflict
 
 
 class ConflictingApi:
-    """Stands in for CustomObjectsApi: someone else writes between our read and our patch."""
+    """A StatusEndpoint where someone else writes between our read and our patch."""
 
     def __init__(self, conflicts: int) -> None:
         self.conflicts = conflicts
@@ -21,11 +21,11 @@ class ConflictingApi:
         self.status: dict[str, Any] = {"conditions": [{"type": "Ready", "status": "True"}]}
         self.patches: list[dict[str, Any]] = []
 
-    def get_namespaced_custom_object_status(self, *_: Any) -> dict[str, Any]:
+    def dynamicjob(self, *_: Any) -> dict[str, Any]:
         return {"metadata": {"resourceVersion": str(self.version)},
                 "status": copy.deepcopy(self.status)}
 
-    def patch_namespaced_custom_object_status(self, *args: Any) -> dict[str, Any]:
+    def patch_dynamicjob_status(self, *args: Any) -> None:
         patch = args[-1]
         self.patches.append(patch)
         if self.conflicts:
@@ -33,18 +33,14 @@ class ConflictingApi:
             self.version += 1
             self.status["recentRuns"] = [{"id": "other", "result": "Succeeded",
                                           "startedAt": "2026-01-01T00:00:00Z"}]
-            raise ApiException(status=409, reason="Conflict")
+            raise StatusConflict("the object has been modified")
         assert patch["metadata"]["resourceVersion"] == str(self.version)
         self.status.update(patch["status"])
         self.version += 1
-        return {}
 
 
 def _reporter(api: ConflictingApi) -> StatusReporter:
-    reporter = StatusReporter.__new__(StatusReporter)
-    reporter.api = api  # type: ignore[assignment]
-    reporter.namespace, reporter.name = "ns", "beat"
-    return reporter
+    return StatusReporter(api, "ns", "beat")
 
 
 RECORD = RunRecord(id="beat-1", result="Succeeded", started_at="2026-01-02T00:00:00.000Z",
@@ -62,9 +58,9 @@ def test_a_conflict_is_retried_on_fresh_state_and_keeps_both_runs_and_conditions
 
 def test_endless_conflicts_give_up_with_the_error() -> None:
     api = ConflictingApi(conflicts=100)
-    with pytest.raises(ApiException) as failed:
+    with pytest.raises(StatusConflict):
         _reporter(api).record(RECORD, history_limit=5)
-    assert failed.value.status == 409
+    assert len(api.patches) == 8, "CONFLICT_RETRIES attempts, then the error"
 
 
 def test_the_operators_account_never_replaces_the_runners_final_record() -> None:

@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from kubernetes import client
 
-from job_runner.report import load_client
+from job_operator.kube import load_client
 from tests.conftest import RealApiCallInUnitTest
 
 
