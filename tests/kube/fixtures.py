@@ -6,6 +6,7 @@ here runs at import time, so unit tests never need Go, etcd or a cluster.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -73,9 +74,10 @@ def crds(kubectl: Callable[..., subprocess.CompletedProcess[str]]) -> None:
     kubectl("wait", "--for=condition=Established", "--timeout=60s", "-f", str(REPO / "crds"))
 
 
-@pytest.fixture
-def namespace(api_client: client.ApiClient) -> Iterator[str]:
-    name = f"t-{uuid.uuid4().hex[:10]}"
+@contextlib.contextmanager
+def scratch_namespace(api_client: client.ApiClient, prefix: str = "t") -> Iterator[str]:
+    """A new namespace, once its default service account exists; deleted afterwards."""
+    name = f"{prefix}-{uuid.uuid4().hex[:10]}"
     core = client.CoreV1Api(api_client)
     core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=name)))
     wait_for(
@@ -87,6 +89,12 @@ def namespace(api_client: client.ApiClient) -> Iterator[str]:
     )
     yield name
     core.delete_namespace(name)
+
+
+@pytest.fixture
+def namespace(api_client: client.ApiClient) -> Iterator[str]:
+    with scratch_namespace(api_client) as name:
+        yield name
 
 
 @pytest.fixture(scope="session")
