@@ -25,7 +25,6 @@ import collections
 import os
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -36,9 +35,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kubernetes import client, config
+from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
+from benchmarks.plane import client_with_crds, head_commit
 from benchmarks.recording import record
 from local_cluster.audit import audited_requests
 from local_cluster.controlplane import ControlPlane
@@ -47,7 +47,6 @@ from local_cluster.webhook import register_webhook
 from tests.kube.dynamicjobs import GROUP, PLURAL, VERSION, manifest
 from tests.kube.operator_process import OperatorProcess
 
-REPO = Path(__file__).resolve().parent.parent
 RESYNC_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -320,16 +319,9 @@ def main() -> int:
     parser.add_argument("--admission-seconds", type=float, default=20)
     parser.add_argument("--label", default="", help="a note stored with the figures")
     args = parser.parse_args()
-    figures: dict[str, Any] = {"when": _now(), "label": args.label,
-                               "commit": subprocess.run(
-                                   ["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
-                                   capture_output=True, text=True).stdout.strip()}
+    figures: dict[str, Any] = {"when": _now(), "label": args.label, "commit": head_commit()}
     with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
-        subprocess.run([str(Path(sys.executable).with_name("kubectl")), "--kubeconfig",
-                        str(plane.kubeconfig), "apply", "--server-side", "-f",
-                        str(REPO / "crds")], check=True, capture_output=True)
-        api_client = config.new_client_from_config(config_file=str(plane.kubeconfig))
-        api_client.configuration.connection_pool_maxsize = 32
+        api_client = client_with_crds(plane, connections=32)
         _namespaces(api_client, ("fleet", "direct"))
         figures["direct"] = {"objects_per_job": 4, "create_s": round(
             measure_direct(api_client, "direct", args.jobs, args.threads), 2)}

@@ -1,0 +1,29 @@
+"""What every benchmark does first on its local control plane."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from kubernetes import client, config
+
+from local_cluster.controlplane import ControlPlane
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def head_commit() -> str:
+    """The commit the figures are measured at, recorded with them."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def client_with_crds(plane: ControlPlane, connections: int = 16) -> client.ApiClient:
+    """An admin client of ``plane``, after installing our CRDs there."""
+    subprocess.run([str(Path(sys.executable).with_name("kubectl")), "--kubeconfig",
+                    str(plane.kubeconfig), "apply", "--server-side", "-f",
+                    str(REPO / "crds")], check=True, capture_output=True)
+    api = config.new_client_from_config(config_file=str(plane.kubeconfig))
+    api.configuration.connection_pool_maxsize = connections
+    return api
