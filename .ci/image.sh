@@ -3,7 +3,7 @@
 # and checkov, and run runner pods as real containers from the image (the tests/containers
 # and tests/e2e tiers). Installs the Debian packages it needs; run as root, like .ci/run.
 # The base image, the checkers' virtualenv and podman's layers are cached, so a second run
-# builds in seconds; the two test tiers take about 4 minutes (docs/image.md).
+# builds in seconds; the two test tiers take 5 to 10 minutes (docs/image.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
