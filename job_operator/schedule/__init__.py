@@ -26,6 +26,7 @@ from job_operator.schedule.parse import (
     parse_spec,
     schedule_problems,
 )
+from job_operator.schedule.timeline import RunCache
 from job_operator.schedule.timezone import load_zone, time_zone_problems
 
 __all__ = [
@@ -66,9 +67,6 @@ class Schedule:
     time_zone: str | None
     spec: Spec = field(repr=False)
     zone: tzinfo = field(repr=False)
-    _last_runs: list[tuple[int, list[datetime]]] = field(
-        default_factory=list, repr=False, compare=False)
-    """The latest next-runs answer and the instant it was computed for (see next_runs)."""
 
     @classmethod
     def parse(cls, expression: str, time_zone: str | None = None) -> Schedule:
@@ -97,26 +95,27 @@ class Schedule:
         """
         if self.never_fires:
             return []
-        instant: int | None = gotime.to_instant(after)
+        instant = gotime.to_instant(after)
         assert instant is not None
-        # The answer stays the same until the first of the runs comes: the operator asks
-        # at every reconcile, and stepping through the calendar is the costly part.
-        for anchor, runs in self._last_runs[-1:]:
-            if (len(runs) >= count and runs and anchor <= instant
-                    and after < runs[0]):
-                return runs[:count]
-        runs = self._compute_runs(instant, count)
-        self._last_runs[:] = [(instant, runs)]
-        return list(runs)
+        if isinstance(self.spec, CronSpec):
+            runs = self._calendar.runs_after(instant, count)
+        else:
+            runs = self._every_runs(instant, count)
+        return [gotime.to_datetime(run) for run in runs]
 
-    def _compute_runs(self, instant: int | None, count: int) -> list[datetime]:
-        runs: list[datetime] = []
+    @cached_property
+    def _calendar(self) -> RunCache:
+        return RunCache(lambda instant: next_instant(self.spec, self.zone, instant))
+
+    def _every_runs(self, instant: int, count: int) -> list[int]:
+        runs: list[int] = []
+        at: int | None = instant
         while len(runs) < count:
-            assert instant is not None
-            instant = next_instant(self.spec, self.zone, instant)
-            if instant is None:
+            assert at is not None
+            at = next_instant(self.spec, self.zone, at)
+            if at is None:
                 break
-            runs.append(gotime.to_datetime(instant))
+            runs.append(at)
         return runs
 
     def warnings(self, now: datetime | None = None) -> list[str]:
