@@ -37,8 +37,8 @@ class Context:
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
     """Which finished runs have had their Event."""
     dynamicjobs_listed: threading.Event = field(default_factory=threading.Event)
-    """Set by the first DynamicJob event a handler sees: kopf calls no handler before its
-    initial listing has filled the DynamicJob index, so from then on the index is whole."""
+    """Set once the watches' first lists are in (`watching.start_watching`): from then on
+    a resync pass sees every DynamicJob."""
     _job_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 

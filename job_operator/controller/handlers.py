@@ -27,7 +27,6 @@ from job_operator.controller.context import (
     reconcile_and_report,
 )
 from job_operator.controller.watching import start_watching
-from job_operator.kube import packed
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
@@ -56,13 +55,6 @@ def _context(memo: kopf.Memo) -> Context:
     return context
 
 
-def _by_name(*, namespace: str | None, name: str, body: kopf.Body, **_: Any) -> object:
-    return {(namespace, name): packed(body)}
-
-
-kopf.index(*DYNAMICJOBS, id="live_dynamicjobs")(_by_name)
-
-
 @kopf.on.login()
 async def login(**kwargs: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession | None:
     return await session.login(Settings.from_env().namespaces, **kwargs)
@@ -73,7 +65,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
             logger: logging.Logger | logging.LoggerAdapter[Any], **kwargs: Any) -> None:
     """Build the Context (the Settings are read here, once) and publish the catalogue."""
     context = memo["context"] = Context.from_env()
-    memo["informers"] = start_watching(context, kwargs["live_dynamicjobs"])
+    memo["informers"] = start_watching(context)
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -166,7 +158,6 @@ def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     """Keep the dependsOn index current, tell finished runs in Events, and start the runs
     that upstream successes owe."""
     context = _context(memo)
-    context.dynamicjobs_listed.set()
     body = event["object"]
     metadata = body["metadata"]
     if event["type"] == "DELETED":

@@ -54,6 +54,10 @@ class Informer:
         data = self.store.get((namespace, name))
         return None if data is None else unpacked(data)
 
+    def bodies(self) -> list[dict[str, Any]]:
+        """Every object, decoded (the list of the store is taken at once, under the GIL)."""
+        return [unpacked(data) for data in list(self.store.values())]
+
     def _run(self) -> None:
         version: str | None = None
         while not self._stopping.is_set():

@@ -1,12 +1,12 @@
 """The operator's view of the cluster, fed by its watches instead of GETs.
 
-A kopf index (see `handlers`) keeps the latest body of every DynamicJob, and informers
-(`informer`) keep every object the operator owns (CronJob, ServiceAccount, Role,
-RoleBinding, selected by the managed-by label). A reconcile reads them instead of GETs, so
+Informers (`informer`) keep the latest body of every DynamicJob and of every object the
+operator owns (CronJob, ServiceAccount, Role, RoleBinding, selected by the managed-by
+label). A reconcile reads them instead of GETs, so
 reconciling an unchanged DynamicJob, and a whole resync pass, makes no API request.
 
 A watch lags behind the write that changed an object. What the operator itself just
-applied is kept beside the indexes until the watch has delivered that version or a newer
+applied is kept beside the watched objects until the watch has delivered that version or a newer
 one, so the next reconcile does not see the old object and apply again; and the watch's
 echo of the operator's own write is recognised, so it does not start another reconcile.
 """
@@ -14,10 +14,10 @@ echo of the operator's own write is recognised, so it does not start another rec
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from job_operator.kube import trimmed, unpacked
+from job_operator.kube import trimmed
 
 OWNED_KINDS = ("CronJob", "ServiceAccount", "Role", "RoleBinding")
 Key = tuple[str, str, str]
@@ -36,15 +36,14 @@ def version_of(body: Mapping[str, Any]) -> int:
 
 
 class LiveObjects:
-    """Reads over kopf's DynamicJob index (``{(namespace, name): Store}`` of `packed`
-    bodies) and a reader per
-    owned kind, plus what this operator applied and its watch has not delivered yet. Safe
-    to use from handler threads while the watches update what they read."""
+    """Reads over a reader per watched kind (DynamicJob and the owned kinds), plus what
+    this operator applied and its watch has not delivered yet. Safe to use from handler
+    threads while the watches update what they read."""
 
-    def __init__(self, dynamicjobs: Mapping[Any, Any],
-                 owned: Mapping[str, OwnedReader]) -> None:
-        self._dynamicjobs = dynamicjobs
-        self._owned = owned
+    def __init__(self, watched: Mapping[str, OwnedReader],
+                 dynamicjobs: Callable[[], list[dict[str, Any]]]) -> None:
+        self._readers = watched
+        self._every_dynamicjob = dynamicjobs
         self._applied: dict[Key, dict[str, Any]] = {}
         self._own_versions: dict[Key, str] = {}
         self._lock = threading.Lock()
@@ -81,32 +80,11 @@ class LiveObjects:
             self._applied.pop((kind, namespace, name), None)
             self._own_versions.pop((kind, namespace, name), None)
 
-    def dynamicjobs(self) -> Iterator[dict[str, Any]]:
+    def dynamicjobs(self) -> list[dict[str, Any]]:
         """Every DynamicJob the watch has delivered (the latest body of each)."""
-        index = self._dynamicjobs
-        for attempt in range(3):
-            try:
-                keys = list(index)
-                break
-            except RuntimeError:  # kopf changed the index while it was copied
-                if attempt == 2:
-                    raise
-        for key in keys:
-            body = self._first(index, key)
-            if body is not None:
-                yield body
+        return self._every_dynamicjob()
 
     def _watched(self, key: Key) -> dict[str, Any] | None:
         kind, namespace, name = key
-        if kind == "DynamicJob":
-            return self._first(self._dynamicjobs, (namespace, name))
-        read = self._owned.get(kind)
+        read = self._readers.get(kind)
         return read(namespace, name) if read is not None else None
-
-    @staticmethod
-    def _first(index: Mapping[Any, Any], key: Any) -> dict[str, Any] | None:
-        try:
-            data = next(iter(index[key]), None)
-        except (KeyError, RuntimeError):  # gone meanwhile, or changed while read
-            return None
-        return None if data is None else unpacked(data)

@@ -20,7 +20,7 @@ def _view(watched: dict[Any, list[dict[str, Any]]]) -> LiveObjects:
     def read(namespace: str, name: str) -> dict[str, Any] | None:
         found = watched.get((namespace, name))
         return found[0] if found else None
-    return LiveObjects({}, {"CronJob": read})
+    return LiveObjects({"CronJob": read}, list)
 
 
 def test_trimmed_keeps_who_changed_it_when_and_the_status_but_not_the_field_sets() -> None:
@@ -61,10 +61,13 @@ def test_the_echo_of_our_own_write_is_recognised_and_another_write_is_not() -> N
     assert not live.is_own_echo("CronJob", "ns", "other", "3")
 
 
-def test_dynamicjobs_lists_the_latest_body_of_each() -> None:
-    live = LiveObjects({("ns", "a"): [packed({"metadata": {"name": "a"}})],
-                        ("ns", "b"): [packed({"metadata": {"name": "b"}})]}, {})
-    assert sorted(body["metadata"]["name"] for body in live.dynamicjobs()) == ["a", "b"]
+def test_dynamicjobs_are_read_like_any_watched_kind() -> None:
+    bodies = {("ns", "a"): {"metadata": {"name": "a", "resourceVersion": "4"}}}
+    live = LiveObjects({"DynamicJob": lambda ns, name: bodies.get((ns, name))},
+                       lambda: list(bodies.values()))
+    assert [body["metadata"]["name"] for body in live.dynamicjobs()] == ["a"]
+    assert live.get("DynamicJob", "ns", "a") == bodies[("ns", "a")]
+    assert live.get("DynamicJob", "ns", "b") is None
 
 
 def test_packed_is_the_trimmed_body_and_each_read_a_copy_of_its_own() -> None:
