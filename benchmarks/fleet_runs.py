@@ -72,6 +72,7 @@ def _audit(jobs: DynamicJobs, names: list[str], first_minute: int, last_minute: 
     due = set(range(first_minute, last_minute + 1))
     ran = missed = lost = duplicated = invented = 0
     results: dict[str, int] = {}
+    failure = ""
     for name in names:
         runs = jobs.get(name).get("status", {}).get("recentRuns", [])
         minutes = [_scheduled_minute(r["id"]) for r in runs if r.get("trigger") == "Schedule"]
@@ -80,11 +81,13 @@ def _audit(jobs: DynamicJobs, names: list[str], first_minute: int, last_minute: 
         lost += len(due - set(minutes))
         for run in runs:
             results[run["result"]] = results.get(run["result"], 0) + 1
+            if run["result"] not in ("Succeeded", "Missed") and not failure:
+                failure = f"{name}/{run['id']}: {run.get('message', '')}"[:500]
             ran += run["result"] != "Missed"
             missed += run["result"] == "Missed"
     return {"due_runs": len(due) * len(names), "ran": ran, "missed": missed,
             "not_recorded": lost, "recorded_twice": duplicated, "invented": invented,
-            "results": results}
+            "results": results, "first_failure": failure}
 
 
 def main() -> int:
@@ -106,8 +109,10 @@ def main() -> int:
         operator = OperatorProcess(env=env, log=Path(workdir) / "operator.log")
         operator.start()
         register_webhook(api, int(env["DYNAMICJOBS_WEBHOOK_PORT"]), plane.ca_cert)
+        logs = Path(workdir) / "pods"
+        logs.mkdir()
         executor = PodExecutor(api_client=api, server=plane.server, ca_cert=plane.ca_cert,
-                               logs_dir=Path(workdir) / "pods").start()
+                               logs_dir=logs).start()
         try:
             figures["bare_python_cpu_s"] = round(_interpreter_cpu("pass"), 3)
             # what each run paid before the runner reported with the standard library:
