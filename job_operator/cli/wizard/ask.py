@@ -81,3 +81,17 @@ class Asker:
         number = self.text(question, flag=flag, check=pick,
                            default=str(default + 1) if default is not None else None)
         return options[int(number) - 1][0]
+
+
+def whole_number(low: int, high: int, what: str = "") -> Callable[[str], int]:
+    """An answer's check: a whole number from ``low`` to ``high``, else the message."""
+    def check(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if not low <= value <= high:
+            raise ValueError(f"{what + ': ' if what else ''}a whole number from {low} to {high}")
+        return value
+
+    return check

@@ -28,7 +28,7 @@ from job_operator.cli.portable import tag_labels
 from job_operator.cli.run import parse_overrides
 from job_operator.cli.target import Target
 from job_operator.cli.validate import body_problems
-from job_operator.cli.wizard.ask import Asker
+from job_operator.cli.wizard.ask import Asker, whole_number
 from job_operator.cli.wizard.notifications import ask_notifications
 from job_operator.cli.wizard.parameters import ParameterQuestions
 from job_operator.cli.wizard.schedule import ask_schedule
@@ -83,29 +83,18 @@ def _catalogue(api: Cluster) -> dict[str, dict[str, Any]]:
 
 def _run_settings(asker: Asker, timeout: int | None, retries: int | None,
                   backoff: int | None) -> dict[str, Any]:
-    def whole(low: int, high: int) -> Callable[[str], int]:
-        def check(text: str) -> int:
-            try:
-                value = int(text)
-            except ValueError:
-                value = low - 1
-            if not low <= value <= high:
-                raise ValueError(f"a whole number from {low} to {high}")
-            return value
-        return check
-
     settings: dict[str, Any] = {}
     timeout = timeout if timeout is not None else asker.text(
         "Timeout of one run, in seconds", flag="--timeout-seconds", default="3600",
-        check=whole(1, 7 * 24 * 3600))
+        check=whole_number(1, 7 * 24 * 3600))
     if timeout != 3600:
         settings["timeoutSeconds"] = timeout
     retries = retries if retries is not None else asker.text(
-        "Retries after a failed attempt", flag="--retries", default="0", check=whole(0, 10))
+        "Retries after a failed attempt", flag="--retries", default="0", check=whole_number(0, 10))
     if retries:
         backoff = backoff if backoff is not None else asker.text(
             "Seconds before the first retry (doubling after)", flag="--backoff-seconds",
-            default="30", check=whole(1, 3600))
+            default="30", check=whole_number(1, 3600))
         settings["retries"] = {"limit": retries, "backoffSeconds": backoff}
     return settings
 

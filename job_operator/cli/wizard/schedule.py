@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from job_operator.cli.exits import USAGE, CliError
-from job_operator.cli.wizard.ask import Asker
+from job_operator.cli.wizard.ask import Asker, whole_number
 from job_operator.schedule import Schedule, ScheduleError
 
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
@@ -24,19 +24,6 @@ def _clock(text: str) -> tuple[int, int]:
     if not (0 <= parsed[0] <= 23 and 0 <= parsed[1] <= 59):
         raise ValueError(f"{text!r} is not a time of day like 02:30")
     return parsed
-
-
-def _bounded(low: int, high: int, what: str) -> Callable[[str], int]:
-    def check(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if not low <= value <= high:
-            raise ValueError(f"{what}: a whole number from {low} to {high}")
-        return value
-
-    return check
 
 
 def _day(text: str) -> int:
@@ -61,11 +48,11 @@ def _from_preset(asker: Asker, preset: str) -> str:
                               hint='5 fields, e.g. "0 2 * * 1-5", or @daily'))
     if preset == "minutes":
         every = asker.text("Every how many minutes", flag=flag, default="15",
-                           check=_bounded(1, 59, "minutes"))
+                           check=whole_number(1, 59, "minutes"))
         return f"*/{every} * * * *"
     if preset == "hourly":
         minute = asker.text("At minute", flag=flag, default="0",
-                            check=_bounded(0, 59, "minute"))
+                            check=whole_number(0, 59, "minute"))
         return f"{minute} * * * *"
     hour, minute = asker.text("At (HH:MM)", flag=flag, default="02:00", check=_clock)
     if preset == "daily":
@@ -76,7 +63,7 @@ def _from_preset(asker: Asker, preset: str) -> str:
         day = asker.text("On (mon, tue, ...)", flag=flag, default="mon", check=_day)
         return f"{minute} {hour} * * {day}"
     day = asker.text("On day of the month", flag=flag, default="1",
-                     check=_bounded(1, 31, "day of the month"))
+                     check=whole_number(1, 31, "day of the month"))
     return f"{minute} {hour} {day} * *"
 
 
