@@ -1,7 +1,7 @@
 """A small informer: one kind's objects with the operator's label, kept current in memory.
 
 A thread LISTs them, then WATCHes from the list's resourceVersion, and keeps each object's
-latest body (`live.packed`); when the watch ends it watches again from the last
+latest body (`kube.packed`); when the watch ends it watches again from the last
 version it saw, and when that version is too old (410 Gone) it lists again. It serves the
 objects the operator makes for every DynamicJob: kopf's watches would do the same, but
 every event they deliver goes through kopf's per-object machinery, which at thousands of
