@@ -21,6 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 GOMOD_DIR = Path(__file__).parent / "gomod"
+TOOL_GOMOD_DIR = Path(__file__).parent / "gomod_tools"
+"""Go modules of test tools (not the control plane): each is cached under its own key, so
+adding or bumping one never rebuilds the control plane."""
 KUBE_BINARIES = ("kube-apiserver", "kube-controller-manager")
 BUILD_RECIPE_VERSION = "2"
 """Bump when the build flags change, so caches built the old way are not reused."""
@@ -95,7 +98,7 @@ def _helm_ldflags() -> str:
 
 @dataclass(frozen=True)
 class _BuildStep:
-    module_dir: str
+    module_dir: Path
     packages: tuple[str, ...]
     outputs: tuple[str, ...]
     ldflags: str
@@ -103,14 +106,15 @@ class _BuildStep:
 
 def _build_steps() -> list[_BuildStep]:
     return [
-        _BuildStep("etcd", ("go.etcd.io/etcd/server/v3",), ("etcd",), "-s -w"),
+        _BuildStep(GOMOD_DIR / "etcd", ("go.etcd.io/etcd/server/v3",), ("etcd",), "-s -w"),
         _BuildStep(
-            "kubernetes",
+            GOMOD_DIR / "kubernetes",
             tuple(f"k8s.io/kubernetes/cmd/{name}" for name in KUBE_BINARIES),
             KUBE_BINARIES,
             _kube_ldflags(kubernetes_version()),
         ),
-        _BuildStep("helm", ("helm.sh/helm/v3/cmd/helm",), ("helm",), _helm_ldflags()),
+        _BuildStep(GOMOD_DIR / "helm", ("helm.sh/helm/v3/cmd/helm",), ("helm",),
+                   _helm_ldflags()),
     ]
 
 
@@ -122,7 +126,7 @@ def _go_version(go: str) -> str:
 
 def _run_build(step: _BuildStep, out_dir: Path, go: str, report: Callable[[str], None]) -> None:
     """Run one ``go build -v``, turning its package lines into a progress counter."""
-    staging = out_dir / f".build-{step.module_dir}"
+    staging = out_dir / f".build-{step.module_dir.name}"
     staging.mkdir(parents=True, exist_ok=True)
     command = [go, "build", "-v", "-trimpath", "-ldflags", step.ldflags, "-o", f"{staging}/"]
     if len(step.packages) == 1:
@@ -131,7 +135,7 @@ def _run_build(step: _BuildStep, out_dir: Path, go: str, report: Callable[[str],
     started = time.monotonic()
     process = subprocess.Popen(
         command,
-        cwd=GOMOD_DIR / step.module_dir,
+        cwd=step.module_dir,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -143,10 +147,11 @@ def _run_build(step: _BuildStep, out_dir: Path, go: str, report: Callable[[str],
         compiled += 1
         tail = [*tail[-40:], line.rstrip()]
         if compiled % 100 == 0:
-            report(f"  {step.module_dir}: {compiled} packages, {time.monotonic() - started:.0f}s")
+            elapsed = time.monotonic() - started
+            report(f"  {step.module_dir.name}: {compiled} packages, {elapsed:.0f}s")
     if process.wait() != 0:
         raise RuntimeError(
-            f"building {step.module_dir} failed: {' '.join(command)}\n" + "\n".join(tail)
+            f"building {step.module_dir.name} failed: {' '.join(command)}\n" + "\n".join(tail)
         )
     for name in step.outputs:
         os.replace(staging / name, out_dir / name)
@@ -186,3 +191,25 @@ def ensure_binaries(report: Callable[[str], None] | None = None) -> Binaries:
         helm=out_dir / "helm",
         kubectl=_kubectl(),
     )
+
+
+def ensure_go_tool(name: str, package: str, ldflags: str = "-s -w",
+                   report: Callable[[str], None] | None = None) -> Path:
+    """Build ``package`` from the Go module in ``gomod_tools/<name>/`` once, and return the
+    executable ``<name>``. The cache key is that module's go.mod/go.sum and the Go version."""
+    say = report or (lambda message: print(message, file=sys.stderr, flush=True))
+    go = shutil.which("go")
+    if go is None:
+        raise RuntimeError(f"the Go toolchain is needed to build {name}: install go")
+    module_dir = TOOL_GOMOD_DIR / name
+    digest = hashlib.sha256(_go_version(go).encode() + ldflags.encode())
+    for path in sorted(module_dir.glob("go.*")):
+        digest.update(path.name.encode() + path.read_bytes())
+    out_dir = cache_root() / "tools" / f"{name}-{digest.hexdigest()[:12]}"
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (out_dir / name).exists():
+            say(f"building {name} into {out_dir} (once per version)")
+            _run_build(_BuildStep(module_dir, (package,), (name,), ldflags), out_dir, go, say)
+    return out_dir / name
