@@ -38,6 +38,11 @@ CONTROLLERS = (
     "root-ca-certificate-publisher-controller",
     "ttl-after-finished-controller",
     "clusterrole-aggregation-controller",
+    # The chart's operator Deployment, and its webhook Service routed through EndpointSlices
+    # (there is no kube-proxy: the API server resolves Services to endpoints itself).
+    "deployment-controller",
+    "replicaset-controller",
+    "endpointslice-controller",
 )
 PR_SET_PDEATHSIG = 1
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
@@ -239,6 +244,7 @@ class ControlPlane:
             f"--audit-policy-file={policy}", f"--audit-log-path={self.audit_log}",
             "--audit-log-format=json", "--profiling=false", f"--cert-dir={pki}",
             "--endpoint-reconciler-type=none",
+            "--enable-aggregator-routing=true",
         ])
         apiserver.start()
         self._wait_http(apiserver, f"{self.server}/readyz", admin)

@@ -44,6 +44,8 @@ from local_cluster.containers import (
     runtime_from_env,
 )
 from local_cluster.controlplane import die_with_parent
+from local_cluster.node import host_address, register_node
+from local_cluster.probes import ReadinessProber
 
 NODE_NAME = "local-executor"
 log = logging.getLogger("local_cluster.pod_executor")
@@ -93,8 +95,13 @@ class PodExecutor:
 
     def __post_init__(self) -> None:
         self.core = client.CoreV1Api(self.api_client)
+        self.address = "127.0.0.1"
+        """The pods' address: the host's own in the container mode (host networking)."""
 
     def start(self) -> PodExecutor:
+        if self.runtime is not None:
+            self.address = host_address()
+            register_node(self.core, NODE_NAME, self.address)
         self._thread = threading.Thread(target=self._loop, name="pod-executor", daemon=True)
         self._thread.start()
         return self
@@ -207,16 +214,28 @@ class PodExecutor:
             self._report_failure(namespace, name, "CreateContainerConfigError", str(error))
             return
         grace = int(spec.get("terminationGracePeriodSeconds") or 30)
-        self._running[key] = _Running(process, workdir, grace, container=container_name)
-        # A container shares the host's network, so its address is loopback: the endpoints
-        # controller then routes a Service to it.
+        running = self._running[key] = _Running(process, workdir, grace,
+                                                container=container_name)
         address = {} if container_name is None else {
-            "podIP": "127.0.0.1", "podIPs": [{"ip": "127.0.0.1"}], "hostIP": "127.0.0.1"}
+            "podIP": self.address, "podIPs": [{"ip": self.address}], "hostIP": self.address}
+        probe = container.get("readinessProbe") if container_name is not None else None
+        started = {"running": {"startedAt": _now()}}
         self._patch_status(namespace, name, {
             "phase": "Running", "startTime": _now(), **address,
-            "conditions": [{"type": "Ready", "status": "True", "lastTransitionTime": _now()}],
-            "containerStatuses": [self._container_status(pod, {"running": {"startedAt": _now()}})],
-        })
+            **self._readiness(pod, started, ready=probe is None)})
+        if probe is not None:
+            ReadinessProber(
+                probe, container, self.address,
+                report=lambda ready: self._patch_status(
+                    namespace, name, self._readiness(pod, started, ready)),
+                alive=lambda: running.process.poll() is None and not running.deleted,
+                stop=self._stop).start()
+
+    def _readiness(self, pod: Pod, state: dict[str, Any], ready: bool) -> dict[str, Any]:
+        status = self._container_status(pod, state)
+        return {"conditions": [{"type": "Ready", "status": str(ready),
+                                "lastTransitionTime": _now()}],
+                "containerStatuses": [{**status, "ready": ready}]}
 
     def _environment(self, pod: Pod, container: dict[str, Any], workdir: Path) -> dict[str, str]:
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),

@@ -1,24 +1,18 @@
 """The Helm chart with the built image: `helm install` on the local control plane, the
-operator Deployment's pod run as a real container from the image, in a namespace that
-enforces Pod Security "restricted" through the API server's own admission.
+operator Deployment's pod created by the real Deployment and ReplicaSet controllers and run
+as a real container from the image, in a namespace that enforces Pod Security "restricted"
+through the API server's own admission.
 
 The operator container takes the Lease, publishes the catalogue, serves the webhook and
-reconciles a DynamicJob whose run then happens in a runner container.
-
-Two stand-ins, because the local control plane runs neither the Deployment and ReplicaSet
-controllers nor the endpoints controllers, and has no kube-proxy: the test creates the
-Deployment's pod from its template, as the ReplicaSet controller would (the real API server
-still admits it under "restricted"), and asks the webhook directly, with the TLS name and
-CA the API server would use (it is registered with failurePolicy Ignore).
+reconciles a DynamicJob whose run then happens in a runner container. The webhook is
+registered with the chart's default failurePolicy Fail: the API server reaches it through
+the Service's EndpointSlice (the pod becomes ready by its readiness probe), so a DynamicJob
+gets in only when the operator container has answered.
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import socket
-import ssl
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -80,38 +74,30 @@ def installed(control_plane: ControlPlane, restricted_namespace: str, crds: None
          "--set", f"watch.namespaces[0]={restricted_namespace}",
          "--set", f"webhook.port={ports['webhook']}",
          "--set", f"operator.healthPort={ports['health']}",
-         "--set", "webhook.failurePolicy=Ignore",
          "--set", "webhook.namespaceSelector.matchLabels.kubernetes\\.io/metadata\\.name="
          + restricted_namespace)
     yield ports
     helm("uninstall", RELEASE, "--wait")
 
 
-def _ask_webhook(port: int, namespace: str, ca: str, job: dict[str, Any]) -> dict[str, Any]:
-    """One AdmissionReview over TLS, verified for the Service's name as the API server would."""
-    review = json.dumps({"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
-                         "request": {"uid": "r-1", "operation": "CREATE", "object": job,
-                                     "namespace": namespace,
-                                     "kind": {"group": "dynamicjobs.io", "version": "v1alpha1",
-                                              "kind": "DynamicJob"},
-                                     "userInfo": {"username": "admin"}}}).encode()
-    context = ssl.create_default_context(cadata=ca)
-    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw, \
-            context.wrap_socket(raw, server_hostname=f"{FULLNAME}-webhook.{namespace}.svc") as tls:
-        tls.sendall(b"POST /validate-dynamicjob HTTP/1.1\r\nHost: webhook\r\n"
-                    b"Content-Type: application/json\r\nConnection: close\r\n"
-                    + f"Content-Length: {len(review)}\r\n\r\n".encode() + review)
-        answer = b""
-        while chunk := tls.recv(65536):
-            answer += chunk
-    response: dict[str, Any] = json.loads(answer.split(b"\r\n\r\n", 1)[1])["response"]
-    return response
+def _refusal(custom: client.CustomObjectsApi, namespace: str,
+             job: dict[str, Any]) -> str | None:
+    """The API server's refusal of ``job`` once it comes from the webhook; None while the
+    API server cannot reach the webhook yet (failurePolicy Fail refuses with another
+    message then)."""
+    try:
+        custom.create_namespaced_custom_object(
+            "dynamicjobs.io", "v1alpha1", namespace, "dynamicjobs", job)
+    except client.ApiException as error:
+        body = str(error.body)
+        return body if "denied the request" in body else None
+    raise AssertionError(f"the API server admitted {job['spec']}")
 
 
-def _job(namespace: str, schedule: str) -> dict[str, Any]:
+def _job(namespace: str, template: str = "heartbeat") -> dict[str, Any]:
     return {"apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
             "metadata": {"name": "beat", "namespace": namespace},
-            "spec": {"template": "heartbeat", "schedule": schedule, "suspend": True,
+            "spec": {"template": template, "schedule": "@daily", "suspend": True,
                      "parameters": {"message": "from the chart's operator"}}}
 
 
@@ -123,12 +109,6 @@ def test_the_charts_operator_runs_from_the_image_and_runs_a_job(
     namespace = restricted_namespace
     core = client.CoreV1Api(api_client)
     custom = client.CustomObjectsApi(api_client)
-    deployment = client.AppsV1Api(api_client).read_namespaced_deployment(FULLNAME, namespace)
-    template = api_client.sanitize_for_serialization(deployment.spec.template)
-    core.create_namespaced_pod(namespace, {
-        "apiVersion": "v1", "kind": "Pod",
-        "metadata": {**template["metadata"], "generateName": f"{FULLNAME}-"},
-        "spec": template["spec"]})
     try:
         operator_pod = wait_for(
             lambda: operator_container.running_pods(), timeout=120,
@@ -142,20 +122,24 @@ def test_the_charts_operator_runs_from_the_image_and_runs_a_job(
             FULLNAME, namespace).spec.holder_identity,
         timeout=120, what="the operator container to take the Lease")
     [running] = operator_pod
-    assert lease.startswith(running.split("/", 1)[1]), (lease, running)
+    pod_name = running.split("/", 1)[1]
+    assert lease.startswith(pod_name), (lease, running)
     wait_for(lambda: custom.get_cluster_custom_object(
         "dynamicjobs.io", "v1alpha1", "dynamicjobtemplates", "heartbeat"),
         timeout=120, what="the catalogue published by the operator container")
 
-    secret = core.read_namespaced_secret(f"{FULLNAME}-webhook-tls", namespace)
-    ca = base64.b64decode(secret.data["ca.crt"]).decode()
-    refused = _ask_webhook(installed["webhook"], namespace, ca, _job(namespace, "61 * * * *"))
-    assert refused["allowed"] is False and "spec.schedule" in refused["status"]["message"]
-    assert _ask_webhook(installed["webhook"], namespace, ca,
-                        _job(namespace, "@daily"))["allowed"] is True
+    refusal = wait_for(lambda: _refusal(custom, namespace, _job(namespace, "no-such-template")),
+                       timeout=120, what="the API server to call the operator container's webhook")
+    assert 'denied the request' in refusal and "spec.template" in refusal, refusal
+    assert "heartbeat" in refusal, "the refusal lists the installed templates"
+    owner = core.read_namespaced_pod(pod_name, namespace).metadata.owner_references[0]
+    assert owner.kind == "ReplicaSet" and owner.name.startswith(f"{FULLNAME}-"), owner
+    [endpoints] = client.DiscoveryV1Api(api_client).list_namespaced_endpoint_slice(
+        namespace, label_selector=f"kubernetes.io/service-name={FULLNAME}-webhook").items
+    assert [e.target_ref.name for e in endpoints.endpoints] == [pod_name], endpoints
 
     custom.create_namespaced_custom_object(
-        "dynamicjobs.io", "v1alpha1", namespace, "dynamicjobs", _job(namespace, "@daily"))
+        "dynamicjobs.io", "v1alpha1", namespace, "dynamicjobs", _job(namespace))
     custom.patch_namespaced_custom_object(
         "dynamicjobs.io", "v1alpha1", namespace, "dynamicjobs", "beat",
         {"metadata": {"annotations": {"dynamicjobs.io/run-requested-at": "chart-1"}}})
