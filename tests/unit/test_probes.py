@@ -14,7 +14,6 @@ from tests.kube.waiting import wait_for
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):
-
     def do_GET(self) -> None:
         self.send_response(200 if self.path == "/healthz" else 503)
         self.end_headers()
