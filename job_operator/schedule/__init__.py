@@ -26,7 +26,7 @@ from job_operator.schedule.parse import (
     parse_spec,
     schedule_problems,
 )
-from job_operator.schedule.timeline import RunCache
+from job_operator.schedule.timeline import RunCache, walk
 from job_operator.schedule.timezone import load_zone, time_zone_problems
 
 __all__ = [
@@ -108,14 +108,8 @@ class Schedule:
         return RunCache(lambda instant: next_instant(self.spec, self.zone, instant))
 
     def _every_runs(self, instant: int, count: int) -> list[int]:
-        runs: list[int] = []
-        at: int | None = instant
-        while len(runs) < count:
-            assert at is not None
-            at = next_instant(self.spec, self.zone, at)
-            if at is None:
-                break
-            runs.append(at)
+        runs, _ = walk(lambda at: next_instant(self.spec, self.zone, at), instant,
+                       lambda _: False, count)
         return runs
 
     def warnings(self, now: datetime | None = None) -> list[str]:

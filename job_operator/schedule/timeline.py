@@ -24,6 +24,23 @@ Step = Callable[[int], "int | None"]
 """The first run strictly after an instant (Unix seconds), None when there is none."""
 
 
+def walk(step: Step, after: int, until: Callable[[int], bool], limit: int
+         ) -> tuple[list[int], str]:
+    """Runs after ``after``, at most ``limit``, up to the first for which ``until`` holds
+    (excluded); and why the walk stopped: "until", "exhausted" or "limit"."""
+    runs: list[int] = []
+    at: int | None = after
+    while len(runs) < limit:
+        assert at is not None
+        at = step(at)
+        if at is None:
+            return runs, "exhausted"
+        if until(at):
+            return runs, "until"
+        runs.append(at)
+    return runs, "limit"
+
+
 @dataclass(frozen=True)
 class Timeline:
     start: int
@@ -67,19 +84,7 @@ class RunCache:
 
     def _walk(self, after: int, until: Callable[[int], bool], limit: int
               ) -> tuple[list[int], str]:
-        """Runs after ``after``, at most ``limit``, up to the first for which ``until``
-        holds (excluded); and why the walk stopped: "until", "exhausted" or "limit"."""
-        runs: list[int] = []
-        at: int | None = after
-        while len(runs) < limit:
-            assert at is not None
-            at = self._step(at)
-            if at is None:
-                return runs, "exhausted"
-            if until(at):
-                return runs, "until"
-            runs.append(at)
-        return runs, "limit"
+        return walk(self._step, after, until, limit)
 
     def _grown(self, timeline: Timeline | None, instant: int, count: int) -> Timeline:
         covered = timeline is not None and bool(timeline.runs)
