@@ -5,7 +5,6 @@ Kit message): schedule, Job, pod, runner (or the operator's missed-run pod), not
 from __future__ import annotations
 
 import base64
-import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from local_cluster.pod_executor import PodExecutor
 from tests.backends.http import HttpServer, Reply
 from tests.backends.smtp import SmtpServer, start_smtp
 from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.fixtures import scratch_namespace
 from tests.kube.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator", "pod_executor")
@@ -54,27 +54,23 @@ def notifiers(mail: SmtpServer, what: str) -> list[dict[str, Any]]:
 @pytest.fixture(scope="module")
 def jobs(api_client: client.ApiClient, slack: HttpServer, mail: SmtpServer, operator: Any,
          pod_executor: PodExecutor) -> Iterator[DynamicJobs]:
-    namespace = f"e2e-notify-{uuid.uuid4().hex[:6]}"
     core = client.CoreV1Api(api_client)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-    wait_for(lambda: core.list_namespaced_service_account(namespace).items, timeout=60,
-             what="the default service account")
-    url = base64.b64encode(f"{slack.url}{SLACK_PATH}".encode()).decode()
-    core.create_namespaced_secret(namespace, client.V1Secret(
-        metadata=client.V1ObjectMeta(name="slack-webhook"), data={"url": url}))
-    jobs = DynamicJobs(api_client, namespace)
-    every_minute = {"schedule": "* * * * *"}
-    jobs.create("tell-ok", parameters={"message": "fine"}, **every_minute,
-                notifications={"onSuccess": notifiers(mail, "onSuccess")})
-    jobs.create("tell-fail", template="webhook-trigger", **every_minute,
-                parameters={"url": f"{slack.url}/fail", "timeoutSeconds": 10},
-                notifications={"onFailure": notifiers(mail, "onFailure")})
-    jobs.create("tell-missed", template="webhook-trigger", **every_minute, timeoutSeconds=115,
-                concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
-                parameters={"url": f"{slack.url}/slow", "timeoutSeconds": 110},
-                notifications={"onMissedRun": notifiers(mail, "onMissedRun")})
-    yield jobs
-    core.delete_namespace(namespace)
+    with scratch_namespace(api_client, "e2e-notify") as namespace:
+        url = base64.b64encode(f"{slack.url}{SLACK_PATH}".encode()).decode()
+        core.create_namespaced_secret(namespace, client.V1Secret(
+            metadata=client.V1ObjectMeta(name="slack-webhook"), data={"url": url}))
+        jobs = DynamicJobs(api_client, namespace)
+        every_minute = {"schedule": "* * * * *"}
+        jobs.create("tell-ok", parameters={"message": "fine"}, **every_minute,
+                    notifications={"onSuccess": notifiers(mail, "onSuccess")})
+        jobs.create("tell-fail", template="webhook-trigger", **every_minute,
+                    parameters={"url": f"{slack.url}/fail", "timeoutSeconds": 10},
+                    notifications={"onFailure": notifiers(mail, "onFailure")})
+        jobs.create("tell-missed", template="webhook-trigger", **every_minute, timeoutSeconds=115,
+                    concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
+                    parameters={"url": f"{slack.url}/slow", "timeoutSeconds": 110},
+                    notifications={"onMissedRun": notifiers(mail, "onMissedRun")})
+        yield jobs
 
 
 def slack_texts(slack: HttpServer) -> list[str]:

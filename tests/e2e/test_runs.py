@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -23,6 +22,7 @@ from job_runner.api import FINISHED_RESULTS
 from local_cluster.pod_executor import PodExecutor
 from tests.backends.http import HttpServer, Reply
 from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.fixtures import scratch_namespace
 from tests.kube.waiting import wait_for
 
 pytestmark = pytest.mark.usefixtures("operator", "pod_executor")
@@ -43,36 +43,31 @@ def hooks() -> Iterator[HttpServer]:
 @pytest.fixture(scope="module")
 def jobs(api_client: client.ApiClient, hooks: HttpServer, operator: Any,
          pod_executor: PodExecutor) -> Iterator[DynamicJobs]:
-    namespace = f"e2e-{uuid.uuid4().hex[:8]}"
-    core = client.CoreV1Api(api_client)
-    core.create_namespace(client.V1Namespace(metadata=client.V1ObjectMeta(name=namespace)))
-    wait_for(lambda: core.list_namespaced_service_account(namespace).items, timeout=60,
-             what="the default service account")
-    jobs = DynamicJobs(api_client, namespace)
-    every_minute = {"schedule": "* * * * *"}
-    jobs.create("beat", parameters={"message": "e2e"}, timeZone="Asia/Kolkata",
-                **every_minute)
-    predicted = wait_for(lambda: jobs.get("beat").get("status", {}).get("schedule", {}).get(
-        "nextRuns"), timeout=60, what="beat's predicted next runs")
-    PREDICTED_BEATS.extend(predicted)
-    jobs.create("hook-ok", template="webhook-trigger", **every_minute, parameters={
-        "url": f"{hooks.url}/ok", "body": {"hello": "world"}})
-    jobs.create("hook-fails", template="webhook-trigger", **every_minute,
-                retries={"limit": 2, "backoffSeconds": 1},
-                parameters={"url": f"{hooks.url}/fail", "timeoutSeconds": 10},
-                notifications={"onFailure": [{"template": "webhook-trigger",
-                                              "parameters": {"url": f"{hooks.url}/alerts"}}]})
-    jobs.create("hook-slow", template="webhook-trigger", **every_minute, timeoutSeconds=3,
-                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
-    jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
-                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 300})
-    jobs.create("hook-busy", template="webhook-trigger", **every_minute, timeoutSeconds=115,
-                concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
-                parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 110},
-                notifications={"onMissedRun": [{"template": "webhook-trigger",
-                                                "parameters": {"url": f"{hooks.url}/missed"}}]})
-    yield jobs
-    core.delete_namespace(namespace)
+    with scratch_namespace(api_client, "e2e") as namespace:
+        jobs = DynamicJobs(api_client, namespace)
+        every_minute = {"schedule": "* * * * *"}
+        jobs.create("beat", parameters={"message": "e2e"}, timeZone="Asia/Kolkata",
+                    **every_minute)
+        predicted = wait_for(lambda: jobs.get("beat").get("status", {}).get("schedule", {}).get(
+            "nextRuns"), timeout=60, what="beat's predicted next runs")
+        PREDICTED_BEATS.extend(predicted)
+        jobs.create("hook-ok", template="webhook-trigger", **every_minute, parameters={
+            "url": f"{hooks.url}/ok", "body": {"hello": "world"}})
+        jobs.create("hook-fails", template="webhook-trigger", **every_minute,
+                    retries={"limit": 2, "backoffSeconds": 1},
+                    parameters={"url": f"{hooks.url}/fail", "timeoutSeconds": 10},
+                    notifications={"onFailure": [{"template": "webhook-trigger",
+                                                  "parameters": {"url": f"{hooks.url}/alerts"}}]})
+        jobs.create("hook-slow", template="webhook-trigger", **every_minute, timeoutSeconds=3,
+                    parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 60})
+        jobs.create("hook-killed", template="webhook-trigger", **every_minute, timeoutSeconds=600,
+                    parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 300})
+        jobs.create("hook-busy", template="webhook-trigger", **every_minute, timeoutSeconds=115,
+                    concurrencyPolicy="Forbid", startingDeadlineSeconds=10,
+                    parameters={"url": f"{hooks.url}/slow", "timeoutSeconds": 110},
+                    notifications={"onMissedRun": [{"template": "webhook-trigger",
+                                                    "parameters": {"url": f"{hooks.url}/missed"}}]})
+        yield jobs
 
 
 def _first_finished(jobs: DynamicJobs, name: str) -> dict[str, Any] | None:
