@@ -14,24 +14,32 @@ from pydantic import (
 )
 
 from job_runner.template import RunContext, Template
+from job_runner.toolkit import mongo_query
 from job_runner.toolkit.connections import (
-    Connection,
+    AnyConnection,
+    MongoConnection,
     database_errors,
     open_database,
     require_columns,
 )
 from job_runner.toolkit.export_files import Destination, ExportWriter
 from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.mongo import mongo_errors, open_mongo
+from job_runner.toolkit.mongo_export import DocumentWriter, document_rows
 from job_runner.toolkit.sql import Dialect, Identifier, TableName
 
 
 class Source(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    connection: Connection = Field(description="The database to read from (read-only).")
-    table: TableName = Field(description="`table` or `schema.table`.", examples=["orders"])
+    connection: AnyConnection = Field(description="The database to read from (read-only).")
+    table: TableName = Field(description="`table` or `schema.table`; on MongoDB the "
+                                         "collection.", examples=["orders"])
     columns: list[Identifier] | None = Field(
-        default=None, min_length=1, max_length=500, description="Columns, default all."
+        default=None, min_length=1, max_length=500,
+        description="Columns, default all. On MongoDB, top-level fields (a missing one is "
+                    "empty/null); without them a jsonl export writes whole documents and a "
+                    "csv export is refused (documents need not share fields).",
     )
     filters: list[Filter] = Field(default_factory=list, max_length=50, description="ANDed.")
     order_by: list[OrderBy] = Field(
@@ -121,6 +129,8 @@ class DataExport(Template[ExportParameters]):
     def plan(self, params: ExportParameters, ctx: RunContext) -> dict[str, Any]:
         target = self._target(params, ctx)
         source = params.source
+        if isinstance(source.connection, MongoConnection):
+            return _mongo_plan(params, source.connection, target, ctx)
         with open_database(source.connection, ctx, read_only=True) as (db, dialect):
             require_columns(db, dialect, source.table, _columns(source))
             with database_errors(f"planning the export of {source.table}"):
@@ -136,6 +146,8 @@ class DataExport(Template[ExportParameters]):
     def run(self, params: ExportParameters, ctx: RunContext) -> dict[str, Any]:
         target = self._target(params, ctx)
         source = params.source
+        if isinstance(source.connection, MongoConnection):
+            return _mongo_run(params, source.connection, target, ctx)
         with open_database(source.connection, ctx, read_only=True) as (db, dialect):
             require_columns(db, dialect, source.table, _columns(source))
             query, values = build_select(source, dialect, count=False)
@@ -155,3 +167,56 @@ class DataExport(Template[ExportParameters]):
         ctx.logger.info("export written", extra={"rows": writer.rows, "path": str(target)})
         return {"rows": writer.rows, "bytes": writer.bytes_written, "path": str(target)}
 
+
+
+def mongo_find(source: Source) -> dict[str, Any]:
+    """`find` arguments for `source`, every name checked and every value a literal."""
+    for index, column in enumerate(source.columns or []):
+        mongo_query.field_name(column, f"source.columns[{index}]")
+    sort = [(mongo_query.field_name(order.column, f"source.orderBy[{index}].column"),
+             1 if order.direction == "asc" else -1)
+            for index, order in enumerate(source.order_by)]
+    return {
+        "filter": mongo_query.conjunction(mongo_query.structured(source.filters,
+                                                                 "source.filters")),
+        "projection": {column: 1 for column in source.columns} if source.columns else None,
+        "sort": sort or None,
+        "limit": source.limit or 0,
+    }
+
+
+def _mongo_plan(params: ExportParameters, connection: MongoConnection, target: Path,
+                ctx: RunContext) -> dict[str, Any]:
+    source = params.source
+    collection = mongo_query.collection_name(source.table, "source.table")
+    query = mongo_find(source)
+    _require_columns_for_csv(params)
+    options = {"limit": query["limit"]} if query["limit"] else {}
+    with open_mongo(connection, ctx) as db, mongo_errors(f"planning the export of {collection}"):
+        rows = db[collection].count_documents(query["filter"], **options)
+    return {"columns": source.columns or "whole documents", "rows": rows, "path": str(target)}
+
+
+def _require_columns_for_csv(params: ExportParameters) -> None:
+    if params.format == "csv" and not params.source.columns:
+        raise mongo_query.QueryRefused(
+            "source.columns: a csv export from MongoDB needs the columns named (documents "
+            "need not share fields); name them, or export jsonl to write whole documents")
+
+
+def _mongo_run(params: ExportParameters, connection: MongoConnection, target: Path,
+               ctx: RunContext) -> dict[str, Any]:
+    source = params.source
+    collection = mongo_query.collection_name(source.table, "source.table")
+    query = mongo_find(source)
+    _require_columns_for_csv(params)
+    with open_mongo(connection, ctx) as db, mongo_errors(f"exporting {collection}"):
+        cursor = db[collection].find(batch_size=params.fetch_size, **query)
+        writer = DocumentWriter(target, source.columns or [], params.format, params.gzip)
+        with writer:
+            for batch in document_rows(cursor, source.columns, params.fetch_size):
+                ctx.check_cancelled()
+                writer.write_batch(batch)
+        cursor.close()
+    ctx.logger.info("export written", extra={"rows": writer.rows, "path": str(target)})
+    return {"rows": writer.rows, "bytes": writer.bytes_written, "path": str(target)}

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
 from psycopg import sql
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from job_runner.template import RunContext, Template, TemplateError
+from job_runner.toolkit import mongo_query
 from job_runner.toolkit.connections import (
-    Connection,
+    AnyConnection,
+    MongoConnection,
     database_errors,
     limit_transaction,
     open_database,
@@ -18,6 +20,7 @@ from job_runner.toolkit.connections import (
     transaction,
 )
 from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.sql import (
     Dialect,
     Identifier,
@@ -30,13 +33,15 @@ from job_runner.toolkit.sql import (
 class CleanupParameters(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    connection: Connection = Field(description="The database to clean up.")
+    connection: AnyConnection = Field(description="The database to clean up.")
     table: TableName = Field(
-        description="Table to delete from, `table` or `schema.table`.", examples=["audit_log"]
+        description="Table to delete from, `table` or `schema.table`; on MongoDB the "
+                    "collection.", examples=["audit_log"]
     )
     timestamp_column: Identifier = Field(
         alias="timestampColumn",
-        description="Column holding each row's age. SQLite: ISO-8601 text or Unix seconds.",
+        description="Column holding each row's age. SQLite: ISO-8601 text or Unix seconds; "
+                    "MongoDB: a top-level field holding a date.",
         examples=["created_at"],
     )
     older_than_days: int = Field(
@@ -54,8 +59,14 @@ class CleanupParameters(BaseModel):
     )
     max_transaction_seconds: float = Field(
         default=30, alias="maxTransactionSeconds", gt=0, le=3600,
-        description="Upper bound of one batch's transaction (statement and lock timeout).",
+        description="Upper bound of one batch's transaction (statement and lock timeout; "
+                    "on MongoDB each operation's maxTimeMS).",
     )
+
+    @field_validator("where", mode="before")
+    @classmethod
+    def _no_operators(cls, value: Any) -> Any:
+        return mongo_query.refuse_operators(value)
 
 
 def _conditions(
@@ -120,6 +131,8 @@ class DatabaseCleanup(Template[CleanupParameters]):
 
     def plan(self, params: CleanupParameters, ctx: RunContext) -> dict[str, Any]:
         cutoff = self._cutoff(params)
+        if isinstance(params.connection, MongoConnection):
+            return _mongo_plan(params, params.connection, cutoff, ctx)
         with open_database(params.connection, ctx, read_only=True) as (db, dialect):
             require_columns(db, dialect, params.table, _columns(params))
             where, values = _conditions(params, dialect, cutoff)
@@ -133,6 +146,8 @@ class DatabaseCleanup(Template[CleanupParameters]):
 
     def run(self, params: CleanupParameters, ctx: RunContext) -> dict[str, Any]:
         cutoff = self._cutoff(params)
+        if isinstance(params.connection, MongoConnection):
+            return _mongo_run(params, params.connection, cutoff, ctx)
         deleted = batches = 0
         with open_database(params.connection, ctx, read_only=False) as (db, dialect):
             require_columns(db, dialect, params.table, _columns(params))
@@ -161,3 +176,48 @@ class DatabaseCleanup(Template[CleanupParameters]):
         if count < 0:
             raise TemplateError("the database did not report how many rows were deleted")
         return count
+
+
+def _mongo_filter(params: CleanupParameters, cutoff: datetime) -> dict[str, Any]:
+    return mongo_query.conjunction([
+        mongo_query.older_than(params.timestamp_column, cutoff, "timestampColumn"),
+        *mongo_query.equalities(params.where, "where"),
+    ])
+
+
+def _mongo_plan(params: CleanupParameters, connection: MongoConnection, cutoff: datetime,
+                ctx: RunContext) -> dict[str, Any]:
+    collection = mongo_query.collection_name(params.table, "table")
+    query = _mongo_filter(params, cutoff)
+    with open_mongo(connection, ctx) as db, mongo_errors(f"counting documents in {collection}"):
+        count = db[collection].count_documents(query, maxTimeMS=_max_ms(params, ctx))
+    return {"wouldDelete": count, "table": params.table, "cutoff": cutoff.isoformat()}
+
+
+def _max_ms(params: CleanupParameters, ctx: RunContext) -> int:
+    return max(1, int(min(params.max_transaction_seconds, ctx.remaining()) * 1000))
+
+
+def _mongo_run(params: CleanupParameters, connection: MongoConnection, cutoff: datetime,
+               ctx: RunContext) -> dict[str, Any]:
+    """Delete in batches of `batchSize` ids; each delete repeats the conditions, so a
+    document changed since its id was read is checked again, never deleted on a stale
+    match."""
+    collection_name = mongo_query.collection_name(params.table, "table")
+    query = _mongo_filter(params, cutoff)
+    deleted = batches = 0
+    with open_mongo(connection, ctx) as db:
+        collection = db[collection_name]
+        while True:
+            ctx.check_cancelled()
+            with mongo_errors(f"deleting a batch from {collection_name}"):
+                ids = [doc["_id"] for doc in collection.find(
+                    query, {"_id": 1}, limit=params.batch_size, max_time_ms=_max_ms(params, ctx))]
+                batch = {"$and": [{"_id": {"$in": ids}}, query]}
+                count = collection.delete_many(batch).deleted_count if ids else 0
+            batches += 1
+            deleted += count
+            ctx.logger.info("batch deleted", extra={"rows": count, "totalDeleted": deleted})
+            if len(ids) < params.batch_size:
+                break
+    return {"deleted": deleted, "batches": batches, "cutoff": cutoff.isoformat()}

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 import psycopg
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from job_runner.template import RunContext, SecretRef, TemplateError
 from job_runner.toolkit.netpolicy import AddressPolicy
@@ -72,6 +72,59 @@ class SqliteConnection(BaseModel):
 
 
 Connection = Annotated[PostgresConnection | SqliteConnection, Field(discriminator="driver")]
+
+
+class MongoConnection(BaseModel):
+    """A MongoDB server (or a MongoDB-protocol one such as FerretDB); the password comes
+    from a Secret. One server, connected to directly: the runner never follows a replica
+    set's member list to hosts the network policy did not check."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    driver: Literal["mongodb"] = Field(description="Database driver.")
+    host: str = Field(
+        pattern=r"^[A-Za-z0-9_.:-]{1,253}$",
+        description="Host name or IP address of the server.",
+        examples=["tickets-db.databases.svc"],
+    )
+    port: int = Field(default=27017, ge=1, le=65535, description="TCP port.")
+    database: str = Field(
+        pattern=r'^[^/\\. "$*<>:|?\x00]{1,63}$',
+        description="Database name (MongoDB's rules: no `/\\. \"$*<>:|?`).",
+    )
+    user: str | None = Field(
+        default=None, min_length=1, max_length=128, pattern=r"^[^\x00]+$",
+        description="User to authenticate as; none connects without authentication.",
+    )
+    password: SecretRef | None = Field(
+        default=None, description="Secret holding the user's password."
+    )
+    auth_source: str | None = Field(
+        default=None, alias="authSource", pattern=r'^[^/\\. "$*<>:|?\x00]{1,63}$',
+        description="Database holding the user, default `database`.",
+    )
+    tls: Literal["disable", "require", "verify-full"] = Field(
+        default="verify-full",
+        description="`disable`: plain TCP; `require`: TLS without checking the certificate; "
+                    "`verify-full`: TLS, the certificate checked against the system CAs and "
+                    "the host name (as libpq's sslmode of the same name).",
+    )
+    connect_timeout_seconds: int = Field(
+        default=10, ge=1, le=300, alias="connectTimeoutSeconds",
+        description="Give up connecting after this many seconds.",
+    )
+
+    @model_validator(mode="after")
+    def _password_needs_user(self) -> MongoConnection:
+        if self.password is not None and self.user is None:
+            raise ValueError("password needs user")
+        return self
+
+
+AnyConnection = Annotated[
+    PostgresConnection | SqliteConnection | MongoConnection, Field(discriminator="driver")
+]
+"""A connection of a template that reaches MongoDB as well as the SQL databases."""
 
 
 def _bounded_timeout(seconds: float, ctx: RunContext) -> int:

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from job_runner.toolkit.mongo_query import refuse_operators
 from job_runner.toolkit.sql import Dialect, Identifier
 from job_runner.toolkit.unicode import ValidText, surrogate_problem
 
@@ -43,7 +44,9 @@ class Filter(BaseModel):
     @classmethod
     def _writable_text(cls, value: Any) -> Any:
         """A lone surrogate is named here: as one member of the union it would be reported
-        as the first member's mismatch ("a valid boolean")."""
+        as the first member's mismatch ("a valid boolean"); so is an operator, which a
+        MongoDB filter would otherwise be asked to take as a value."""
+        refuse_operators(value)
         for index, item in enumerate(value if isinstance(value, list) else [value]):
             problem = surrogate_problem(item) if isinstance(item, str) else None
             if problem:

@@ -11,6 +11,7 @@ import pytest
 from job_runner.secrets import env_secret_resolver, secret_env_name
 from job_runner.template import SecretRef
 from tests.backends.http import HttpServer
+from tests.backends.mongo import FerretServer, start_ferretdb
 from tests.backends.postgres import PostgresServer, start_postgres
 from tests.backends.smtp import SmtpServer, start_smtp
 
@@ -71,3 +72,32 @@ def http_server() -> Iterator[HttpServer]:
 def allow_loopback_webhooks(monkeypatch: pytest.MonkeyPatch) -> None:
     """The admin's allow-list as the Helm values would set it, opened for 127.0.0.0/8."""
     monkeypatch.setenv("DYNAMICJOBS_WEBHOOK_ALLOW_CIDRS", "127.0.0.0/8")
+
+
+@pytest.fixture(scope="session")
+def ferretdb_server(postgres_server: PostgresServer) -> Iterator[FerretServer]:
+    """FerretDB (a MongoDB-protocol server) over its own database in the test PostgreSQL."""
+    try:
+        server = start_ferretdb(postgres_server)
+    except RuntimeError as error:
+        pytest.fail(f"cannot start FerretDB for the MongoDB tests: {error}")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mongo_connection(ferretdb_server: FerretServer) -> dict[str, Any]:
+    """`connection` parameters for a template reaching the FerretDB server, database
+    `dynamicjobs` (no credentials: FerretDB's own PostgreSQL login is the backend's)."""
+    return {
+        "driver": "mongodb", "host": ferretdb_server.host, "port": ferretdb_server.port,
+        "database": "dynamicjobs", "tls": "disable",
+    }
+
+
+@pytest.fixture
+def mongo_db(ferretdb_server: FerretServer) -> Iterator[Any]:
+    """The `dynamicjobs` database through pymongo, emptied before each test."""
+    with ferretdb_server.client() as client:
+        client.drop_database("dynamicjobs")
+        yield client["dynamicjobs"]

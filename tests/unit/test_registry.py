@@ -225,9 +225,11 @@ def test_alternatives_of_plain_types_are_listed_once():
 
 def test_a_tagged_union_reports_the_tag_or_the_chosen_branch():
     wrong_tag = _problems("database-cleanup", _cleanup_params(connection={"driver": "mysql"}))
-    assert wrong_tag == {"parameters.connection.driver": "must be one of 'postgresql', 'sqlite'"}
+    assert wrong_tag == {
+        "parameters.connection.driver": "must be one of 'postgresql', 'sqlite', 'mongodb'"}
     no_tag = _problems("database-cleanup", _cleanup_params(connection={"path": "/x.db"}))
-    assert no_tag == {"parameters.connection.driver": "required: one of 'postgresql', 'sqlite'"}
+    assert no_tag == {
+        "parameters.connection.driver": "required: one of 'postgresql', 'sqlite', 'mongodb'"}
     branch = _problems("database-cleanup", _cleanup_params(
         connection={"driver": "postgresql", "host": "db", "database": "d", "user": "u",
                     "port": 0}))
