@@ -19,10 +19,12 @@ import kopf
 from kopf import cli
 
 from job_operator.election.leader import LeaseSettings
+from job_operator.metrics.registry import LEADER
 from job_operator.settings import Settings
 
 if TYPE_CHECKING:
     from job_operator.admission.server import AdmissionServer
+    from job_operator.metrics.server import MetricsServer
 
 
 def _flag_values(args: list[str], *names: str) -> list[str]:
@@ -58,6 +60,30 @@ def _start_admission() -> AdmissionServer | None:
     return server
 
 
+def _start_metrics(settings: Settings) -> MetricsServer | None:
+    """``/metrics`` on its own port, from the start, on every replica (see
+    `job_operator.metrics.server` for why not on the webhook's port)."""
+    if settings.metrics_port is None:
+        return None
+    from job_operator.metrics import REGISTRY
+    from job_operator.metrics.server import MetricsAddress, MetricsServer
+
+    server = MetricsServer(MetricsAddress(settings.metrics_port, settings.metrics_address),
+                           REGISTRY)
+    server.start()
+    return server
+
+
+def _configure_logging(args: list[str], log_format: str) -> list[str]:
+    """kopf's handler for every logger (root), in JSON when chosen; kopf's own ``run``
+    configures it again from the same flags, so its lines match ours."""
+    if log_format == "json" and not _flag_values(args, "--log-format"):
+        args = [*args, "--log-format=json"]
+    chosen = kopf.LogFormat.JSON if log_format == "json" else kopf.LogFormat.FULL
+    kopf.configure(verbose="--verbose" in args, debug="--debug" in args, log_format=chosen)
+    return args
+
+
 RECURSION_LIMIT = 25_000
 """The API server stores JSON nested up to 10,000 levels (its decoder's limit), and kopf
 decodes, diffs and copies each watched object recursively, before any handler of ours
@@ -78,19 +104,25 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["DYNAMICJOBS_NAMESPACES"] = ",".join(namespaces)
     elif "--all-namespaces" not in args and "-A" not in args:
         args.append("--all-namespaces")
-    kopf.configure(verbose="--verbose" in args, debug="--debug" in args)
+    settings = Settings.from_env()
+    args = _configure_logging(args, settings.log_format)
     lease = LeaseSettings.from_env()
+    metrics = _start_metrics(settings)
     admission = _start_admission()
     try:
         if lease is None:
+            LEADER.set(1)
             return _run_kopf(args)
         from job_operator.election.standby import run_elected
 
         liveness = next(iter(_flag_values(args, "--liveness")), None)
         return run_elected(lease, liveness, lambda: _run_kopf(args))
     finally:
+        LEADER.set(0)
         if admission is not None:
             admission.stop()
+        if metrics is not None:
+            metrics.stop()
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ from typing import Any
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from job_operator.metrics.registry import API_ERRORS
 from job_runner.api import GROUP, VERSION
 from job_runner.contract import FIELD_MANAGER, MANAGED_BY
 from job_runner.status_api import StatusConflict, dynamicjob_path
@@ -85,11 +86,18 @@ class Kube:
             body=body,
             auth_settings=["BearerToken"],
         )
-        response = self.api_client.call_api(method, url, header_params=headers, body=serialized,
-                                            _request_timeout=self.request_timeout)
-        response.read()
+        try:
+            response = self.api_client.call_api(method, url, header_params=headers,
+                                                body=serialized,
+                                                _request_timeout=self.request_timeout)
+            response.read()
+        except Exception:
+            API_ERRORS.labels("none").inc()
+            raise
         data = response.data or b""
         if not 200 <= response.status < 300:
+            if not (method == "GET" and response.status == 404):
+                API_ERRORS.labels(str(response.status)).inc()
             raise ApiException.from_response(
                 http_resp=response, body=data.decode(errors="replace"), data=None)
         return json.loads(data) if data else {}

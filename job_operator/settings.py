@@ -75,6 +75,11 @@ class Settings:
     runner_env: tuple[tuple[str, str], ...] = ()
     """Admin policy the operator hands to every runner pod (e.g. the webhook network policy)."""
     runner_pod: RunnerPodSettings = field(default_factory=RunnerPodSettings)
+    metrics_port: int | None = None
+    """Where ``/metrics`` is served (plain HTTP, every replica); None: not served."""
+    metrics_address: str = "0.0.0.0"  # noqa: S104 - in a pod, the Service routes here
+    log_format: str = "text"
+    """``json``: every log line of the operator as one JSON object; ``text``: kopf's."""
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
@@ -95,4 +100,18 @@ class Settings:
             namespaces=tuple(n for n in env.get("DYNAMICJOBS_NAMESPACES", "").split(",") if n),
             runner_env=tuple((name, env[name]) for name in RUNNER_POLICY_ENV if env.get(name)),
             runner_pod=RunnerPodSettings.from_env(env),
+            metrics_port=int(env["DYNAMICJOBS_METRICS_PORT"])
+            if env.get("DYNAMICJOBS_METRICS_PORT") else None,
+            metrics_address=env.get("DYNAMICJOBS_METRICS_ADDRESS") or "0.0.0.0",  # noqa: S104
+            log_format=_log_format(env.get("DYNAMICJOBS_LOG_FORMAT") or "text"),
         )
+
+
+LOG_FORMATS = ("text", "json")
+
+
+def _log_format(text: str) -> str:
+    if text not in LOG_FORMATS:
+        raise ValueError(f"DYNAMICJOBS_LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, "
+                         f"not {text!r}")
+    return text

@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from job_operator.admission.webhook import WEBHOOK_ID, review_response
+from job_operator.metrics.registry import WEBHOOK_REQUESTS, WEBHOOK_SECONDS
 from job_operator.settings import WebhookSettings
 from job_operator.validation import MAX_NESTING, Problem
 
@@ -246,7 +247,27 @@ def _http_answer(status: int, body: Mapping[str, Any], close: bool) -> bytes:
 
 
 def answer_body(body: bytes, respond: Responder) -> tuple[int, dict[str, Any]]:
-    """The HTTP status and JSON answer to a review's body (run in a judge's thread)."""
+    """The HTTP status and JSON answer to a review's body (run in a judge's thread),
+    timed and counted by verdict in the operator's metrics."""
+    with WEBHOOK_SECONDS.time():
+        status, answer = _answer_body(body, respond)
+    WEBHOOK_REQUESTS.labels(verdict(status, answer)).inc()
+    return status, answer
+
+
+def verdict(status: int, answer: Mapping[str, Any]) -> str:
+    """allowed, denied (the DynamicJob breaks a rule), or error: no AdmissionReview answer
+    at all, or a refusal because the rules could not be checked (code 500)."""
+    response = answer.get("response") if status == 200 else None
+    if not isinstance(response, Mapping) or not isinstance(response.get("allowed"), bool):
+        return "error"
+    if response["allowed"]:
+        return "allowed"
+    code = (response.get("status") or {}).get("code")
+    return "error" if isinstance(code, int) and code >= 500 else "denied"
+
+
+def _answer_body(body: bytes, respond: Responder) -> tuple[int, dict[str, Any]]:
     try:
         review, cut = decode_review(body)
     except ValueError:

@@ -3,7 +3,14 @@
 `kubectl wait --for=condition=Ready`, Argo CD and Flux's kstatus read Ready/Reconciling/
 Stalled; ScheduleValid, TemplateFound and CronJobSynced say which part is wrong.
 Suspended says whether the schedule is paused, and why, apart from reconciliation: a
-suspended job that is in sync is still Ready.
+suspended job that is in sync is still Ready. Degraded says how the runs go, also apart
+from reconciliation: True when the newest finished run failed or a scheduled run was
+missed since (`job_operator.metrics.health`), so a job in sync whose runs fail is Ready
+and Degraded, never Healthy in a dashboard.
+
+Reconciling is True while the operator is changing owned objects (from just before its
+first write to the status written after the last); Ready and Stalled say where that
+ended.
 """
 
 from __future__ import annotations
@@ -12,11 +19,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from job_operator.metrics.health import run_health
 from job_runner.api import Condition, Suspension
 
 Status = Literal["True", "False", "Unknown"]
 CONDITION_ORDER = ("Ready", "Reconciling", "Stalled", "ScheduleValid", "TemplateFound",
-                   "CronJobSynced", "Suspended")
+                   "CronJobSynced", "Suspended", "Degraded")
 REFUSED_REASONS = frozenset({"Refused", "StatusRefused"})
 """Stalled because the API server refused an owned object or the status: the same request
 would be refused again, so nothing is tried until the spec changes."""
@@ -90,3 +98,36 @@ def suspended(body: Mapping[str, Any]) -> Observation:
         message += f" (by {found.by}{f' at {found.since}' if found.since else ''})"
     reason = "SuspendedWithReason" if found.reason else "SuspendedInSpec"
     return Observation("Suspended", "True", reason, message)
+
+
+def reconciling(message: str, current: Iterable[Condition]) -> list[Observation]:
+    """Work in progress: Reconciling True; Ready stays as it was, or Unknown for a job
+    never reconciled before."""
+    observed = [Observation("Reconciling", "True", "Progressing", message),
+                Observation("Stalled", "False", "Progressing")]
+    if not any(condition.type == "Ready" for condition in current):
+        observed.append(Observation("Ready", "Unknown", "Progressing", message))
+    return observed
+
+
+def degraded(body: Mapping[str, Any]) -> Observation:
+    """From the runs in the status (written by the runner, and by the operator for lost
+    and missed runs)."""
+    health = run_health(body.get("status"))
+    return Observation("Degraded", "True" if health.degraded else "False", health.reason,
+                       health.message)
+
+
+def health_changed(body: Mapping[str, Any]) -> bool:
+    """The stored Degraded condition no longer says what the runs say (a run was just
+    recorded): the status needs a write. False for a job not reconciled yet (no
+    conditions at all), which its first reconcile will cover."""
+    conditions = [c for c in (body.get("status") or {}).get("conditions") or []
+                  if isinstance(c, Mapping)]
+    if not conditions:
+        return False
+    stored = next((c for c in conditions if c.get("type") == "Degraded"), None)
+    wanted = degraded(body)
+    return stored is None or (stored.get("status"), stored.get("reason"),
+                              stored.get("message", "")) != (
+        wanted.status, wanted.reason, bounded(wanted.message))

@@ -18,6 +18,7 @@ from kubernetes.client.exceptions import ApiException
 
 from job_operator.controller import resync, session
 from job_operator.controller.catalogue import publish_catalogue
+from job_operator.controller.conditions import health_changed
 from job_operator.controller.context import (
     RETRY_DELAY_SECONDS,
     Context,
@@ -27,6 +28,7 @@ from job_operator.controller.context import (
     reconcile_and_report,
 )
 from job_operator.controller.watching import start_watching
+from job_operator.metrics import JOBS, TALLY
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
@@ -66,6 +68,7 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
     """Build the Context (the Settings are read here, once) and publish the catalogue."""
     context = memo["context"] = Context.from_env()
     memo["informers"] = start_watching(context)
+    JOBS.attach(lambda: context.live.dynamicjobs() if context.live is not None else [])
     settings.persistence.finalizer = f"{GROUP}/operator"
     settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
@@ -89,6 +92,7 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
         task.cancel()
     for informer in memo.get("informers") or []:
         informer.stop()
+    JOBS.attach(None)
 
 
 @kopf.on.create(*DYNAMICJOBS)
@@ -155,7 +159,8 @@ def run_requested(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event(*DYNAMICJOBS)
 def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the dependsOn index current, tell finished runs in Events, and start the runs
+    """Keep the dependsOn index current, count finished runs, bring Degraded up to date
+    with a run the runner just recorded, tell finished runs in Events, and start the runs
     that upstream successes owe."""
     context = _context(memo)
     body = event["object"]
@@ -164,8 +169,12 @@ def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
         context.index.remove(metadata["namespace"], metadata["name"])
         context.announcer.forget(metadata["namespace"], metadata["name"])
         context.forget_job(metadata["namespace"], metadata["name"])
+        TALLY.forget(metadata["namespace"], metadata["name"])
         return
     context.index.update(body)
+    TALLY.observe(body)
+    if health_changed(body) and not metadata.get("deletionTimestamp"):
+        reconcile_and_report(context, as_body(dict(body)), kopf_event)
     finished = context.announcer.observe(body, first_listing=event["type"] is None)
     if finished is not None:
         warning, reason, message = run_event(finished)

@@ -18,8 +18,10 @@ from job_operator.builders import desired_objects
 from job_operator.controller.conditions import (
     REFUSED_REASONS,
     Observation,
+    degraded,
     merge_conditions,
     ready,
+    reconciling,
     stalled,
     suspended,
 )
@@ -27,6 +29,7 @@ from job_operator.controller.drift import holds
 from job_operator.controller.live import LiveObjects
 from job_operator.controller.refusal import refusal
 from job_operator.kube import Kube
+from job_operator.metrics.registry import RECONCILE_ERRORS, RECONCILE_SECONDS
 from job_operator.schedule import Schedule
 from job_operator.settings import Settings
 from job_operator.validation import Problem, format_problems, validate_dynamicjob
@@ -142,17 +145,23 @@ def _watched_or_read(live: LiveObjects, kube: Kube) -> Reader:
 
 
 def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
-              live: LiveObjects | None) -> None:
-    """Bring every owned object in line; nothing is written if any name is taken."""
+              live: LiveObjects | None, progressing: Callable[[list[str]], None]) -> None:
+    """Bring every owned object in line; nothing is written if any name is taken.
+    ``progressing`` is told what will be written, before the first write."""
     wanted = desired_objects(job, settings)
     outcome.problems, live_objects = _foreign_objects(
         job, kube.get if live is None else _watched_or_read(live, kube), wanted)
     if outcome.problems:
         return
+    pending = [f"{obj['kind']}/{obj['metadata']['name']}" for obj in wanted
+               if live_objects[f"{obj['kind']}/{obj['metadata']['name']}"] is None
+               or not holds(obj, live_objects[f"{obj['kind']}/{obj['metadata']['name']}"])]
+    if pending:
+        progressing(pending)
     for obj in wanted:
         label = f"{obj['kind']}/{obj['metadata']['name']}"
         current = live_objects[label]
-        if current is None or not holds(obj, current):
+        if label in pending:
             try:
                 applied = kube.apply(obj)
             except ApiException as error:
@@ -210,12 +219,42 @@ def _ready(conditions: list[Condition]) -> tuple[str, str] | None:
     return found[0] if found else None
 
 
+def _mark_reconciling(body: Mapping[str, Any], kube: Kube, pending: list[str], now: datetime,
+                      live: LiveObjects | None) -> dict[str, Any]:
+    """Write Reconciling=True (unless it is already) and return the body with the status
+    as written, for the reconcile's final status to start from."""
+    metadata = body["metadata"]
+    current = _current_conditions(body)
+    if any(c.type == "Reconciling" and c.status == "True" for c in current):
+        return dict(body)
+    conditions = merge_conditions(current, reconciling(f"applying {', '.join(pending)}",
+                                                       current),
+                                  metadata.get("generation"), rfc3339(now))
+    patch = {"conditions": status_patch(DynamicJobStatus(conditions=conditions))["conditions"]}
+    written = kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"], patch)
+    if live is not None:
+        live.applied(written)
+    return {**body, "status": {**(body.get("status") or {}), **patch}}
+
+
 def reconcile(
     body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None = None,
     siblings: Mapping[str, list[str]] | None = None, live: LiveObjects | None = None,
 ) -> Outcome:
     """``siblings``: the namespace's other jobs and their dependsOn, for the cycle check.
     ``live``: the watch-fed objects to read instead of GETs (None: GET each)."""
+    with RECONCILE_SECONDS.time():
+        try:
+            return _reconcile(body, kube, settings, now, siblings, live)
+        except Exception:
+            RECONCILE_ERRORS.inc()
+            raise
+
+
+def _reconcile(
+    body: Mapping[str, Any], kube: Kube, settings: Settings, now: datetime | None,
+    siblings: Mapping[str, list[str]] | None, live: LiveObjects | None,
+) -> Outcome:
     moment = now or datetime.now(UTC)
     refused = _refused_before(body)
     if refused is not None:  # the same request would be refused again: wait for a new spec
@@ -224,18 +263,23 @@ def reconcile(
     outcome = Outcome(problems=validated.problems)
     if validated.job is None:
         observed = stalled("InvalidSpec", format_problems(outcome.problems))
-        observed += _specific_for_problems(outcome.problems)
+        observed += [*_specific_for_problems(outcome.problems), degraded(body)]
         cron_job_name = read_status(body.get("status")).cron_job_name
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       cron_job_name, moment, outcome, live)
         return outcome
     job = outcome.job = validated.job
-    _converge(job, kube, settings, outcome, live)
+
+    def progressing(pending: list[str]) -> None:
+        nonlocal body
+        body = _mark_reconciling(body, kube, pending, moment, live)
+
+    _converge(job, kube, settings, outcome, live, progressing)
     if outcome.problems:
         message = outcome.refused or format_problems(outcome.problems)
         reason = "Refused" if outcome.refused else "NameTaken"
         observed = [*stalled(reason, message),
-                    Observation("CronJobSynced", "False", reason, message)]
+                    Observation("CronJobSynced", "False", reason, message), degraded(body)]
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       read_status(body.get("status")).cron_job_name, moment, outcome, live)
         return outcome
@@ -252,6 +296,7 @@ def reconcile(
         Observation("TemplateFound", "True", "Found", f"template {job.spec.template}"),
         Observation("CronJobSynced", "True", "Synced"),
         suspended(body),
+        degraded(body),
     ]
     _write_status(body, kube, observed, schedule, job.metadata.name, moment, outcome, live)
     return outcome

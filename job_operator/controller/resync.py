@@ -24,6 +24,7 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.controller.context import Context, api_event, as_body, reconcile_and_report
+from job_operator.metrics.registry import RESYNC_LAST_PASS, RESYNC_SECONDS
 from job_operator.runs.missed import record_missed_run
 
 log = logging.getLogger(__name__)
@@ -60,8 +61,11 @@ async def _pass(list_bodies: Callable[[], list[dict[str, Any]]],
         except Exception:
             log.exception(f"resync of {body['metadata'].get('namespace')}/"
                           f"{body['metadata'].get('name')} failed; the next pass retries")
+    took = time.monotonic() - started
+    RESYNC_SECONDS.observe(took)
+    RESYNC_LAST_PASS.set_to_current_time()
     log.info(f"resync: checked {len(bodies)} DynamicJobs, {changed} needed writes, "
-             f"in {time.monotonic() - started:.1f} s")
+             f"in {took:.1f} s")
 
 
 def start(context: Context) -> asyncio.Task[None]:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from job_operator.election.leader import LeaderElector, LeaseSettings
 from job_operator.kube import Kube, load_client
+from job_operator.metrics.registry import LEADER
 
 log = logging.getLogger(__name__)
 EXIT_LEASE_LOST = 3
@@ -93,6 +94,7 @@ def run_elected(settings: LeaseSettings, liveness_url: str | None,
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, _interrupt)
     done = threading.Event()
+    LEADER.set(1)
     keeper = threading.Thread(target=elector.keep, args=(done, _exit_lost),
                               name="lease-renewal", daemon=True)
     keeper.start()
@@ -102,6 +104,7 @@ def run_elected(settings: LeaseSettings, liveness_url: str | None,
         log.info("stopped before the controllers started")
         return 0
     finally:
+        LEADER.set(0)
         done.set()
         keeper.join(timeout=settings.retry_seconds + 5)
         elector.release()

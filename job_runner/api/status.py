@@ -29,7 +29,9 @@ class Condition(StatusModel):
     """One observation, in the shape every Kubernetes dashboard reads (metav1.Condition)."""
 
     type: str
-    """Ready, Reconciling, Stalled, ScheduleValid, TemplateFound or CronJobSynced."""
+    """Ready, Reconciling, Stalled (kstatus: reconciliation); ScheduleValid,
+    TemplateFound, CronJobSynced (which part is wrong); Suspended (the schedule is
+    paused); Degraded (the newest run failed, or a run was missed since)."""
     status: Literal["True", "False", "Unknown"]
     reason: str
     """A CamelCase word a program can match on."""

@@ -18,9 +18,13 @@ class OperatorProcess:
         self.args = args
         self.process: subprocess.Popen[bytes] | None = None
         self.liveness_port = 0
+        self.metrics_port = 0
 
     def start(self) -> None:
         self.liveness_port = free_port()
+        self.metrics_port = free_port()
+        self.env = {**self.env, "DYNAMICJOBS_METRICS_PORT": str(self.metrics_port),
+                    "DYNAMICJOBS_METRICS_ADDRESS": "127.0.0.1"}
         with open(self.log, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "job_operator",
@@ -37,6 +41,12 @@ class OperatorProcess:
         url = f"http://127.0.0.1:{self.liveness_port}/healthz"
         with urllib.request.urlopen(url, timeout=2) as answer:
             return bool(answer.status == 200)
+
+    def metrics(self) -> str:
+        """The text of its ``/metrics`` (served by every replica, leader or not)."""
+        url = f"http://127.0.0.1:{self.metrics_port}/metrics"
+        with urllib.request.urlopen(url, timeout=10) as answer:
+            return str(answer.read().decode())
 
     def kill(self) -> None:
         """SIGKILL: no cleanup at all, as when a node dies."""
