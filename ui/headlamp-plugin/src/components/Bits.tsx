@@ -1,0 +1,29 @@
+import { Chip } from '@mui/material';
+import React from 'react';
+import { resultColour } from '../model';
+
+export function ResultChip({ result }: { result?: string }) {
+  if (!result) return <span>—</span>;
+  const words = result === 'TimedOut' ? 'Timed out' : result;
+  return <Chip size="small" label={words} color={resultColour(result)} variant="filled" />;
+}
+
+export function ReadyChip({ status }: { status: string }) {
+  const colour = status === 'True' ? 'success' : status === 'False' ? 'error' : 'default';
+  return <Chip size="small" variant="outlined" label={status} color={colour} />;
+}
+
+/** A time as UTC text with the browser's local reading as its tooltip. */
+export function Time({ at }: { at?: string }) {
+  if (!at) return <span>—</span>;
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime())) return <span>{at}</span>;
+  return (
+    <time dateTime={at} title={date.toLocaleString()}>
+      {date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(/:\d\d\.\d+Z$/, ' UTC')}
+    </time>
+  );
+}

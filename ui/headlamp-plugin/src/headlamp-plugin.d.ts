@@ -1,0 +1,1 @@
+/// <reference types="@kinvolk/headlamp-plugin" />
