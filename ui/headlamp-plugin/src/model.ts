@@ -320,7 +320,7 @@ export interface FieldProblem {
  * field path becomes one problem with the field "".
  */
 export function fieldProblems(message: string): FieldProblem[] {
-  const denied = message.replace(/^.*?admission webhook "[^"]*" denied the request:\s*/s, '');
+  const denied = message.replace(/^[\s\S]*?admission webhook "[^"]*" denied the request:\s*/, '');
   const start = /(?:^|; )((?:spec|metadata)(?:\.[A-Za-z0-9_-]+|\[[^\]]*\])*): /g;
   const found: { field: string; at: number; body: number }[] = [];
   for (let m = start.exec(denied); m; m = start.exec(denied)) {
