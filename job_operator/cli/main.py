@@ -26,6 +26,7 @@ from job_operator.cli.history import history_command
 from job_operator.cli.importing import import_command
 from job_operator.cli.listing import list_command
 from job_operator.cli.logs import logs_command
+from job_operator.cli.migrate import migrate_command
 from job_operator.cli.options import App
 from job_operator.cli.run import run_command
 from job_operator.cli.schedule import schedule_command
@@ -72,6 +73,7 @@ COMMANDS: Sequence[click.Command] = (
     clone_command,
     schedule_command,
     validate_command,
+    migrate_command,
     completion_command,
 )
 for _command in COMMANDS:

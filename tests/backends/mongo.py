@@ -49,7 +49,8 @@ class FerretServer:
         return f"mongodb://{self.host}:{self.port}/?directConnection=true"
 
     def client(self, **options: Any) -> MongoClient[dict[str, Any]]:
-        return MongoClient(self.uri, serverSelectionTimeoutMS=10_000, tz_aware=True, **options)
+        settings = {"serverSelectionTimeoutMS": 10_000, "tz_aware": True, **options}
+        return MongoClient(self.uri, **settings)
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -95,7 +96,7 @@ def start_ferretdb(postgres: PostgresServer, database: str = "ferretdb") -> Ferr
     def answers() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"FerretDB exited with {process.returncode}: {server.log()}")
-        with MongoClient(server.uri, serverSelectionTimeoutMS=500) as client:
+        with server.client(serverSelectionTimeoutMS=500) as client:
             return bool(client.admin.command("ping").get("ok"))
 
     try:
