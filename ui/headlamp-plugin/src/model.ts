@@ -106,7 +106,7 @@ export interface DynamicJobTemplate {
   spec: {
     version?: string;
     description?: string;
-    parameters?: JsonObject;
+    parametersSchema?: JsonObject;
     examples?: JsonObject[];
     [key: string]: unknown;
   };

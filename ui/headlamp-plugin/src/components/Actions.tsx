@@ -130,7 +130,7 @@ function RunNowDialog({ job, close }: DialogProps) {
       {template.data && (
         <SchemaForm
           idPrefix="dj-run-param"
-          schema={(template.data.spec.parameters ?? {}) as ObjectSchema}
+          schema={(template.data.spec.parametersSchema ?? {}) as ObjectSchema}
           value={values}
           onChange={(next, bad) => {
             setValues(next);

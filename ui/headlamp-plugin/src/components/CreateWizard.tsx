@@ -295,7 +295,7 @@ function NotificationsStep(props: {
               <SchemaForm
                 key={template.metadata.name}
                 idPrefix={`dj-new-${kind}-param`}
-                schema={(template.spec.parameters ?? {}) as ObjectSchema}
+                schema={(template.spec.parametersSchema ?? {}) as ObjectSchema}
                 value={notifier?.parameters ?? {}}
                 field={`${field}.parameters`}
                 problems={problems}
@@ -392,7 +392,7 @@ export function CreateWizard() {
             <SchemaForm
               key={template.metadata.name}
               idPrefix="dj-new-param"
-              schema={(template.spec.parameters ?? {}) as ObjectSchema}
+              schema={(template.spec.parametersSchema ?? {}) as ObjectSchema}
               value={draft.parameters}
               problems={problems}
               onChange={(parameters, bad) => {

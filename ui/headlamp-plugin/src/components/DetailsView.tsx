@@ -180,7 +180,7 @@ function TemplateSection({ name }: { name: string }) {
             aria-label="Parameter schema (JSON)"
             sx={{ overflowX: 'auto', fontSize: '0.8rem', p: 1, bgcolor: 'action.hover' }}
           >
-            {JSON.stringify(template.data.spec.parameters ?? {}, null, 2)}
+            {JSON.stringify(template.data.spec.parametersSchema ?? {}, null, 2)}
           </Box>
         </>
       )}

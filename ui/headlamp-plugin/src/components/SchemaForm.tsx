@@ -31,7 +31,20 @@ export interface ObjectSchema {
 
 export type FieldKind = 'text' | 'number' | 'integer' | 'boolean' | 'choice' | 'json';
 
-export function fieldKind(schema: PropertySchema): FieldKind {
+/** A property's own schema: an optional one, `anyOf: [X, {type: null}]` as pydantic
+ * writes it, is X (with the outer title, description and default). */
+export function unwrapped(schema: PropertySchema): PropertySchema {
+  const anyOf = schema.anyOf as PropertySchema[] | undefined;
+  if (!Array.isArray(anyOf)) return schema;
+  const branches = anyOf.filter(branch => branch.type !== 'null');
+  if (branches.length !== 1) return schema;
+  const outer = { ...schema };
+  delete outer.anyOf;
+  return { ...branches[0], ...outer };
+}
+
+export function fieldKind(original: PropertySchema): FieldKind {
+  const schema = unwrapped(original);
   if (Array.isArray(schema.enum) && schema.enum.every(v => typeof v === 'string')) return 'choice';
   const type = Array.isArray(schema.type) ? schema.type.filter(t => t !== 'null')[0] : schema.type;
   switch (type) {
@@ -124,7 +137,7 @@ export function SchemaForm(props: SchemaFormProps) {
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>
       {names.map(name => {
-        const schema = properties[name];
+        const schema = unwrapped(properties[name]);
         const kind = fieldKind(schema);
         const id = `${props.idPrefix}-${name}`;
         const serverProblems = problemsAt(props.problems ?? [], `${field}.${name}`);
