@@ -25,8 +25,10 @@ REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "helm" / "dynamicjobs"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
 KUBE_VERSION = "1.37.0"
-NOT_IN_KUBERNETES_SCHEMAS = {"DynamicJob", "Certificate", "Issuer"}
-"""Kinds kubernetes-validate has no schema for: custom resources (ours and cert-manager's)."""
+NOT_IN_KUBERNETES_SCHEMAS = {"DynamicJob", "Certificate", "Issuer", "ServiceMonitor",
+                             "PrometheusRule"}
+"""Kinds kubernetes-validate has no schema for: custom resources (ours, cert-manager's and
+prometheus-operator's)."""
 
 Render = Callable[..., list[dict[str, Any]]]
 
@@ -106,10 +108,10 @@ def test_lint_strict_with_each_ci_scenario(helm: Path, values: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_four_ci_scenarios_exist() -> None:
+def test_the_ci_scenarios_exist() -> None:
     assert {path.name for path in CI_VALUES} == {
         "default-values.yaml", "namespaced-watch-values.yaml",
-        "cert-manager-values.yaml", "jobs-values.yaml",
+        "cert-manager-values.yaml", "jobs-values.yaml", "monitoring-values.yaml",
     }
 
 
