@@ -19,9 +19,13 @@ from psycopg import sql
 from psycopg.types.string import TextLoader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-from job_runner.template import RunContext, Template
+from job_runner.template import RunContext, Template, TemplateError
+from job_runner.toolkit import mongo_query, mongo_sync
 from job_runner.toolkit.connections import (
-    Connection,
+    AnyConnection,
+    MongoConnection,
+    PostgresConnection,
+    SqliteConnection,
     database_errors,
     limit_transaction,
     open_database,
@@ -29,6 +33,7 @@ from job_runner.toolkit.connections import (
     transaction,
 )
 from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.sql import (
     Dialect,
     Identifier,
@@ -70,7 +75,9 @@ class ModifiedAfter(BaseModel):
 class SyncSource(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    connection: Connection = Field(description="The database to copy from, opened read-only.")
+    connection: AnyConnection = Field(
+        description="The database to copy from, opened read-only (MongoDB: the collection is "
+                    "`table`).")
     table: TableName = Field(
         description="Table to copy from, `table` or `schema.table`.", examples=["orders"]
     )
@@ -89,6 +96,11 @@ class SyncSource(BaseModel):
         description="Incremental sync: only rows changed within a look-back window.",
     )
 
+    @field_validator("filters", mode="before")
+    @classmethod
+    def _no_operators(cls, value: Any) -> Any:
+        return mongo_query.refuse_operators(value)
+
     @field_validator("columns")
     @classmethod
     def _each_column_once(cls, columns: list[str] | None) -> list[str] | None:
@@ -99,7 +111,10 @@ class SyncSource(BaseModel):
 class SyncDestination(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    connection: Connection = Field(description="The database to write to.")
+    connection: AnyConnection = Field(
+        description="The database to write to. A MongoDB destination takes a MongoDB source "
+                    "only; from MongoDB to PostgreSQL or SQLite, documents' fields are the "
+                    "columns.")
     table: TableName = Field(
         description="`table` or `schema.table`; it must have a primary key or unique "
                     "constraint on exactly the `key` columns.",
@@ -254,8 +269,10 @@ class DataSync(Template[SyncParameters]):
 
     def plan(self, params: SyncParameters, ctx: RunContext) -> dict[str, Any]:
         since = self._window_start(params)
+        if isinstance(params.source.connection, MongoConnection):
+            return _MongoSync(params, params.source.connection, ctx, since).plan()
         with open_database(params.source.connection, ctx, read_only=True) as source, \
-                open_database(params.destination.connection, ctx, read_only=True) as target:
+                open_database(_sql_destination(params), ctx, read_only=True) as target:
             columns = self._checked_columns(params, source, target)
             db, dialect = source
             selection = _selection(params, dialect, since)
@@ -268,8 +285,10 @@ class DataSync(Template[SyncParameters]):
 
     def run(self, params: SyncParameters, ctx: RunContext) -> dict[str, Any]:
         since = self._window_start(params)
+        if isinstance(params.source.connection, MongoConnection):
+            return _MongoSync(params, params.source.connection, ctx, since).run()
         with open_database(params.source.connection, ctx, read_only=True) as source, \
-                open_database(params.destination.connection, ctx, read_only=False) as target:
+                open_database(_sql_destination(params), ctx, read_only=False) as target:
             columns = self._checked_columns(params, source, target)
             _read_json_as_text(*source)
             totals = _BatchCopy(params, ctx, columns, source, target).run(since)
@@ -291,6 +310,15 @@ class _BatchCopy:
                             extra={"batchSize": self.page_size})
         self.full_page_upsert: str | None = None
         self.rows_read = self.rows_upserted = self.batches = 0
+
+    @classmethod
+    def of_documents(cls, params: SyncParameters, ctx: RunContext, columns: list[str],
+                     target: tuple[Any, Dialect]) -> _BatchCopy:
+        """The writing half only, for pages that come from MongoDB as rows of ``columns``;
+        its values are converted as `mongo_sync.sql_value` says."""
+        copier = cls(params, ctx, columns, target, target)
+        copier.convert = mongo_sync.sql_value(target[1])
+        return copier
 
     def run(self, since: datetime | None) -> dict[str, Any]:
         params, dialect = self.params, self.source[1]
@@ -353,3 +381,101 @@ class _BatchCopy:
         self.ctx.logger.info("batch upserted", extra={
             "rows": len(page), "rowsRead": self.rows_read, "rowsUpserted": self.rows_upserted,
             "batch": self.batches})
+
+
+def _sql_destination(params: SyncParameters) -> PostgresConnection | SqliteConnection:
+    """The destination of a sync from a SQL source, which must be SQL too."""
+    if isinstance(params.destination.connection, MongoConnection):
+        raise TemplateError("destination.connection: a MongoDB destination takes a MongoDB "
+                            "source only")
+    return params.destination.connection
+
+
+class _MongoSync:
+    """A sync whose source is MongoDB, into MongoDB (replace by key, upserting) or into a
+    PostgreSQL or SQLite table (the SQL upsert, the documents' fields as its columns)."""
+
+    def __init__(self, params: SyncParameters, connection: MongoConnection, ctx: RunContext,
+                 since: datetime | None) -> None:
+        self.params, self.connection, self.ctx, self.since = params, connection, ctx, since
+        source = params.source
+        self.collection = mongo_query.collection_name(source.table, "source.table")
+        for index, column in enumerate(source.columns or []):
+            mongo_query.field_name(column, f"source.columns[{index}]")
+        window = (source.modified_after.column, since) if source.modified_after and since \
+            else None
+        self.clauses = mongo_sync.selection(source.filters, params.key, window, "source")
+        self.into_mongo = isinstance(params.destination.connection, MongoConnection)
+        if not self.into_mongo:
+            mongo_query.field_name(params.destination.table, "destination.table", dotted=True)
+
+    def _max_ms(self) -> int:
+        return max(1, int(min(self.params.max_transaction_seconds, self.ctx.remaining()) * 1000))
+
+    def _window(self) -> dict[str, str]:
+        return {"windowStart": self.since.isoformat()} if self.since is not None else {}
+
+    def _sql_columns(self, target: tuple[Any, Dialect]) -> list[str]:
+        """The destination table's columns to fill (source.columns, default all of them),
+        checked with its unique key before anything is written."""
+        table = self.params.destination.table
+        existing = require_table_columns(*target, table, [*(self.params.source.columns or []),
+                                                          *self.params.key])
+        require_unique_key(*target, table, self.params.key)
+        target[0].rollback()
+        return self.params.source.columns or existing
+
+    def plan(self) -> dict[str, Any]:
+        columns: list[str] | str = self.params.source.columns or "whole documents"
+        if not self.into_mongo:
+            destination = self.params.destination.connection
+            assert not isinstance(destination, MongoConnection)
+            with open_database(destination, self.ctx, read_only=True) as target:
+                columns = self._sql_columns(target)
+        with open_mongo(self.connection, self.ctx) as db, \
+                mongo_errors(f"counting documents in {self.collection}"):
+            count = db[self.collection].count_documents(
+                mongo_query.conjunction(self.clauses), maxTimeMS=self._max_ms())
+        return {"wouldRead": count, "columns": columns, **self._window()}
+
+    def _projection(self, columns: list[str] | None) -> dict[str, int] | None:
+        if not columns:
+            return None
+        return {column: 1 for column in columns} | ({} if "_id" in columns else {"_id": 0})
+
+    def run(self) -> dict[str, Any]:
+        destination = self.params.destination.connection
+        with open_mongo(self.connection, self.ctx) as source:
+            collection = source[self.collection]
+            if isinstance(destination, MongoConnection):
+                return self._into_mongo(collection, destination)
+            with open_database(destination, self.ctx, read_only=False) as target:
+                columns = self._sql_columns(target)
+                copier = _BatchCopy.of_documents(self.params, self.ctx, columns, target)
+                for page in mongo_sync.pages(collection, self.clauses, self.params.key,
+                                             self._projection(columns), copier.page_size,
+                                             self.ctx, self._max_ms):
+                    copier._write(mongo_sync.rows(page, columns))
+        return {"rowsRead": copier.rows_read, "rowsUpserted": copier.rows_upserted,
+                "batches": copier.batches, "columns": columns, **self._window()}
+
+    def _into_mongo(self, collection: Any, destination: MongoConnection) -> dict[str, Any]:
+        target_name = mongo_query.collection_name(self.params.destination.table,
+                                                  "destination.table")
+        read = upserted = batches = 0
+        with open_mongo(destination, self.ctx) as target_db:
+            target = target_db[target_name]
+            for page in mongo_sync.pages(collection, self.clauses, self.params.key,
+                                         self._projection(self.params.source.columns),
+                                         self.params.batch_size, self.ctx, self._max_ms):
+                with mongo_errors(f"upserting a batch into {target_name}"):
+                    result = target.bulk_write(mongo_sync.replacements(page, self.params.key),
+                                               ordered=True)
+                read += len(page)
+                upserted += result.matched_count + result.upserted_count
+                batches += 1
+                self.ctx.logger.info("batch upserted", extra={
+                    "rows": len(page), "rowsRead": read, "rowsUpserted": upserted,
+                    "batch": batches})
+        return {"rowsRead": read, "rowsUpserted": upserted, "batches": batches,
+                "columns": self.params.source.columns or "whole documents", **self._window()}
