@@ -5,6 +5,7 @@ holds."""
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import os
 import re
@@ -84,9 +85,23 @@ def run_record_problems(fragment: Any) -> list[str]:
     return [f"not a field of a run record: {key}" for key in sorted(unknown)]
 
 
+def is_builtin_kind(body: dict[str, Any]) -> bool:
+    """Whether Kubernetes itself serves this kind (kubernetes-validate holds its schema);
+    another project's kind (a Flux Kustomization, a PrometheusRule) is only parsed."""
+    try:
+        kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return False
+    except kubernetes_validate.ValidationError:
+        pass
+    return True
+
+
 def kubernetes_object_problems(body: dict[str, Any]) -> list[str]:
     try:
         kubernetes_validate.validate(body, KUBERNETES_VERSION, strict=True)
+    except kubernetes_validate.SchemaNotFoundError:
+        return []  # another project's kind: we hold no schema of it
     except kubernetes_validate.ValidationError as error:
         return [f"{body.get('kind')}: {error.message}"]
     return []
@@ -177,12 +192,16 @@ def command_problems(words: list[str]) -> list[str]:
         return cli_problems(args[1:])
     if program == "kubectl":
         return kubectl_problems(args)
-    if program == "python" and args[:2] == ["-m", "job_runner"]:
+    if Path(program).name in ("python", "python3") and args[:2] == ["-m", "job_runner"]:
         try:
             runner_parser().parse_args(args[2:])
         except SystemExit:
             return [f"python -m job_runner {' '.join(args[2:])}: refused by its parser"]
         return []
+    if Path(program).name in ("python", "python3") and args[:1] == ["-m"]:
+        module = args[1] if len(args) > 1 else ""
+        found = module and importlib.util.find_spec(module) is not None
+        return [] if found else [f"python -m {module}: no such module"]
     if program == "./dev":
         return [] if args[:1] and args[0] in DEV_COMMANDS else [f"./dev {args}: no such command"]
     if program.endswith("pytest"):
@@ -223,6 +242,8 @@ def console_problems(snippet: Snippet) -> list[str]:
             problems += command_problems(words)
             if replayable(words) and output:
                 result = CliRunner().invoke(cli, words[1:])
+                while output and not output[-1].strip():
+                    output = output[:-1]  # the blank line before the next command
                 if result.output.rstrip("\n").splitlines() != output:
                     problems.append(f"$ {command_line}\nprints:\n{result.output}")
     return problems

@@ -60,3 +60,8 @@ def test_blocks_inside_list_items_are_found(tmp_path: Path) -> None:
     page.write_text("1. Apply:\n\n   ```yaml\n   a:\n     b: 1\n   ```\n")
     [snippet] = snippets_of(page)
     assert (snippet.language, snippet.text, snippet.line) == ("yaml", "a:\n  b: 1\n", 4)
+
+
+def test_python_dash_m_needs_a_module_that_exists() -> None:
+    assert problems("sh", ".venv/bin/python -m benchmarks.load --jobs 10\n") == []
+    assert "no such module" in "\n".join(problems("sh", "python -m benchmarks.nope\n"))
