@@ -147,59 +147,83 @@ class _Families:
     def all(self) -> list[Metric]:
         return list(vars(self).values())
 
-    def add(self, body: Mapping[str, Any], totals: Mapping[tuple[str, str], int]) -> None:
-        labels = list(_labels(body))
-        status = body.get("status") or {}
-        spec = body.get("spec") or {}
-        for (result, trigger), count in sorted(totals.items()):
-            self.runs.add_metric([*labels, result, trigger], count)
-        health = run_health(status)
-        schedule = status.get("schedule") or {}
-        next_runs = schedule.get("nextRuns") or [] if isinstance(schedule, Mapping) else []
-        found = status.get("lastRun")
-        last_run: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
-        optional = (
-            (self.created, _seconds((body.get("metadata") or {}).get("creationTimestamp"))),
-            (self.last_run, _seconds(last_run.get("startedAt"))),
-            (self.last_success, _seconds(status.get("lastSuccessfulTime"))),
-            (self.last_failure, _seconds(status.get("lastFailureTime"))),
-            (self.last_missed, _seconds(status.get("lastMissedTime"))),
-            (self.next_run, _seconds(next_runs[0]) if next_runs else None),
-            (self.interval, expected_interval(next_runs)),
-        )
-        for family, value in optional:
-            if value is not None:
-                family.add_metric(labels, value)
-        for family, flag in (
-            (self.info, True), (self.suspended, spec.get("suspend") is True),
-            (self.ready, _condition(status, "Ready")),
-            (self.stalled, _condition(status, "Stalled")),
-            (self.degraded, health.degraded), (self.failed, health.last_run_failed),
-            (self.missed, health.run_missed),
-        ):
-            family.add_metric(labels, float(flag))
+    def put(self, rows: Iterable[Row]) -> None:
+        for family, labels, value in rows:
+            getattr(self, family).add_metric(labels, value)
+
+
+Row = tuple[str, list[str], float]
+"""(the _Families attribute, label values, value): one sample of one DynamicJob."""
+
+
+def job_rows(body: Mapping[str, Any], totals: Mapping[tuple[str, str], int]) -> list[Row]:
+    """Every sample of one DynamicJob, a function of its body (and the run counts that
+    body's version brought): computed once per resourceVersion."""
+    labels = list(_labels(body))
+    status = body.get("status") or {}
+    spec = body.get("spec") or {}
+    rows: list[Row] = [("runs", [*labels, result, trigger], count)
+                       for (result, trigger), count in sorted(totals.items())]
+    health = run_health(status)
+    schedule = status.get("schedule") or {}
+    next_runs = schedule.get("nextRuns") or [] if isinstance(schedule, Mapping) else []
+    found = status.get("lastRun")
+    last_run: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
+    optional = (
+        ("created", _seconds((body.get("metadata") or {}).get("creationTimestamp"))),
+        ("last_run", _seconds(last_run.get("startedAt"))),
+        ("last_success", _seconds(status.get("lastSuccessfulTime"))),
+        ("last_failure", _seconds(status.get("lastFailureTime"))),
+        ("last_missed", _seconds(status.get("lastMissedTime"))),
+        ("next_run", _seconds(next_runs[0]) if next_runs else None),
+        ("interval", expected_interval(next_runs)),
+    )
+    rows += [(family, labels, value) for family, value in optional if value is not None]
+    flags = (
+        ("info", True), ("suspended", spec.get("suspend") is True),
+        ("ready", _condition(status, "Ready")), ("stalled", _condition(status, "Stalled")),
+        ("degraded", health.degraded), ("failed", health.last_run_failed),
+        ("missed", health.run_missed),
+    )
+    rows += [(family, labels, float(flag)) for family, flag in flags]
+    return rows
 
 
 class JobCollector(Collector):
     """Collects the per-DynamicJob series from ``source`` (the watched DynamicJobs) at
-    scrape time; nothing while no source is attached (a standby)."""
+    scrape time; nothing while no source is attached (a standby). A job's samples are
+    kept with the resourceVersion they were computed from, so a scrape recomputes only
+    the jobs that changed since the last one."""
 
     def __init__(self, tally: RunTally) -> None:
         self.tally = tally
         self._source: Callable[[], list[dict[str, Any]]] | None = None
+        self._rows: dict[Key, tuple[str, list[Row]]] = {}
+        self._lock = threading.Lock()
 
     def attach(self, source: Callable[[], list[dict[str, Any]]] | None) -> None:
         self._source = source
+        if source is None:
+            self._rows = {}
 
     def collect(self) -> Iterator[Metric]:
         source = self._source
         families = _Families()
-        for body in source() if source is not None else ():
-            if (body.get("metadata") or {}).get("deletionTimestamp"):
-                continue
-            self.tally.observe(body)
-            namespace, name, _ = _labels(body)
-            families.add(body, self.tally.totals(namespace, name))
+        with self._lock:  # two scrapes at once share the cache, not race over it
+            kept: dict[Key, tuple[str, list[Row]]] = {}
+            for body in source() if source is not None else ():
+                metadata = body.get("metadata") or {}
+                if metadata.get("deletionTimestamp"):
+                    continue
+                namespace, name, _ = _labels(body)
+                version = str(metadata.get("resourceVersion", ""))
+                cached = self._rows.get((namespace, name))
+                if cached is None or not version or cached[0] != version:
+                    self.tally.observe(body)
+                    cached = (version, job_rows(body, self.tally.totals(namespace, name)))
+                kept[(namespace, name)] = cached
+                families.put(cached[1])
+            self._rows = kept
         yield from families.all()
 
 

@@ -201,3 +201,15 @@ def test_metrics_are_served_over_http_with_the_leader_gauge() -> None:
     assert {"dynamicjobs_operator_leader", "dynamicjobs_reconcile_duration_seconds",
             "dynamicjobs_webhook_requests", "dynamicjobs_resync_pass_duration_seconds",
             "dynamicjobs_api_errors", "process_resident_memory_bytes"} <= names
+
+
+def test_a_scrape_recomputes_only_the_jobs_whose_version_changed(collected: Any) -> None:
+    registry, _, bodies = collected
+    bodies.append(_body([_run("a", "Succeeded", 0)], "1"))
+    assert _runs_total(_scrape(registry), "Succeeded") == 1
+    bodies[0] = _body([_run("a", "Succeeded", 0), _run("b", "Succeeded", 10)], "1")
+    assert _runs_total(_scrape(registry), "Succeeded") == 1, "same version: kept samples"
+    bodies[0]["metadata"]["resourceVersion"] = "2"
+    assert _runs_total(_scrape(registry), "Succeeded") == 2
+    bodies.clear()
+    assert not any(name.startswith("dynamicjobs_job_") for name, _ in _scrape(registry))
