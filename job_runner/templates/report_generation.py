@@ -20,8 +20,10 @@ from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from job_runner.template import RunContext, Template
+from job_runner.toolkit import mongo_query, mongo_report
 from job_runner.toolkit.connections import (
-    Connection,
+    AnyConnection,
+    MongoConnection,
     database_errors,
     limit_transaction,
     open_database,
@@ -29,6 +31,7 @@ from job_runner.toolkit.connections import (
 )
 from job_runner.toolkit.export_files import Destination, publish_file
 from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.report_render import Report, ReportFormat, Window, render
 from job_runner.toolkit.sql import Dialect, Identifier, TableName, column_list, time_compared
 
@@ -94,8 +97,11 @@ class ReportOrderBy(OrderBy):
 class ReportParameters(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    connection: Connection = Field(description="The database to read from (read-only).")
-    table: TableName = Field(description="`table` or `schema.table`.", examples=["orders"])
+    connection: AnyConnection = Field(
+        description="The database to read from (read-only). MongoDB: an aggregation pipeline "
+                    "built from these same parameters (docs/mongodb.md).")
+    table: TableName = Field(description="`table` or `schema.table`; on MongoDB the "
+                                         "collection.", examples=["orders"])
     group_by: list[Identifier] = Field(
         default_factory=list, alias="groupBy", max_length=8,
         json_schema_extra={"uniqueItems": True},
@@ -285,8 +291,13 @@ class ReportGeneration(Template[ReportParameters]):
 
     def plan(self, params: ReportParameters, ctx: RunContext) -> dict[str, Any]:
         _, target, window = self._prepare(params, ctx)
-        with open_database(params.connection, ctx, read_only=True) as (db, dialect):
-            query_report(db, dialect, params, ctx, window, limit=0)
+        if isinstance(params.connection, MongoConnection):
+            _mongo_pipeline(params, window)
+            with open_mongo(params.connection, ctx) as mongo, mongo_errors("planning the report"):
+                mongo_report.refuse_what_ferretdb_gets_wrong(mongo, _mongo_metrics(params))
+        else:
+            with open_database(params.connection, ctx, read_only=True) as (db, dialect):
+                query_report(db, dialect, params, ctx, window, limit=0)
         return {
             "columns": params.report_columns(), "groupBy": params.group_by,
             "metrics": [metric.shape() for metric in params.metrics],
@@ -297,8 +308,11 @@ class ReportGeneration(Template[ReportParameters]):
 
     def run(self, params: ReportParameters, ctx: RunContext) -> dict[str, Any]:
         now, target, window = self._prepare(params, ctx)
-        with open_database(params.connection, ctx, read_only=True) as (db, dialect):
-            rows = query_report(db, dialect, params, ctx, window, limit=params.limit)
+        if isinstance(params.connection, MongoConnection):
+            rows = _mongo_rows(params, params.connection, ctx, window)
+        else:
+            with open_database(params.connection, ctx, read_only=True) as (db, dialect):
+                rows = query_report(db, dialect, params, ctx, window, limit=params.limit)
         ctx.check_cancelled()
         columns = params.report_columns()
         report = Report(params.title or params.table, now, window, columns, rows)
@@ -306,3 +320,29 @@ class ReportGeneration(Template[ReportParameters]):
         ctx.logger.info("report written", extra={"rows": len(rows), "path": str(target)})
         return {"rows": len(rows), "columns": columns, "path": str(target), "bytes": size,
                 "format": params.format, **self._window_output(window)}
+
+
+def _mongo_metrics(params: ReportParameters) -> list[mongo_report.MetricSpec]:
+    return [(metric.function, metric.column, metric.name) for metric in params.metrics]
+
+
+def _mongo_pipeline(params: ReportParameters, window: Window | None) -> list[dict[str, Any]]:
+    """The aggregation for `params`: every name checked, every value a literal."""
+    clauses = mongo_query.structured(params.filters, "filters")
+    if window is not None:
+        clauses.append(mongo_query.since(window.column, window.start, "since.column"))
+    order = [(item.column, item.direction) for item in params.sort_order()]
+    return mongo_report.pipeline(params.group_by, _mongo_metrics(params),
+                                 mongo_query.conjunction(clauses), order, params.limit)
+
+
+def _mongo_rows(params: ReportParameters, connection: MongoConnection, ctx: RunContext,
+                window: Window | None) -> list[tuple[Any, ...]]:
+    collection = mongo_query.collection_name(params.table, "table")
+    stages = _mongo_pipeline(params, window)
+    max_ms = max(1, int(min(params.max_query_seconds, ctx.remaining()) * 1000))
+    with open_mongo(connection, ctx) as db, mongo_errors(f"aggregating {collection} for the "
+                                                         "report"):
+        mongo_report.refuse_what_ferretdb_gets_wrong(db, _mongo_metrics(params))
+        documents = list(db[collection].aggregate(stages, maxTimeMS=max_ms))
+    return mongo_report.rows(documents, params.group_by, _mongo_metrics(params))

@@ -157,3 +157,37 @@ def test_a_csv_export_from_mongodb_needs_its_columns(tmp_path):
     params["format"], params["destination"]["filename"] = "csv", "t.csv"
     outcome = run(DataExport, params)
     assert outcome.result == "Failed" and "source.columns" in outcome.message, outcome.message
+
+
+def test_the_report_pipeline_is_built_from_the_typed_parameters():
+    from job_runner.toolkit.mongo_report import pipeline, rows
+
+    metrics = [("count", None, "n"), ("count", "total", "priced"), ("sum", "total", "revenue"),
+               ("avg", "total", "mean"), ("countDistinct", "customer", "customers")]
+    stages = pipeline(["region"], metrics, {"status": {"$eq": "$where"}},
+                      [("revenue", "desc"), ("region", "asc")], 10)
+    assert stages == [
+        {"$match": {"status": {"$eq": "$where"}}},
+        {"$group": {"_id": {"region": "$region"}, "n": {"$sum": 1},
+                    "priced": {"$sum": {"$cond": [{"$eq": [{"$ifNull": ["$total", None]},
+                                                           None]}, 0, 1]}},
+                    "revenue": {"$sum": "$total"}, "mean": {"$avg": "$total"},
+                    "customers": {"$addToSet": "$customer"}}},
+        {"$sort": {"revenue": -1, "_id.region": 1}},
+        {"$limit": 10},
+    ]
+    assert rows([{"_id": {"region": "eu"}, "n": 3, "priced": 2, "revenue": 30, "mean": 15,
+                  "customers": ["a", None, "b"]}], ["region"], metrics) == [
+        ("eu", 3, 2, 30, 15, 2)]
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+@pytest.mark.parametrize("parameter", ["groupBy", "metrics.column", "metrics.as"])
+def test_report_names_that_are_operators_are_refused(name: str, parameter: str):
+    from job_runner.toolkit.mongo_report import pipeline
+
+    group = [name] if parameter == "groupBy" else []
+    metric = ("sum", name if parameter == "metrics.column" else "total",
+              name if parameter == "metrics.as" else "n")
+    with pytest.raises(QueryRefused):
+        pipeline(group, [metric], {}, [], 1)
