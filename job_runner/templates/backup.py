@@ -1,6 +1,7 @@
 """backup: a consistent backup of one database as a file in a directory, keeping the newest N.
 
-PostgreSQL is dumped by pg_dump (see `pg_dump`), SQLite through its online backup API.
+PostgreSQL is dumped by pg_dump (see `pg_dump`), SQLite through its online backup API,
+MongoDB through pymongo into a tar in mongodump's layout (see `mongo_backup`).
 Either way the file is written under a temp name in the destination directory and renamed
 into place only when complete. Retention then deletes this job's older backups: regular
 files whose whole name the filename pattern could have produced, nothing else.
@@ -24,14 +25,17 @@ from typing import IO, Any, ClassVar, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from job_runner.template import RunContext, Template, TemplateError
+from job_runner.toolkit import mongo_backup
 from job_runner.toolkit.connections import (
-    Connection,
+    AnyConnection,
+    MongoConnection,
     PostgresConnection,
     SqliteConnection,
     database_errors,
     open_database,
 )
 from job_runner.toolkit.export_files import Destination, publish_file
+from job_runner.toolkit.mongo import open_mongo
 from job_runner.toolkit.pg_dump import (
     TERMINATE_GRACE_SECONDS,
     ByteSink,
@@ -70,7 +74,7 @@ class BackupDestination(Destination):
 class BackupParameters(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    connection: Connection = Field(description="The database to back up (read only).")
+    connection: AnyConnection = Field(description="The database to back up (read only).")
     destination: BackupDestination = Field(description="Where the backup files go.")
     keep: int = Field(default=7, ge=1, le=1000,
                       description="How many of this job's backups to keep, this run's included.")
@@ -90,14 +94,22 @@ class BackupParameters(BaseModel):
     )
     tables: list[TableName] = Field(
         default_factory=list, max_length=100, json_schema_extra={"uniqueItems": True},
-        description="PostgreSQL only: dump just these tables (`table` or `schema.table`).",
+        description="PostgreSQL: dump just these tables (`table` or `schema.table`); "
+                    "MongoDB: just these collections.",
+    )
+    consistency: Literal["snapshot", "collection"] = Field(
+        default="snapshot",
+        description="MongoDB only. `snapshot`: every collection read at one point in time "
+                    "(a snapshot session: MongoDB 5.0+, replica set or sharded cluster); "
+                    "`collection`: each collection read on its own, for a standalone server "
+                    "or FerretDB (not consistent across collections while others write).",
     )
 
     @field_validator("connection")
     @classmethod
     def _plain_connection_values(
-        cls, value: PostgresConnection | SqliteConnection
-    ) -> PostgresConnection | SqliteConnection:
+        cls, value: PostgresConnection | SqliteConnection | MongoConnection
+    ) -> PostgresConnection | SqliteConnection | MongoConnection:
         if isinstance(value, PostgresConnection):
             for name in ("host", "user", "database"):
                 text = getattr(value, name)
@@ -109,8 +121,14 @@ class BackupParameters(BaseModel):
     @model_validator(mode="after")
     def _options_fit_together(self) -> BackupParameters:
         sqlite = isinstance(self.connection, SqliteConnection)
+        mongo = isinstance(self.connection, MongoConnection)
         if sqlite and (self.schemas or self.tables or self.format != "plain"):
             raise ValueError("schemas, tables and format are for PostgreSQL only")
+        if mongo and (self.schemas or self.format != "plain"):
+            raise ValueError("schemas and format are for PostgreSQL only (MongoDB takes "
+                             "tables, the collections)")
+        if not mongo and self.consistency != "snapshot":
+            raise ValueError("consistency is for MongoDB only")
         if self.schemas and self.tables:
             raise ValueError("give schemas or tables, not both (pg_dump ignores schemas "
                              "when tables are given)")
@@ -123,6 +141,8 @@ class BackupParameters(BaseModel):
         return self.compress and self.format == "plain"
 
     def file_format(self) -> str:
+        if isinstance(self.connection, MongoConnection):
+            return "mongodump-tar"
         return "sqlite" if isinstance(self.connection, SqliteConnection) else self.format
 
 
@@ -234,9 +254,9 @@ class Backup(Template[BackupParameters]):
     name: ClassVar[str] = "backup"
     version: ClassVar[str] = "1.0.0"
     description: ClassVar[str] = (
-        "Writes a consistent backup of one PostgreSQL (pg_dump, plain SQL or custom archive) "
-        "or SQLite (online backup) database into a directory, gzipped by default, and keeps "
-        "the newest N of this job's backups."
+        "Writes a consistent backup of one PostgreSQL (pg_dump, plain SQL or custom archive), "
+        "SQLite (online backup) or MongoDB (a snapshot read, in mongodump's layout) database "
+        "into a directory, gzipped by default, and keeps the newest N of this job's backups."
     )
     Parameters: ClassVar[type[BaseModel]] = BackupParameters
     examples: ClassVar[list[dict[str, Any]]] = [
@@ -268,15 +288,15 @@ class Backup(Template[BackupParameters]):
     def plan(self, params: BackupParameters, ctx: RunContext) -> dict[str, Any]:
         target, written = self._target(params, ctx)
         checked: dict[str, Any] = {}
-        if isinstance(params.connection, PostgresConnection):
+        if isinstance(params.connection, MongoConnection):
+            with open_mongo(params.connection, ctx) as mongo:
+                checked["collections"] = mongo_backup.collections_to_dump(mongo, params.tables)
+                if params.consistency == "snapshot":
+                    mongo_backup.require_snapshots(mongo)
+        elif isinstance(params.connection, PostgresConnection):
             checked["tool"] = pg_dump_version(find_pg_dump(), ctx)
-        with open_database(params.connection, ctx, read_only=True) as (db, dialect):
-            with database_errors("checking the database"):
-                if dialect.name == "sqlite":
-                    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
-                else:
-                    check_included(db, dialect, params.schemas, params.tables)
-                db.rollback()
+        if not isinstance(params.connection, MongoConnection):
+            self._check_sql(params, ctx)
         owned = read_owned(owned_list(target.parent, ctx))
         expired = expired_backups(target.parent, written, params.keep, target.name, owned)
         return {"path": str(target), "format": params.file_format(),
@@ -287,11 +307,15 @@ class Backup(Template[BackupParameters]):
     def run(self, params: BackupParameters, ctx: RunContext) -> dict[str, Any]:
         started = time.monotonic()
         target, written = self._target(params, ctx)
+        counts: dict[str, Any] = {}
         with scratch_file(target) as temp:
-            if isinstance(params.connection, PostgresConnection):
+            if isinstance(params.connection, MongoConnection):
+                counts["documents"] = self._dump_mongo(params, params.connection, temp, ctx)
+            elif isinstance(params.connection, PostgresConnection):
                 self._dump_postgres(params, params.connection, temp, ctx)
             else:
-                self._copy_sqlite_file(params, temp, ctx)
+                assert isinstance(params.connection, SqliteConnection)
+                self._copy_sqlite_file(params.connection, params, temp, ctx)
             ctx.check_cancelled()
             size = publish(temp, target)
         deleted = self._expire(target, written, params.keep, owned_list(target.parent, ctx))
@@ -299,8 +323,26 @@ class Backup(Template[BackupParameters]):
                                                  "deleted": len(deleted)})
         return {"path": str(target), "bytes": size, "format": params.file_format(),
                 "compressed": params.compress, "deleted": deleted[:_MAX_LISTED],
-                "deletedCount": len(deleted),
+                "deletedCount": len(deleted), **counts,
                 "durationSeconds": round(time.monotonic() - started, 3)}
+
+    @staticmethod
+    def _check_sql(params: BackupParameters, ctx: RunContext) -> None:
+        assert not isinstance(params.connection, MongoConnection)
+        with open_database(params.connection, ctx, read_only=True) as (db, dialect):
+            with database_errors("checking the database"):
+                if dialect.name == "sqlite":
+                    db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+                else:
+                    check_included(db, dialect, params.schemas, params.tables)
+                db.rollback()
+
+    @staticmethod
+    def _dump_mongo(params: BackupParameters, connection: MongoConnection, temp: Path,
+                    ctx: RunContext) -> dict[str, int]:
+        with open_mongo(connection, ctx) as db, output_stream(temp, params.gzipped()) as sink:
+            return mongo_backup.dump(db, params.tables, sink,
+                                     snapshot=params.consistency == "snapshot", ctx=ctx)
 
     @staticmethod
     def _dump_postgres(params: BackupParameters, connection: PostgresConnection, temp: Path,
@@ -313,8 +355,9 @@ class Backup(Template[BackupParameters]):
             dump_database(connection, argv, sink, ctx)
 
     @staticmethod
-    def _copy_sqlite_file(params: BackupParameters, temp: Path, ctx: RunContext) -> None:
-        with open_database(params.connection, ctx, read_only=True) as (db, _):
+    def _copy_sqlite_file(connection: SqliteConnection, params: BackupParameters, temp: Path,
+                          ctx: RunContext) -> None:
+        with open_database(connection, ctx, read_only=True) as (db, _):
             if not params.compress:
                 _copy_sqlite(db, temp, ctx)
                 return
