@@ -3,7 +3,7 @@
 Cardinality is bounded by the API, never by runs: per DynamicJob a fixed set of series
 labelled ``namespace``, ``name`` and ``template`` (object names, so bounded by what the
 API server stores), plus ``dynamicjobs_job_runs_total`` with at most one series per
-(result, trigger) pair that occurred (6 x 3 at most); per template one run-duration
+(result, trigger) pair that occurred (5 x 3 at most); per template one run-duration
 histogram; the operator's own series carry no object labels at all. No label ever holds a
 run id, a message or a parameter. See docs/observability.md for every series.
 
