@@ -24,6 +24,7 @@ fi
 cd "$PLUGIN"
 step "npm ci" npm ci --no-audit --no-fund
 step "typecheck (tsc --noEmit)" npm run --silent tsc
+step "typecheck the test shell" node_modules/.bin/tsc --noEmit -p harness
 step "lint (eslint, jsx-a11y)" npm run --silent lint
 step "unit tests (vitest)" npm test --silent
 step "build" npm run --silent build

@@ -361,7 +361,12 @@ export function Actions({ job, onChanged }: { job: DynamicJob; onChanged: () => 
   ];
   const Open = open ? DIALOGS[open] : null;
   return (
-    <Box role="toolbar" aria-label="Actions" sx={{ display: 'flex', flexWrap: 'wrap', gap: 1 }}>
+    <Box
+      role="toolbar"
+      aria-label="Actions"
+      data-permissions={may ? 'answered' : 'asking'}
+      sx={{ display: 'flex', flexWrap: 'wrap', gap: 1 }}
+    >
       {buttons
         .filter(([, , shown]) => shown)
         .map(([kind, label]) => (

@@ -357,11 +357,11 @@ export function CreateWizard() {
     step === 0 ? !!draft.name.trim() && !!draft.template : step === 1 ? !invalid.length : true;
   const unplaced = problems.filter(p => stepOf(p.field) === 4);
   return (
-    <Box component="main" sx={{ p: { xs: 1, sm: 2 }, maxWidth: 900 }}>
+    <Box component="div" sx={{ p: { xs: 1, sm: 2 }, maxWidth: 900 }}>
       <Typography variant="h1" sx={{ fontSize: '1.5rem', mb: 2 }}>
         Create a DynamicJob
       </Typography>
-      <Box sx={{ overflowX: 'auto', mb: 2 }}>
+      <Box sx={{ display: { xs: 'none', sm: 'block' }, mb: 2 }}>
         <Stepper activeStep={step} aria-label="Steps">
           {STEPS.map(label => (
             <Step key={label}>

@@ -20,6 +20,15 @@ import { usePolled } from '../usePolled';
 import { Actions } from './Actions';
 import { ReadyChip, ResultChip, Time } from './Bits';
 
+const VISUALLY_HIDDEN: React.CSSProperties = {
+  position: 'absolute',
+  width: 1,
+  height: 1,
+  overflow: 'hidden',
+  clip: 'rect(0 0 0 0)',
+  whiteSpace: 'nowrap',
+};
+
 function Section(props: { title: string; children: React.ReactNode }) {
   const id = `dj-section-${props.title.toLowerCase().replace(/\W+/g, '-')}`;
   return (
@@ -39,7 +48,12 @@ function SimpleTable(props: {
   empty: string;
 }) {
   return (
-    <TableContainer component={Paper} sx={{ overflowX: 'auto' }}>
+    <TableContainer
+      component={Paper}
+      sx={{ overflowX: 'auto' }}
+      tabIndex={0}
+      aria-label={props.label}
+    >
       <Table size="small" aria-label={props.label}>
         <TableHead>
           <TableRow>
@@ -134,13 +148,18 @@ function RecentRuns({ job }: { job: DynamicJob }) {
   const runs = job.status?.recentRuns ?? [];
   const head = ['', 'Started', 'Trigger', 'Result', 'Attempts', 'Duration', 'Outputs', 'Message'];
   return (
-    <TableContainer component={Paper} sx={{ overflowX: 'auto' }}>
+    <TableContainer
+      component={Paper}
+      sx={{ overflowX: 'auto' }}
+      tabIndex={0}
+      aria-label="Recent runs"
+    >
       <Table size="small" aria-label="Recent runs">
         <TableHead>
           <TableRow>
             {head.map((title, i) => (
               <TableCell key={i} component="th" scope="col">
-                {title || <span className="dj-visually-hidden">Attempts</span>}
+                {title || <span style={VISUALLY_HIDDEN}>Open a run's attempts</span>}
               </TableCell>
             ))}
           </TableRow>
@@ -194,7 +213,7 @@ export function DetailsView({ namespace, name }: { namespace: string; name: stri
   const events = usePolled(() => jobEvents(host, namespace, name), [host, namespace, name], 5000);
   const data = job.data;
   return (
-    <Box component="main" sx={{ p: { xs: 1, sm: 2 } }}>
+    <Box component="div" sx={{ p: { xs: 1, sm: 2 } }}>
       <Box sx={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1, mb: 2 }}>
         <Typography variant="h1" sx={{ fontSize: '1.5rem', flexGrow: 1, wordBreak: 'break-all' }}>
           DynamicJob {namespace}/{name}

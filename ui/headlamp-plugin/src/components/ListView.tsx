@@ -60,8 +60,11 @@ export function ListView() {
   const shown = all.filter(job => matches(job, filter));
 
   return (
-    <Box component="main" sx={{ p: { xs: 1, sm: 2 } }}>
-      <Box sx={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1, mb: 2 }}>
+    <Box component="div" sx={{ p: { xs: 1, sm: 2 } }}>
+      <Box
+        data-permissions={mayCreate.data === undefined && !mayCreate.error ? 'asking' : 'answered'}
+        sx={{ display: 'flex', flexWrap: 'wrap', alignItems: 'center', gap: 1, mb: 2 }}
+      >
         <Typography variant="h1" sx={{ fontSize: '1.5rem', flexGrow: 1 }}>
           DynamicJobs
         </Typography>
@@ -111,7 +114,12 @@ export function ListView() {
         />
       </Box>
       {jobs.error && <Alert severity="error">{jobs.error}</Alert>}
-      <TableContainer component={Paper} sx={{ overflowX: 'auto' }}>
+      <TableContainer
+        component={Paper}
+        sx={{ overflowX: 'auto' }}
+        tabIndex={0}
+        aria-label="DynamicJobs table"
+      >
         <Table size="small" aria-label="DynamicJobs">
           <TableHead>
             <TableRow>
