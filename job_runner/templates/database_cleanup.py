@@ -213,7 +213,7 @@ def _mongo_run(params: CleanupParameters, connection: MongoConnection, cutoff: d
             with mongo_errors(f"deleting a batch from {collection_name}"):
                 ids = [doc["_id"] for doc in collection.find(
                     query, {"_id": 1}, limit=params.batch_size, max_time_ms=_max_ms(params, ctx))]
-                batch = {"$and": [{"_id": {"$in": ids}}, query]}
+                batch = mongo_query.conjunction([{"_id": {"$in": ids}}, query])
                 count = collection.delete_many(batch).deleted_count if ids else 0
             batches += 1
             deleted += count

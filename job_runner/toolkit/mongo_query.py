@@ -144,8 +144,11 @@ def since(field: str, moment: datetime, parameter: str) -> Document:
 
 
 def conjunction(clauses: Iterable[Document]) -> Document:
-    """All clauses at once: ``{}`` for none, the clause itself for one, else ``$and``."""
+    """All clauses at once: ``{}`` for none; one document when no two clauses name the same
+    field (the plain form, which servers plan best: FerretDB pushes it down to its backend
+    more often); else ``$and``."""
     listed = list(clauses)
-    if not listed:
-        return {}
-    return listed[0] if len(listed) == 1 else {"$and": listed}
+    fields = [key for clause in listed for key in clause]
+    if len(fields) == len(set(fields)) and not any(key.startswith("$") for key in fields):
+        return {key: value for clause in listed for key, value in clause.items()}
+    return {"$and": listed}

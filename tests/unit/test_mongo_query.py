@@ -86,17 +86,25 @@ def test_filters_map_the_enum_onto_explicit_operators():
                Filter(column="n", op="ge", value=3),
                Filter(column="tag", op="in", value=["a", "$gt"]),
                Filter(column="gone", op="isNull", value=False)]
+    assert mongo_query.conjunction(mongo_query.structured(filters, "filters")) == {
+        "status": {"$eq": "$where"}, "n": {"$gte": 3}, "tag": {"$in": ["a", "$gt"]},
+        "gone": {"$ne": None},
+    }
+
+
+def test_clauses_on_one_field_stay_apart_under_and():
+    filters = [Filter(column="n", op="ge", value=3), Filter(column="n", op="lt", value=9)]
     assert mongo_query.conjunction(mongo_query.structured(filters, "filters")) == {"$and": [
-        {"status": {"$eq": "$where"}}, {"n": {"$gte": 3}}, {"tag": {"$in": ["a", "$gt"]}},
-        {"gone": {"$ne": None}},
-    ]}
+        {"n": {"$gte": 3}}, {"n": {"$lt": 9}}]}
+    assert mongo_query.conjunction([{"_id": {"$in": [1]}}, {"$and": [{"n": 1}, {"n": 2}]}]) \
+        == {"$and": [{"_id": {"$in": [1]}}, {"$and": [{"n": 1}, {"n": 2}]}]}
 
 
 def test_a_value_that_looks_like_an_operator_stays_a_string_literal():
     moment = datetime(2026, 1, 1, tzinfo=UTC)
     assert mongo_query.conjunction([mongo_query.older_than("resolved_at", moment, "t"),
                                     *mongo_query.equalities({"state": "$ne"}, "where")]) == {
-        "$and": [{"resolved_at": {"$lt": moment}}, {"state": {"$eq": "$ne"}}]}
+        "resolved_at": {"$lt": moment}, "state": {"$eq": "$ne"}}
 
 
 def test_export_find_arguments_are_built_from_typed_parameters():
