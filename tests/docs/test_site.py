@@ -54,3 +54,16 @@ def test_a_page_left_out_of_the_nav_fails_the_build(docs_copy: Path, tmp_path: P
 def test_a_nav_entry_without_its_page_fails_the_build(docs_copy: Path, tmp_path: Path) -> None:
     (docs_copy / "image.md").unlink()
     assert "image.md" in _fails(docs_copy, tmp_path)
+
+
+def test_every_page_starts_with_what_it_answers() -> None:
+    """A reader from a search engine sees first what the page answers: the paragraph under
+    the title starts with What, How, Which, When, Why or Where."""
+    wrong = []
+    for page in sorted(DOCS.rglob("*.md")):
+        lines = page.read_text().splitlines()
+        first = next((line for line in lines[1:] if line.strip()), "")
+        if not lines[0].startswith("# ") or first.split(" ")[0] not in {
+                "What", "How", "Which", "When", "Why", "Where", "Every"}:
+            wrong.append(f"{page.relative_to(DOCS)}: {first[:60]!r}")
+    assert not wrong, "start these pages with what they answer:\n" + "\n".join(wrong)
