@@ -32,8 +32,12 @@ def plugin_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The plugin built and installed: the folder to put on PYTHONPATH."""
     assert UV.is_file(), f"{UV} is missing: ./dev installs uv into .venv"
     work = tmp_path_factory.mktemp("plugin")
-    subprocess.run([str(UV), "build", "--offline", "--wheel", "--out-dir", str(work / "dist"),
-                    str(PLUGIN)], check=True, capture_output=True, text=True, timeout=300)
+    built = subprocess.run([str(UV), "build", "--offline", "--wheel", "--out-dir",
+                            str(work / "dist"), str(PLUGIN)],
+                           check=False, capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, (
+        "uv builds the plugin offline only when its uv_build range (examples/template-plugin/"
+        f"pyproject.toml) includes uv's own version (UV_VERSION in ./dev):\n{built.stderr}")
     [wheel] = (work / "dist").glob("*.whl")
     site = work / "site"
     subprocess.run([str(UV), "pip", "install", "--offline", "--no-deps", "--python",
