@@ -77,7 +77,10 @@ def _own_database(postgres: PostgresServer, name: str) -> str:
             f"@{postgres.host}:{postgres.port}/{name}")
 
 
-def start_ferretdb(postgres: PostgresServer, database: str = "ferretdb") -> FerretServer:
+def start_ferretdb(postgres: PostgresServer, database: str = "ferretdb",
+                   tls: tuple[Path, Path] | None = None) -> FerretServer:
+    """FerretDB on a free loopback port; with ``tls`` (certificate, key) that port speaks
+    TLS only (the plain listener goes to another free port, unused)."""
     binary = ferretdb_binary()
     state_dir = Path(tempfile.mkdtemp(prefix="dj-ferretdb-"))
     log_path = state_dir / "ferretdb.log"
@@ -86,8 +89,12 @@ def start_ferretdb(postgres: PostgresServer, database: str = "ferretdb") -> Ferr
         str(binary),
         "--handler=postgresql",
         f"--postgresql-url={_own_database(postgres, database)}",
-        f"--listen-addr=127.0.0.1:{port}",
     ]
+    if tls is None:
+        command.append(f"--listen-addr=127.0.0.1:{port}")
+    else:
+        command += [f"--listen-addr=127.0.0.1:{free_port()}", f"--listen-tls=127.0.0.1:{port}",
+                    f"--listen-tls-cert-file={tls[0]}", f"--listen-tls-key-file={tls[1]}"]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    stdin=subprocess.DEVNULL)
@@ -96,7 +103,8 @@ def start_ferretdb(postgres: PostgresServer, database: str = "ferretdb") -> Ferr
     def answers() -> bool:
         if process.poll() is not None:
             raise AssertionError(f"FerretDB exited with {process.returncode}: {server.log()}")
-        with server.client(serverSelectionTimeoutMS=500) as client:
+        options: dict[str, Any] = {"tls": True, "tlsInsecure": True} if tls else {}
+        with server.client(serverSelectionTimeoutMS=500, **options) as client:
             return bool(client.admin.command("ping").get("ok"))
 
     try:
