@@ -199,3 +199,77 @@ def test_report_names_that_are_operators_are_refused(name: str, parameter: str):
               name if parameter == "metrics.as" else "n")
     with pytest.raises(QueryRefused):
         pipeline(group, [metric], {}, [], 1)
+
+
+def sync_params(**source: Any) -> dict[str, Any]:
+    return {"source": {"connection": UNREACHABLE, "table": "tickets", **source},
+            "destination": {"connection": UNREACHABLE, "table": "copy"}, "key": ["ref"]}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+@pytest.mark.parametrize("parameter", ["source.table", "destination.table", "source.columns",
+                                       "key", "source.filters", "source.modifiedAfter.column"])
+def test_sync_hostile_names_are_refused_naming_the_parameter(name: str, parameter: str):
+    from job_runner.templates.data_sync import DataSync
+
+    params = sync_params()
+    if parameter == "source.columns":
+        params["source"]["columns"] = [name, "ref"]
+    elif parameter == "key":
+        params["key"] = [name]
+    elif parameter == "source.filters":
+        params["source"]["filters"] = {name: 1}
+    elif parameter == "source.modifiedAfter.column":
+        params["source"]["modifiedAfter"] = {"column": name, "lookbackMinutes": 5}
+    else:
+        side = parameter.split(".")[0]
+        params[side]["table"] = name
+    outcome = run(DataSync, params)
+    assert outcome.result == "Failed" and f"parameters.{parameter}" in outcome.message, \
+        outcome.message
+    assert not outcome.attempts
+
+
+@pytest.mark.parametrize("value", OPERATOR_VALUES)
+def test_sync_filter_values_refuse_operators(value: Any):
+    from job_runner.templates.data_sync import DataSync
+
+    outcome = run(DataSync, sync_params(filters={"region": value}))
+    assert outcome.result == "Failed" and "parameters.source.filters" in outcome.message
+    assert not outcome.attempts
+
+
+def report_params(tmp_path, **overrides: Any) -> dict[str, Any]:
+    return {"connection": UNREACHABLE, "table": "orders", "groupBy": ["region"],
+            "metrics": [{"function": "count", "as": "n"}], "format": "csv",
+            "destination": {"directory": str(tmp_path), "filename": "r.csv"}, **overrides}
+
+
+@pytest.mark.parametrize("name", HOSTILE_NAMES)
+@pytest.mark.parametrize("parameter", ["table", "groupBy", "metrics", "filters", "since",
+                                       "orderBy"])
+def test_report_hostile_names_are_refused_naming_the_parameter(tmp_path, name: str,
+                                                               parameter: str):
+    from job_runner.templates.report_generation import ReportGeneration
+
+    shapes: dict[str, dict[str, Any]] = {
+        "table": {"table": name}, "groupBy": {"groupBy": [name]},
+        "metrics": {"metrics": [{"function": "sum", "column": name, "as": "n"}]},
+        "filters": {"filters": [{"column": name, "op": "eq", "value": 1}]},
+        "since": {"since": {"column": name, "lookbackHours": 1}},
+        "orderBy": {"orderBy": [{"column": name}]},
+    }
+    outcome = run(ReportGeneration, report_params(tmp_path, **shapes[parameter]))
+    assert outcome.result == "Failed" and f"parameters.{parameter}" in outcome.message, \
+        outcome.message
+    assert not outcome.attempts
+
+
+@pytest.mark.parametrize("value", OPERATOR_VALUES)
+def test_report_filter_values_refuse_operators(tmp_path, value: Any):
+    from job_runner.templates.report_generation import ReportGeneration
+
+    params = report_params(tmp_path, filters=[{"column": "s", "op": "eq", "value": value}])
+    outcome = run(ReportGeneration, params)
+    assert outcome.result == "Failed" and "parameters.filters[0].value" in outcome.message
+    assert not outcome.attempts
