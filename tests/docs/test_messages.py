@@ -9,11 +9,14 @@ offline (what `dynamicjobs validate` runs) and the quoted line must equal the re
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from job_operator.cli.validate import body_problems
+from job_runner.template import TemplateError
+from job_runner.toolkit.export_files import ENV_DESTINATION_ROOTS, check_root
 from tests.docs.site import DOCS
 from tests.docs.snippets import snippets_of
 
@@ -89,3 +92,10 @@ def test_a_quoted_message_is_the_real_one(page: str, start: str, body: dict[str,
     assert candidates, f"the rules give no message starting {start!r}: {real}"
     assert any(matches(quoted, line) for line in candidates), (
         f"{page} quotes:\n  {quoted}\nthe rules say:\n  " + "\n  ".join(candidates))
+
+
+def test_the_destination_roots_message_quoted_in_templates_md_is_the_real_one() -> None:
+    quoted = quoted_line("templates.md", "destination.directory '/etc'")
+    with pytest.raises(TemplateError) as refused:
+        check_root("/etc", Path("/etc"), {ENV_DESTINATION_ROOTS: "/data"})
+    assert matches(quoted, str(refused.value)), (quoted, str(refused.value))
