@@ -219,7 +219,14 @@ def shell_problems(snippet: Snippet) -> list[str]:
 
 # ---------------------------------------------------------------- console
 
-def _transcript(text: str) -> list[tuple[str, list[str]]]:
+def matches(quoted: str, real: str) -> bool:
+    """Whether ``real`` is the text ``quoted``, where "..." or "…" in ``quoted`` stands
+    for text left out."""
+    parts = [re.escape(part) for part in re.split(r"\.\.\.|…", quoted)]
+    return re.fullmatch(".*".join(parts), real, re.S) is not None
+
+
+def transcript(text: str) -> list[tuple[str, list[str]]]:
     """(command, output lines) for each ``$ `` line of a console block."""
     steps: list[tuple[str, list[str]]] = []
     for line in text.splitlines():
@@ -237,7 +244,7 @@ def replayable(words: list[str]) -> bool:
 
 def console_problems(snippet: Snippet) -> list[str]:
     problems: list[str] = []
-    for command_line, output in _transcript(snippet.text):
+    for command_line, output in transcript(snippet.text):
         for words in commands(command_line):
             problems += command_problems(words)
             if replayable(words) and output:

@@ -8,7 +8,6 @@ offline (what `dynamicjobs validate` runs) and the quoted line must equal the re
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ import pytest
 from job_operator.cli.validate import body_problems
 from job_runner.template import TemplateError
 from job_runner.toolkit.export_files import ENV_DESTINATION_ROOTS, check_root
+from tests.docs.checks import matches
 from tests.docs.site import DOCS
 from tests.docs.snippets import snippets_of
 
@@ -75,11 +75,6 @@ def quoted_line(page: str, start: str) -> str:
              for line in snippet.text.splitlines() if line.startswith(start)]
     assert len(lines) == 1, f"{page}: {len(lines)} quoted lines start with {start!r}"
     return lines[0]
-
-
-def matches(quoted: str, real: str) -> bool:
-    parts = [re.escape(part) for part in re.split(r"\.\.\.|…", quoted)]
-    return re.fullmatch(".*".join(parts), real, re.S) is not None
 
 
 @pytest.mark.parametrize(("page", "start", "body", "siblings"), CASES,

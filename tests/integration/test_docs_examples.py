@@ -8,14 +8,17 @@ test shows the API server agrees with them: the CRD's schema, defaulting, and th
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from tests.docs.checks import is_builtin_kind
+from tests.docs.checks import is_builtin_kind, matches, transcript
 from tests.docs.snippets import Snippet, all_snippets
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("operator")]
@@ -59,3 +62,29 @@ def test_the_dry_run_asks_the_webhook(namespace: str,
                    input=yaml.safe_dump(body), check=False)
     assert done.returncode != 0
     assert "unknown template 'no-such-template'" in done.stderr
+
+
+CATALOGUE_TRANSCRIPTS = [
+    (snippet, command, output) for snippet in all_snippets() if snippet.language == "console"
+    for command, output in transcript(snippet.text)
+    if command.startswith("dynamicjobs templates ") and any(line.strip() for line in output)]
+
+
+def test_the_docs_quote_the_catalogue() -> None:
+    assert CATALOGUE_TRANSCRIPTS
+
+
+@pytest.mark.parametrize(("snippet", "command", "output"), CATALOGUE_TRANSCRIPTS,
+                         ids=[f"{s.where}:{c}" for s, c, _ in CATALOGUE_TRANSCRIPTS])
+def test_a_catalogue_transcript_is_what_the_cli_prints(
+        snippet: Snippet, command: str, output: list[str], kubeconfig: Path) -> None:
+    """`dynamicjobs templates NAME` reads the catalogue the operator published; its output
+    depends on nothing else, so the page's transcript must be it ("..." leaves text out)."""
+    done = subprocess.run(["bash", "-c", command], capture_output=True, text=True,
+                          timeout=120, check=False,
+                          env={**os.environ, "KUBECONFIG": str(kubeconfig), "PATH":
+                               f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"})
+    assert done.returncode == 0, done.stderr
+    quoted = "\n".join(output).rstrip()
+    assert matches(quoted, done.stdout.rstrip()), (
+        f"{snippet.where}: `{command}` prints:\n{done.stdout}")
