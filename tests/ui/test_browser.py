@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from kubernetes import client
+from kubernetes.client.exceptions import ApiException
 
 from local_cluster.pod_executor import PodExecutor
 from tests.kube.dynamicjobs import DynamicJobs
@@ -76,6 +77,32 @@ def test_run_now_leads_to_a_recorded_run(
     assert len(manual) == 1
     assert manual[0]["result"] == "Succeeded"
     assert manual[0]["parameterOverrides"] == {"message": "pressed in the browser"}
+
+
+def test_suspend_resume_clone_export_edit_and_delete_as_the_cli_would(
+    operator: OperatorProcess, api_client: client.ApiClient, namespace: str, browse: Browse,
+) -> None:
+    jobs = DynamicJobs(api_client, namespace)
+    jobs.create("act-on-me", schedule="0 3 * * *", tags={"team": "a"})
+    ready(jobs, "act-on-me")
+
+    browse("actions", job="act-on-me")
+
+    body = jobs.get("act-on-me")
+    annotations = body["metadata"]["annotations"]
+    assert body["spec"]["suspend"] is True
+    assert annotations["dynamicjobs.io/suspend-reason"] == "database migration until Friday"
+    assert annotations["dynamicjobs.io/suspended-by"] == "editor"
+    assert annotations["dynamicjobs.io/suspended-at"].endswith("Z")
+
+    def copy_gone() -> bool:
+        try:
+            jobs.get("act-on-me-copy")
+        except ApiException as error:
+            return error.status == 404
+        return False
+
+    wait_for(copy_gone, timeout=60, what="the deleted clone to be gone")
 
 
 def test_the_list_and_the_form_work_390_pixels_wide(

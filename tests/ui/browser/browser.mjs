@@ -46,6 +46,8 @@ export async function screenshot(page, name) {
 
 /** axe-core on the page as it is: fails on any serious or critical violation. */
 export async function axe(page, view) {
+  // A dialog fading in has text at part opacity: scan what the user ends up seeing.
+  await page.waitForFunction(() => document.getAnimations().every(a => a.playState !== 'running'));
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ content: axeSource });
   const result = await page.evaluate(async () => {
     // eslint-disable-next-line no-undef

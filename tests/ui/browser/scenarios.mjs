@@ -120,6 +120,63 @@ const scenarios = {
     },
   },
 
+  actions: {
+    steps: async page => {
+      const [job, namespace] = [env('UI_JOB'), env('UI_NAMESPACE')];
+      const copy = `${job}-copy`;
+      const summary = page.getByRole('table', { name: 'Summary' });
+      await page.goto(url('editor', `/dynamicjobs/${namespace}/${job}`));
+      await toolbarButtons(page);
+
+      await page.getByRole('button', { name: 'Export YAML' }).click();
+      const manifest = await page.getByLabel('Manifest').innerText();
+      check(manifest.includes('kind: DynamicJob') && manifest.includes(`name: ${job}`), manifest);
+      check(!/status:|resourceVersion|uid:|managedFields/.test(manifest), `not clean:\n${manifest}`);
+      await axe(page, 'export dialog');
+      await screenshot(page, 'export-dialog');
+      await page.getByRole('button', { name: 'Close' }).click();
+
+      const suspend = async reason => {
+        await page.getByRole('button', { name: 'Suspend' }).click();
+        const dialog = page.getByRole('dialog', { name: `Suspend ${job}` });
+        check(await dialog.getByRole('button', { name: 'Suspend' }).isDisabled(), 'no reason, yet Suspend is enabled');
+        await dialog.getByLabel('Reason (required)').fill(reason);
+        await dialog.getByRole('button', { name: 'Suspend' }).click();
+        await summary.getByText(`Yes: ${reason}`).waitFor();
+      };
+      await suspend('orders-db migration');
+      await page.getByRole('button', { name: 'Resume' }).click();
+      await page.getByRole('dialog', { name: `Resume ${job}` }).getByRole('button', { name: 'Resume' }).click();
+      await summary.getByRole('cell', { name: 'No', exact: true }).waitFor();
+      await suspend('database migration until Friday');
+      await screenshot(page, 'details-suspended');
+
+      await page.getByRole('button', { name: 'Clone' }).click();
+      const cloneDialog = page.getByRole('dialog', { name: `Clone ${job}` });
+      await cloneDialog.getByLabel('New name').fill(copy);
+      await cloneDialog.getByRole('button', { name: 'Clone' }).click();
+      await page.getByRole('heading', { name: `DynamicJob ${namespace}/${copy}` }).waitFor();
+      await toolbarButtons(page);
+
+      await page.getByRole('button', { name: 'Edit' }).click();
+      const editor = page.getByLabel('Manifest (YAML)');
+      const text = await editor.inputValue();
+      check(text.includes('schedule: 0 3 * * *'), `the schedule is not in:\n${text}`);
+      await editor.fill(text.replace('schedule: 0 3 * * *', 'schedule: 0 5 * * *'));
+      await axe(page, 'edit dialog');
+      await page.getByRole('dialog', { name: `Edit ${copy}` }).getByRole('button', { name: 'Save' }).click();
+      await summary.getByText(/^At 05:00/).waitFor();
+
+      await page.getByRole('button', { name: 'Delete' }).click();
+      const confirm = page.getByRole('dialog', { name: `Delete ${copy}` });
+      await confirm.getByText(`Delete the DynamicJob ${namespace}/${copy}?`).waitFor();
+      await axe(page, 'delete confirmation');
+      await screenshot(page, 'delete-confirmation');
+      await confirm.getByRole('button', { name: `Delete ${copy}` }).click();
+      await page.getByRole('heading', { name: 'DynamicJobs' }).waitFor();
+    },
+  },
+
   narrow: {
     viewport: { width: 390, height: 844 },
     steps: async page => {

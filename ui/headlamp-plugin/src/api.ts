@@ -45,13 +45,6 @@ export function createJob(host: Host, body: DynamicJob, dryRun: boolean) {
   });
 }
 
-export function replaceJob(host: Host, body: DynamicJob) {
-  return host.request<DynamicJob>(jobsPath(body.metadata.namespace, body.metadata.name), {
-    method: 'PUT',
-    body,
-  });
-}
-
 export function deleteJob(host: Host, namespace: string, name: string) {
   return host.request<unknown>(jobsPath(namespace, name), { method: 'DELETE' });
 }

@@ -8,6 +8,7 @@ import {
   DynamicJob,
   fieldProblems,
   matches,
+  mergePatch,
   portable,
   problemsAt,
   resultColour,
@@ -194,5 +195,22 @@ describe("the webhook's refusals", () => {
 
   it('without a field stay whole', () => {
     expect(fieldProblems('Forbidden - nope')).toEqual([{ field: '', message: 'Forbidden - nope' }]);
+  });
+});
+
+describe('an edit as a merge patch', () => {
+  it('holds only what changed; a removed key is null; lists are replaced', () => {
+    const before = {
+      spec: { schedule: '0 3 * * *', tags: { a: '1', b: '2' }, list: [1, 2] },
+      metadata: { name: 'x' },
+    };
+    const after = {
+      spec: { schedule: '0 5 * * *', tags: { a: '1' }, list: [1], suspend: true },
+      metadata: { name: 'x' },
+    };
+    expect(mergePatch(before, after)).toEqual({
+      spec: { schedule: '0 5 * * *', tags: { b: null }, list: [1], suspend: true },
+    });
+    expect(mergePatch(before, structuredClone(before))).toBeUndefined();
   });
 });

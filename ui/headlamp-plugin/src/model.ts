@@ -339,3 +339,28 @@ export function problemsAt(problems: FieldProblem[], field: string): FieldProble
     p => p.field === field || p.field.startsWith(`${field}.`) || p.field.startsWith(`${field}[`)
   );
 }
+
+/**
+ * The JSON merge patch (RFC 7386) that turns `before` into `after`: what `kubectl edit`
+ * sends too, so an edit changes only what the user changed and does not fail on the
+ * operator's own writes (status, bookkeeping annotations) made meanwhile.
+ */
+export function mergePatch(before: Json, after: Json): Json | undefined {
+  const isObject = (v: Json): v is JsonObject => !!v && typeof v === 'object' && !Array.isArray(v);
+  if (!isObject(before) || !isObject(after)) {
+    return JSON.stringify(before) === JSON.stringify(after) ? undefined : after;
+  }
+  const patch: JsonObject = {};
+  for (const key of Object.keys(before)) {
+    if (!(key in after)) patch[key] = null;
+  }
+  for (const [key, value] of Object.entries(after)) {
+    if (!(key in before)) {
+      patch[key] = value;
+      continue;
+    }
+    const inner = mergePatch(before[key], value);
+    if (inner !== undefined) patch[key] = inner;
+  }
+  return Object.keys(patch).length ? patch : undefined;
+}

@@ -12,7 +12,7 @@ import {
 } from '@mui/material';
 import { dump, load } from 'js-yaml';
 import React from 'react';
-import { allowed, createJob, deleteJob, getTemplate, patchJob, replaceJob, whoAmI } from '../api';
+import { allowed, createJob, deleteJob, getTemplate, patchJob, whoAmI } from '../api';
 import { asApiError, useHost } from '../host';
 import {
   checkedReason,
@@ -20,7 +20,9 @@ import {
   DynamicJob,
   FieldProblem,
   fieldProblems,
+  Json,
   JsonObject,
+  mergePatch,
   portable,
   resumePatch,
   runNowPatch,
@@ -268,23 +270,23 @@ function ExportDialog({ job, close }: DialogProps) {
 
 function EditDialog({ job, close }: DialogProps) {
   const host = useHost();
-  const [text, setText] = React.useState(() =>
-    dump({
-      ...portable(job),
-      metadata: { ...portable(job).metadata, resourceVersion: job.metadata.resourceVersion },
-    })
-  );
+  const [text, setText] = React.useState(() => manifestYaml(job));
   return (
     <ActionDialog
       title={`Edit ${job.metadata.name}`}
       ok="Save"
       close={close}
       act={async () => {
-        const body = load(text) as DynamicJob;
-        const merged: DynamicJob = { ...body, status: job.status };
-        return replaceJob(host, merged);
+        const before = portable(job) as unknown as Json;
+        const after = load(text) as Json;
+        const patch = mergePatch(before, after);
+        if (patch === undefined) return;
+        return patchJob(host, job.metadata.namespace!, job.metadata.name, patch as JsonObject);
       }}
     >
+      <DialogContentText sx={{ mb: 2 }}>
+        Saved as a merge patch of what you changed, as kubectl edit does.
+      </DialogContentText>
       <TextField
         id="dj-edit-yaml"
         label="Manifest (YAML)"

@@ -8,8 +8,14 @@ export function ResultChip({ result }: { result?: string }) {
   return <Chip size="small" label={words} color={resultColour(result)} variant="filled" />;
 }
 
-export function ReadyChip({ status }: { status: string }) {
-  const colour = status === 'True' ? 'success' : status === 'False' ? 'error' : 'default';
+/** Conditions whose True is bad news (kstatus's abnormal-true ones and ours). */
+const ABNORMAL_TRUE = new Set(['Reconciling', 'Stalled', 'Degraded']);
+
+/** A condition's status, green when it is the good answer for its type, red when not. */
+export function ReadyChip({ status, type = 'Ready' }: { status: string; type?: string }) {
+  const good = ABNORMAL_TRUE.has(type) ? 'False' : 'True';
+  const neutral = status === 'Unknown' || type === 'Suspended';
+  const colour = neutral ? 'default' : status === good ? 'success' : 'error';
   return <Chip size="small" variant="outlined" label={status} color={colour} />;
 }
 

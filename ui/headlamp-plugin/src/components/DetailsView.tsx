@@ -247,7 +247,7 @@ export function DetailsView({ namespace, name }: { namespace: string; name: stri
               empty="No conditions yet: the operator has not reconciled this job."
               rows={(data.status?.conditions ?? []).map(c => [
                 c.type,
-                <ReadyChip status={c.status} />,
+                <ReadyChip status={c.status} type={c.type} />,
                 c.reason,
                 c.message,
                 <Time at={c.lastTransitionTime} />,
