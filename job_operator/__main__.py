@@ -65,11 +65,11 @@ def _start_metrics(settings: Settings) -> MetricsServer | None:
     `job_operator.metrics.server` for why not on the webhook's port)."""
     if settings.metrics_port is None:
         return None
-    from job_operator.metrics import REGISTRY
+    from job_operator.metrics import JOBS, REGISTRY
     from job_operator.metrics.server import MetricsAddress, MetricsServer
 
     server = MetricsServer(MetricsAddress(settings.metrics_port, settings.metrics_address),
-                           REGISTRY)
+                           REGISTRY, JOBS.exposition)
     server.start()
     return server
 

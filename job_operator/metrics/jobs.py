@@ -21,8 +21,9 @@ from typing import Any
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
+from job_operator.metrics.exposition import Row, header, sample_line
 from job_operator.metrics.health import run_health
-from job_operator.metrics.registry import REGISTRY, RUN_SECONDS
+from job_operator.metrics.registry import RUN_SECONDS
 from job_runner.api import parse_time
 
 JOB_LABELS = ("namespace", "name", "template")
@@ -151,9 +152,20 @@ class _Families:
         for family, labels, value in rows:
             getattr(self, family).add_metric(labels, value)
 
+    def names(self) -> list[str]:
+        return list(vars(self))
 
-Row = tuple[str, list[str], float]
-"""(the _Families attribute, label values, value): one sample of one DynamicJob."""
+
+def _render(rows: Iterable[Row]) -> dict[str, list[str]]:
+    """Each row's sample line, by family, as the exposition writes it."""
+    lines: dict[str, list[str]] = {}
+    for family, labels, value in rows:
+        label_names: tuple[str, ...] = JOB_LABELS
+        name = getattr(_EMPTY, family).name
+        if family == "runs":
+            name, label_names = f"{name}_total", (*JOB_LABELS, "result", "trigger")
+        lines.setdefault(family, []).append(sample_line(name, label_names, labels, value))
+    return lines
 
 
 def job_rows(body: Mapping[str, Any], totals: Mapping[tuple[str, str], int]) -> list[Row]:
@@ -199,34 +211,61 @@ class JobCollector(Collector):
         self.tally = tally
         self._source: Callable[[], list[dict[str, Any]]] | None = None
         self._rows: dict[Key, tuple[str, list[Row]]] = {}
+        self._lines: dict[Key, tuple[str, dict[str, list[str]]]] = {}
         self._lock = threading.Lock()
 
     def attach(self, source: Callable[[], list[dict[str, Any]]] | None) -> None:
         self._source = source
         if source is None:
-            self._rows = {}
+            self._rows, self._lines = {}, {}
+
+    def _current(self) -> list[tuple[Key, str, list[Row]]]:
+        """Each watched job's samples, recomputed where its version changed. Called with
+        the lock held: two scrapes at once share the cache rather than race over it."""
+        source = self._source
+        kept: dict[Key, tuple[str, list[Row]]] = {}
+        for body in source() if source is not None else ():
+            metadata = body.get("metadata") or {}
+            if metadata.get("deletionTimestamp"):
+                continue
+            namespace, name, _ = _labels(body)
+            version = str(metadata.get("resourceVersion", ""))
+            cached = self._rows.get((namespace, name))
+            if cached is None or not version or cached[0] != version:
+                self.tally.observe(body)
+                cached = (version, job_rows(body, self.tally.totals(namespace, name)))
+            kept[(namespace, name)] = cached
+        self._rows = kept
+        return [(key, version, rows) for key, (version, rows) in kept.items()]
 
     def collect(self) -> Iterator[Metric]:
-        source = self._source
         families = _Families()
-        with self._lock:  # two scrapes at once share the cache, not race over it
-            kept: dict[Key, tuple[str, list[Row]]] = {}
-            for body in source() if source is not None else ():
-                metadata = body.get("metadata") or {}
-                if metadata.get("deletionTimestamp"):
-                    continue
-                namespace, name, _ = _labels(body)
-                version = str(metadata.get("resourceVersion", ""))
-                cached = self._rows.get((namespace, name))
-                if cached is None or not version or cached[0] != version:
-                    self.tally.observe(body)
-                    cached = (version, job_rows(body, self.tally.totals(namespace, name)))
-                kept[(namespace, name)] = cached
-                families.put(cached[1])
-            self._rows = kept
+        with self._lock:
+            for _, _, rows in self._current():
+                families.put(rows)
         yield from families.all()
 
+    def exposition(self) -> str:
+        """The same series as ``collect``, as Prometheus text, from lines kept per job
+        version (`job_operator.metrics.exposition`)."""
+        by_family: dict[str, list[str]] = {name: [] for name in _EMPTY.names()}
+        with self._lock:
+            kept: dict[Key, tuple[str, dict[str, list[str]]]] = {}
+            for key, version, rows in self._current():
+                cached = self._lines.get(key)
+                if cached is None or not version or cached[0] != version:
+                    cached = (version, _render(rows))
+                kept[key] = cached
+                for family, lines in cached[1].items():
+                    by_family[family] += lines
+            self._lines = kept
+        return "".join(_HEADERS[family] + "".join(lines) for family, lines in by_family.items())
+
+
+_EMPTY = _Families()
+_HEADERS = {name: header(family) for name, family in vars(_EMPTY).items()}
 
 TALLY = RunTally()
 JOBS = JobCollector(TALLY)
-REGISTRY.register(JOBS)
+"""Served beside REGISTRY through its ``exposition`` (see `job_operator.metrics.server`),
+not registered in it, so the per-job lines are rendered once per job version."""

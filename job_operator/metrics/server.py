@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -29,9 +30,17 @@ class MetricsAddress:
     address: str = "0.0.0.0"  # noqa: S104 - in a pod, the Service routes here
 
 
-def metrics_app(registry: CollectorRegistry) -> web.Application:
+Exposition = Callable[[], str]
+"""Series rendered outside the registry, appended to its text (the per-DynamicJob ones)."""
+
+
+def exposition(registry: CollectorRegistry, extras: tuple[Exposition, ...]) -> bytes:
+    return generate_latest(registry) + "".join(extra() for extra in extras).encode()
+
+
+def metrics_app(registry: CollectorRegistry, *extras: Exposition) -> web.Application:
     async def metrics(_request: web.Request) -> web.Response:
-        body = await asyncio.to_thread(generate_latest, registry)
+        body = await asyncio.to_thread(exposition, registry, extras)
         response = web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
         response.enable_compression()  # gzip when asked (Prometheus asks): 3.5 MB -> 115 kB
         return response
@@ -44,9 +53,11 @@ def metrics_app(registry: CollectorRegistry) -> web.Application:
 class MetricsServer:
     """``start()`` binds and serves in a daemon thread; ``stop()`` closes the port."""
 
-    def __init__(self, where: MetricsAddress, registry: CollectorRegistry) -> None:
+    def __init__(self, where: MetricsAddress, registry: CollectorRegistry,
+                 *extras: Exposition) -> None:
         self.where = where
         self.registry = registry
+        self.extras = extras
         self.port = 0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._runner: web.AppRunner | None = None
@@ -54,7 +65,7 @@ class MetricsServer:
 
     def start(self) -> None:
         loop = asyncio.new_event_loop()
-        runner = web.AppRunner(metrics_app(self.registry), access_log=None)
+        runner = web.AppRunner(metrics_app(self.registry, *self.extras), access_log=None)
         loop.run_until_complete(runner.setup())
         site = web.TCPSite(runner, self.where.address, self.where.port)
         loop.run_until_complete(site.start())

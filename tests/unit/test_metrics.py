@@ -3,6 +3,7 @@ gauges; the operator's own series; and /metrics served over real HTTP on loopbac
 
 from __future__ import annotations
 
+import gzip
 import json
 import urllib.request
 from collections.abc import Iterator
@@ -213,3 +214,32 @@ def test_a_scrape_recomputes_only_the_jobs_whose_version_changed(collected: Any)
     assert _runs_total(_scrape(registry), "Succeeded") == 2
     bodies.clear()
     assert not any(name.startswith("dynamicjobs_job_") for name, _ in _scrape(registry))
+
+
+def test_the_kept_exposition_is_what_prometheus_client_renders(collected: Any) -> None:
+    registry, collector, bodies = collected
+    odd = _body([_run("a", "Succeeded", 0), _run("b", "TimedOut", 10)], "1")
+    odd["spec"]["template"] = 'quote" back\\slash\nnewline'
+    bodies += [odd, _body([_run("c", "Failed", 20, trigger="Manual")], "7")]
+    bodies[1]["metadata"]["name"] = "other"
+    for version in ("1", "1", "2"):  # rendered, kept, rendered again
+        bodies[0]["metadata"]["resourceVersion"] = version
+        assert collector.exposition() == generate_latest(registry).decode()
+
+
+def test_the_server_appends_the_job_series_to_the_registry(collected: Any) -> None:
+    _, collector, bodies = collected
+    bodies.append(_body([_run("a", "Succeeded", 0)]))
+    server = MetricsServer(MetricsAddress(0, "127.0.0.1"), REGISTRY, collector.exposition)
+    server.start()
+    try:
+        request = urllib.request.Request(f"http://127.0.0.1:{server.port}/metrics",
+                                         headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            encoding, sent = answer.headers.get("Content-Encoding"), answer.read()
+    finally:
+        server.stop()
+    assert encoding == "gzip"
+    families = {f.name for f in text_string_to_metric_families(gzip.decompress(sent).decode())}
+    assert {"dynamicjobs_operator_leader", "dynamicjobs_job_runs",
+            "dynamicjobs_job_info"} <= families
