@@ -1,8 +1,8 @@
 """The documentation site builds with strict checking, and the checking really is strict.
 
 mkdocs only reports a page missing from the nav at INFO level unless mkdocs.yml raises it to
-a warning, which --strict then turns into a failure; the second group of tests breaks a copy
-of docs/ in each way the site must refuse, so that a weakened mkdocs.yml is noticed.
+a warning, which --strict then turns into a failure; a second test breaks a copy of docs/
+in each way the site must refuse, so that a weakened mkdocs.yml is noticed.
 """
 
 from __future__ import annotations
