@@ -19,7 +19,7 @@ from tests.chart.test_helm_chart import REPO, Render, helm, only, render  # noqa
 PROMTOOL_TESTS = Path(__file__).with_name("test_alert_rules.promtool.yaml")
 ALERTS = {"DynamicJobLastRunFailed", "DynamicJobRunMissed", "DynamicJobNoRecentSuccess",
           "DynamicJobStalled", "DynamicJobsOperatorDown", "DynamicJobsOperatorNoLeader",
-          "DynamicJobsWebhookErrors"}
+          "DynamicJobsResyncStopped", "DynamicJobsWebhookErrors"}
 
 
 @pytest.fixture(scope="session")
