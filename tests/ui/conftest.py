@@ -28,8 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 PLUGIN = REPO / "ui" / "headlamp-plugin"
 DRIVER = Path(__file__).parent / "browser" / "scenarios.mjs"
 ARTIFACTS = REPO / "ui" / "headlamp-plugin" / "test-artifacts"
-USERS = {"viewer": "view", "editor": "edit"}
-"""Test user -> the built-in ClusterRole bound to it, cluster-wide."""
+USERS = {"viewer": "view", "editor": "edit", "team": None}
+"""Test user -> the built-in ClusterRole bound to it cluster-wide (team: none; a test binds
+it in its namespace only)."""
 
 
 def _run(*args: str, cwd: Path = PLUGIN, timeout: float = 600) -> None:
@@ -74,6 +75,8 @@ def chart_roles(control_plane: ControlPlane, api_client: client.ApiClient, crds:
                   else rbac.create_cluster_role_binding)
         create(doc)
     for user, role in USERS.items():
+        if role is None:
+            continue
         rbac.create_cluster_role_binding({
             "metadata": {"name": f"ui-test-{user}"},
             "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",

@@ -46,6 +46,24 @@ def test_a_viewer_sees_the_list_and_details_but_no_action(
     assert viewer_writes == []
 
 
+def test_a_namespace_user_lists_their_namespace_and_filters(
+    operator: OperatorProcess, api_client: client.ApiClient, namespace: str, browse: Browse,
+) -> None:
+    client.RbacAuthorizationV1Api(api_client).create_namespaced_role_binding(namespace, {
+        "metadata": {"name": "team-view"},
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole",
+                    "name": "view"},
+        "subjects": [{"apiGroup": "rbac.authorization.k8s.io", "kind": "User", "name": "team"}],
+    })
+    jobs = DynamicJobs(api_client, namespace)
+    jobs.create("team-beat", tags={"team": "a"})
+    jobs.create("other-beat", tags={"team": "b"})
+    for name in ("team-beat", "other-beat"):
+        ready(jobs, name)
+
+    browse("namespace-user", job="team-beat", other="other-beat")
+
+
 def test_a_refused_create_shows_the_webhook_message_then_the_job_is_created(
     operator: OperatorProcess, api_client: client.ApiClient, namespace: str,
     browse: Browse, dashboard: Dashboard,

@@ -46,6 +46,37 @@ const scenarios = {
     },
   },
 
+  'namespace-user': {
+    // Listing every namespace is refused (403) for a user bound in one namespace only.
+    expectedConsoleErrors: [/status of 403 \(Forbidden\)/],
+    steps: async page => {
+      const [job, other] = [env('UI_JOB'), env('UI_OTHER')];
+      await page.goto(url('team', '/dynamicjobs'));
+      await page.getByText('You may not list DynamicJobs in every namespace').waitFor();
+      await page.getByLabel('List namespace').fill(env('UI_NAMESPACE'));
+      const rows = page.locator('tr[data-job]');
+      await page.locator(`tr[data-job="${other}"]`).waitFor();
+      check((await rows.count()) === 2, `${await rows.count()} rows, not 2`);
+      const choose = async (label, option) => {
+        await page.getByRole('combobox', { name: label }).click();
+        await page.getByRole('option', { name: option, exact: true }).click();
+      };
+      await choose('Tag', 'team=a');
+      await page.locator(`tr[data-job="${other}"]`).waitFor({ state: 'detached' });
+      check((await rows.count()) === 1, 'the tag filter left more than one job');
+      await choose('Template', 'heartbeat');
+      await page.locator(`tr[data-job="${job}"]`).waitFor();
+      await choose('Last result', 'Failed');
+      await page.getByText('No DynamicJob matches the filters.').waitFor();
+      await choose('Last result', 'None');
+      await page.locator(`tr[data-job="${job}"]`).waitFor();
+      await page.getByLabel('Search by name').fill('nomatch');
+      await page.getByText('No DynamicJob matches the filters.').waitFor();
+      await axe(page, 'list, filtered');
+      await screenshot(page, 'list-filtered');
+    },
+  },
+
   'create-refused-then-created': {
     // The browser logs the webhook's refusal of the first dry run; nothing else may fail.
     expectedConsoleErrors: [/status of 422 \(Unprocessable Entity\)/],

@@ -52,8 +52,15 @@ const unique = (values: (string | undefined)[]) =>
 
 export function ListView() {
   const host = useHost();
-  const jobs = usePolled(() => listJobs(host), [host]);
-  const mayCreate = usePolled(() => allowed(host, { verb: 'create' }), [host], 60_000);
+  const [scope, setScope] = React.useState('');
+  const listed = scope.trim();
+  const jobs = usePolled(() => listJobs(host, listed || undefined), [host, listed]);
+  const mayCreate = usePolled(
+    () => allowed(host, { verb: 'create', namespace: listed || undefined }),
+    [host, listed],
+    60_000
+  );
+  const forbidden = !!jobs.error && /^Forbidden/.test(jobs.error);
   const [filter, setFilter] = React.useState<JobFilter>({});
   const set = (key: keyof JobFilter) => (value: string) => setFilter(f => ({ ...f, [key]: value }));
   const all = jobs.data ?? [];
@@ -79,6 +86,15 @@ export function ListView() {
         aria-label="Filter DynamicJobs"
         sx={{ display: 'flex', flexWrap: 'wrap', gap: 1, mb: 2 }}
       >
+        <TextField
+          size="small"
+          id="dj-scope"
+          label="List namespace"
+          helperText="Empty: every namespace"
+          value={scope}
+          onChange={e => setScope(e.target.value)}
+          sx={{ flex: '1 1 150px' }}
+        />
         <TextField
           size="small"
           id="dj-search"
@@ -113,7 +129,12 @@ export function ListView() {
           onChange={set('result')}
         />
       </Box>
-      {jobs.error && <Alert severity="error">{jobs.error}</Alert>}
+      {forbidden && !listed && (
+        <Alert severity="info" sx={{ mb: 2 }}>
+          You may not list DynamicJobs in every namespace: enter yours under List namespace.
+        </Alert>
+      )}
+      {jobs.error && !(forbidden && !listed) && <Alert severity="error">{jobs.error}</Alert>}
       <TableContainer
         component={Paper}
         sx={{ overflowX: 'auto' }}
