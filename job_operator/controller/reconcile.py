@@ -153,9 +153,12 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
         job, kube.get if live is None else _watched_or_read(live, kube), wanted)
     if outcome.problems:
         return
-    pending = [f"{obj['kind']}/{obj['metadata']['name']}" for obj in wanted
-               if live_objects[f"{obj['kind']}/{obj['metadata']['name']}"] is None
-               or not holds(obj, live_objects[f"{obj['kind']}/{obj['metadata']['name']}"])]
+    pending = []
+    for obj in wanted:
+        label = f"{obj['kind']}/{obj['metadata']['name']}"
+        current = live_objects[label]
+        if current is None or not holds(obj, current):
+            pending.append(label)
     if pending:
         progressing(pending)
     for obj in wanted:
