@@ -7,14 +7,14 @@ const ACTIONS = ['Run now', 'Suspend', 'Resume', 'Clone', 'Edit', 'Delete'];
 
 async function listRow(page, cluster, job) {
   await page.goto(url(cluster, '/dynamicjobs'));
-  const row = page.locator(`tr[data-job="${job}"]`);
+  const row = page.locator(`[data-job="${job}"]`);
   await row.waitFor();
   return row;
 }
 
 async function nextRunShown(row) {
   await row.locator('[data-column="next-run"] time').waitFor({ timeout: 120_000 });
-  const text = await row.locator('[data-column="next-run"]').innerText();
+  const text = await row.locator('[data-column="next-run"] time').innerText();
   check(/^\d{4}-\d\d-\d\d \d\d:\d\d UTC$/.test(text.trim()), `next run shows "${text}"`);
 }
 
@@ -213,6 +213,8 @@ const scenarios = {
     steps: async page => {
       const job = env('UI_JOB');
       const row = await listRow(page, 'editor', job);
+      check((await row.evaluate(e => e.tagName)) === 'LI', 'no card list at 390px');
+      await nextRunShown(row);
       await fitsWidth(page, 'the list');
       await page.getByLabel('Search by name').fill(job);
       await row.getByRole('link', { name: job }).waitFor({ state: 'visible' });

@@ -76,8 +76,12 @@ function Shell() {
   const { BrowserRouter, Link, Route, Switch } = ReactRouter;
   return (
     <BrowserRouter>
-      <Box sx={{ display: 'flex', flexWrap: { xs: 'wrap', md: 'nowrap' } }}>
-        <Box component="nav" aria-label="Sidebar" sx={{ p: 1, minWidth: { md: 180 } }}>
+      <Box sx={{ display: 'flex', flexDirection: { xs: 'column', md: 'row' } }}>
+        <Box
+          component="nav"
+          aria-label="Sidebar"
+          sx={{ p: 1, minWidth: { md: 180 } }}
+        >
           <Box component="ul" sx={{ listStyle: 'none', m: 0, p: 0 }}>
             {sidebar.map(entry => (
               <li key={entry.name}>

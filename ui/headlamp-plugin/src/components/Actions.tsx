@@ -332,18 +332,19 @@ const DIALOGS: Record<Kind, (props: DialogProps) => React.ReactElement> = {
   delete: DeleteDialog,
 };
 
-/** What RBAC allows the user on this job: patch (run, suspend), update, delete, create. */
+/** What RBAC allows the user on this job: patch (run, suspend, resume, edit), delete, and
+ * create (clone). */
 function usePermissions(job: DynamicJob) {
   const host = useHost();
   const { namespace, name } = job.metadata;
   return usePolled(
     async () => {
-      const [patch, update, remove, create] = await Promise.all(
-        ['patch', 'update', 'delete', 'create'].map(verb =>
+      const [patch, remove, create] = await Promise.all(
+        ['patch', 'delete', 'create'].map(verb =>
           allowed(host, { verb, namespace, name: verb === 'create' ? undefined : name })
         )
       );
-      return { patch, update, remove, create };
+      return { patch, remove, create };
     },
     [host, namespace, name],
     60_000
@@ -358,7 +359,7 @@ export function Actions({ job, onChanged }: { job: DynamicJob; onChanged: () => 
     job.spec.suspend ? ['resume', 'Resume', !!may?.patch] : ['suspend', 'Suspend', !!may?.patch],
     ['clone', 'Clone', !!may?.create],
     ['export', 'Export YAML', true],
-    ['edit', 'Edit', !!may?.update],
+    ['edit', 'Edit', !!may?.patch],
     ['delete', 'Delete', !!may?.remove],
   ];
   const Open = open ? DIALOGS[open] : null;

@@ -2,6 +2,8 @@ import {
   Alert,
   Box,
   Button,
+  Card,
+  CardContent,
   MenuItem,
   Paper,
   Table,
@@ -12,11 +14,12 @@ import {
   TableRow,
   TextField,
   Typography,
+  useMediaQuery,
 } from '@mui/material';
 import React from 'react';
 import { allowed, listJobs } from '../api';
 import { useHost } from '../host';
-import { JobFilter, lastResult, matches, readiness, RESULTS, tagsOf } from '../model';
+import { DynamicJob, JobFilter, lastResult, matches, readiness, RESULTS, tagsOf } from '../model';
 import { usePolled } from '../usePolled';
 import { ReadyChip, ResultChip, Time } from './Bits';
 
@@ -50,7 +53,47 @@ function Choice(props: {
 const unique = (values: (string | undefined)[]) =>
   [...new Set(values.filter((v): v is string => !!v))].sort();
 
+/** The narrow-screen list: one card per job with what the table's row holds. */
+function JobCards({ jobs }: { jobs: DynamicJob[] }) {
+  const host = useHost();
+  return (
+    <Box component="ul" aria-label="DynamicJobs" sx={{ listStyle: 'none', m: 0, p: 0 }}>
+      {jobs.map(job => (
+        <Card
+          component="li"
+          key={`${job.metadata.namespace}/${job.metadata.name}`}
+          data-job={job.metadata.name}
+          sx={{ mb: 1 }}
+        >
+          <CardContent sx={{ display: 'flex', flexDirection: 'column', gap: 0.5 }}>
+            <Box sx={{ display: 'flex', justifyContent: 'space-between', gap: 1 }}>
+              <host.Link href={host.jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
+                {job.metadata.name}
+              </host.Link>
+              <ResultChip result={lastResult(job)} />
+            </Box>
+            <Typography variant="body2">
+              {job.metadata.namespace} · {job.spec.template}
+              {job.spec.suspend ? ' · suspended' : ''} · Ready <ReadyChip status={readiness(job)} />
+            </Typography>
+            <Typography variant="body2">
+              {job.status?.schedule?.description ?? job.spec.schedule}
+            </Typography>
+            <Typography variant="body2">
+              Last run <Time at={job.status?.lastRun?.startedAt} />
+            </Typography>
+            <Typography variant="body2" data-column="next-run">
+              Next run <Time at={job.status?.schedule?.nextRuns?.[0]} />
+            </Typography>
+          </CardContent>
+        </Card>
+      ))}
+    </Box>
+  );
+}
+
 export function ListView() {
+  const narrow = useMediaQuery('(max-width:600px)');
   const host = useHost();
   const [scope, setScope] = React.useState('');
   const listed = scope.trim();
@@ -135,71 +178,79 @@ export function ListView() {
         </Alert>
       )}
       {jobs.error && !(forbidden && !listed) && <Alert severity="error">{jobs.error}</Alert>}
-      <TableContainer
-        component={Paper}
-        sx={{ overflowX: 'auto' }}
-        tabIndex={0}
-        aria-label="DynamicJobs table"
-      >
-        <Table size="small" aria-label="DynamicJobs">
-          <TableHead>
-            <TableRow>
-              {[
-                'Name',
-                'Namespace',
-                'Template',
-                'Schedule',
-                'Suspended',
-                'Ready',
-                'Last result',
-                'Last run',
-                'Next run',
-              ].map(title => (
-                <TableCell key={title} component="th" scope="col">
-                  {title}
-                </TableCell>
-              ))}
-            </TableRow>
-          </TableHead>
-          <TableBody>
-            {shown.map(job => (
-              <TableRow
-                key={`${job.metadata.namespace}/${job.metadata.name}`}
-                data-job={job.metadata.name}
-              >
-                <TableCell component="th" scope="row">
-                  <host.Link href={host.jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
-                    {job.metadata.name}
-                  </host.Link>
-                </TableCell>
-                <TableCell>{job.metadata.namespace}</TableCell>
-                <TableCell>{job.spec.template}</TableCell>
-                <TableCell>{job.status?.schedule?.description ?? job.spec.schedule}</TableCell>
-                <TableCell>{job.spec.suspend ? 'Yes' : 'No'}</TableCell>
-                <TableCell>
-                  <ReadyChip status={readiness(job)} />
-                </TableCell>
-                <TableCell>
-                  <ResultChip result={lastResult(job)} />
-                </TableCell>
-                <TableCell>
-                  <Time at={job.status?.lastRun?.startedAt} />
-                </TableCell>
-                <TableCell data-column="next-run">
-                  <Time at={job.status?.schedule?.nextRuns?.[0]} />
-                </TableCell>
-              </TableRow>
-            ))}
-            {jobs.data && !shown.length && (
+      {narrow && <JobCards jobs={shown} />}
+      {narrow && jobs.data && !shown.length && (
+        <Typography>
+          {all.length ? 'No DynamicJob matches the filters.' : 'No DynamicJobs yet.'}
+        </Typography>
+      )}
+      {!narrow && (
+        <TableContainer
+          component={Paper}
+          sx={{ overflowX: 'auto' }}
+          tabIndex={0}
+          aria-label="DynamicJobs table"
+        >
+          <Table size="small" aria-label="DynamicJobs">
+            <TableHead>
               <TableRow>
-                <TableCell colSpan={9}>
-                  {all.length ? 'No DynamicJob matches the filters.' : 'No DynamicJobs yet.'}
-                </TableCell>
+                {[
+                  'Name',
+                  'Namespace',
+                  'Template',
+                  'Schedule',
+                  'Suspended',
+                  'Ready',
+                  'Last result',
+                  'Last run',
+                  'Next run',
+                ].map(title => (
+                  <TableCell key={title} component="th" scope="col">
+                    {title}
+                  </TableCell>
+                ))}
               </TableRow>
-            )}
-          </TableBody>
-        </Table>
-      </TableContainer>
+            </TableHead>
+            <TableBody>
+              {shown.map(job => (
+                <TableRow
+                  key={`${job.metadata.namespace}/${job.metadata.name}`}
+                  data-job={job.metadata.name}
+                >
+                  <TableCell component="th" scope="row">
+                    <host.Link href={host.jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
+                      {job.metadata.name}
+                    </host.Link>
+                  </TableCell>
+                  <TableCell>{job.metadata.namespace}</TableCell>
+                  <TableCell>{job.spec.template}</TableCell>
+                  <TableCell>{job.status?.schedule?.description ?? job.spec.schedule}</TableCell>
+                  <TableCell>{job.spec.suspend ? 'Yes' : 'No'}</TableCell>
+                  <TableCell>
+                    <ReadyChip status={readiness(job)} />
+                  </TableCell>
+                  <TableCell>
+                    <ResultChip result={lastResult(job)} />
+                  </TableCell>
+                  <TableCell>
+                    <Time at={job.status?.lastRun?.startedAt} />
+                  </TableCell>
+                  <TableCell data-column="next-run">
+                    <Time at={job.status?.schedule?.nextRuns?.[0]} />
+                  </TableCell>
+                </TableRow>
+              ))}
+              {jobs.data && !shown.length && (
+                <TableRow>
+                  <TableCell colSpan={9}>
+                    {all.length ? 'No DynamicJob matches the filters.' : 'No DynamicJobs yet.'}
+                  </TableCell>
+                </TableRow>
+              )}
+            </TableBody>
+          </Table>
+        </TableContainer>
+      )}
     </Box>
   );
 }
