@@ -200,9 +200,9 @@ def _max_ms(params: CleanupParameters, ctx: RunContext) -> int:
 
 def _mongo_run(params: CleanupParameters, connection: MongoConnection, cutoff: datetime,
                ctx: RunContext) -> dict[str, Any]:
-    """Delete in batches of `batchSize` ids; each delete repeats the conditions, so a
-    document changed since its id was read is checked again, never deleted on a stale
-    match."""
+    """Delete in batches of `batchSize` documents, read in `_id` order; each delete repeats
+    the conditions, so a document changed since its id was read is checked again, never
+    deleted on a stale match."""
     collection_name = mongo_query.collection_name(params.table, "table")
     query = _mongo_filter(params, cutoff)
     deleted = batches = 0
@@ -212,8 +212,9 @@ def _mongo_run(params: CleanupParameters, connection: MongoConnection, cutoff: d
             ctx.check_cancelled()
             with mongo_errors(f"deleting a batch from {collection_name}"):
                 ids = [doc["_id"] for doc in collection.find(
-                    query, {"_id": 1}, limit=params.batch_size, max_time_ms=_max_ms(params, ctx))]
-                batch = mongo_query.conjunction([{"_id": {"$in": ids}}, query])
+                    query, {"_id": 1}, sort=[("_id", 1)], limit=params.batch_size,
+                    max_time_ms=_max_ms(params, ctx))]
+                batch = mongo_query.conjunction([_id_span(ids), query])
                 count = collection.delete_many(batch).deleted_count if ids else 0
             batches += 1
             deleted += count
@@ -221,3 +222,14 @@ def _mongo_run(params: CleanupParameters, connection: MongoConnection, cutoff: d
             if len(ids) < params.batch_size:
                 break
     return {"deleted": deleted, "batches": batches, "cutoff": cutoff.isoformat()}
+
+
+def _id_span(ids: list[Any]) -> dict[str, Any]:
+    """The batch's ids as a range when they share one type: they are the first matching
+    documents in `_id` order, so every matching document in the range is one of them (or
+    matches the conditions now), and a range costs one index range on MongoDB and one scan
+    on FerretDB, where `$in` of thousands of ids costs a comparison per id per document.
+    Ids of mixed types are listed (MongoDB compares a range within one type only)."""
+    if ids and len({type(value) for value in ids}) == 1:
+        return {"_id": {"$gte": ids[0], "$lte": ids[-1]}}
+    return {"_id": {"$in": ids}}

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from bson import ObjectId
 
 from job_runner.execute import execute
 from job_runner.templates.data_export import DataExport
@@ -149,3 +150,20 @@ def test_nul_in_a_value_is_a_clean_failure_on_ferretdb(tickets, mongo_connection
                                            olderThanDays=1))
     assert cleaned.result == "Failed" and "MongoDB error" in cleaned.message, cleaned.message
     assert tickets.count_documents({}) == 121
+
+
+def test_cleanup_of_ids_of_mixed_types_deletes_each_matching_document_once(
+        mongo_db, mongo_connection):
+    """Batches of ids of one type are deleted as a range, mixed ones as a list; documents
+    that do not match inside a range stay."""
+    old, new = NOW - timedelta(days=90), NOW
+    mongo_db.mixed.insert_many(
+        [{"_id": n, "at": old if n % 2 else new} for n in range(9)]
+        + [{"_id": f"s{n}", "at": old} for n in range(4)]
+        + [{"_id": ObjectId(), "at": old} for _ in range(3)] + [{"_id": 2.5, "at": old}])
+    outcome = run(DatabaseCleanup, {"connection": mongo_connection, "table": "mixed",
+                                    "timestampColumn": "at", "olderThanDays": 30,
+                                    "batchSize": 3})
+    assert outcome.result == "Succeeded", outcome.message
+    assert outcome.outputs["deleted"] == 4 + 4 + 3 + 1
+    assert sorted(doc["_id"] for doc in mongo_db.mixed.find()) == [0, 2, 4, 6, 8]
