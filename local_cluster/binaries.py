@@ -102,6 +102,7 @@ class _BuildStep:
     packages: tuple[str, ...]
     outputs: tuple[str, ...]
     ldflags: str
+    tags: str = ""
 
 
 def _build_steps() -> list[_BuildStep]:
@@ -128,7 +129,8 @@ def _run_build(step: _BuildStep, out_dir: Path, go: str, report: Callable[[str],
     """Run one ``go build -v``, turning its package lines into a progress counter."""
     staging = out_dir / f".build-{step.module_dir.name}"
     staging.mkdir(parents=True, exist_ok=True)
-    command = [go, "build", "-v", "-trimpath", "-ldflags", step.ldflags, "-o", f"{staging}/"]
+    command = [go, "build", "-v", "-trimpath", "-tags", step.tags, "-ldflags", step.ldflags,
+               "-o", f"{staging}/"]
     if len(step.packages) == 1:
         command[-1] = str(staging / step.outputs[0])
     command += step.packages
@@ -193,16 +195,17 @@ def ensure_binaries(report: Callable[[str], None] | None = None) -> Binaries:
     )
 
 
-def ensure_go_tool(name: str, package: str, ldflags: str = "-s -w",
+def ensure_go_tool(name: str, package: str, ldflags: str = "-s -w", tags: str = "",
                    report: Callable[[str], None] | None = None) -> Path:
     """Build ``package`` from the Go module in ``gomod_tools/<name>/`` once, and return the
-    executable ``<name>``. The cache key is that module's go.mod/go.sum and the Go version."""
+    executable ``<name>``. The cache key is that module's go.mod/go.sum, the Go version, the
+    link flags and the build tags."""
     say = report or (lambda message: print(message, file=sys.stderr, flush=True))
     go = shutil.which("go")
     if go is None:
         raise RuntimeError(f"the Go toolchain is needed to build {name}: install go")
     module_dir = TOOL_GOMOD_DIR / name
-    digest = hashlib.sha256(_go_version(go).encode() + ldflags.encode())
+    digest = hashlib.sha256(_go_version(go).encode() + ldflags.encode() + tags.encode())
     for path in sorted(module_dir.glob("go.*")):
         digest.update(path.name.encode() + path.read_bytes())
     out_dir = cache_root() / "tools" / f"{name}-{digest.hexdigest()[:12]}"
@@ -211,5 +214,6 @@ def ensure_go_tool(name: str, package: str, ldflags: str = "-s -w",
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (out_dir / name).exists():
             say(f"building {name} into {out_dir} (once per version)")
-            _run_build(_BuildStep(module_dir, (package,), (name,), ldflags), out_dir, go, say)
+            _run_build(_BuildStep(module_dir, (package,), (name,), ldflags, tags), out_dir, go,
+                       say)
     return out_dir / name
