@@ -1,7 +1,9 @@
 """``python -m job_operator``: run the operator against the configured cluster.
 
 Flags are kopf's ``run`` flags (``--namespace``, ``--all-namespaces``, ``--standalone``,
-``--liveness``, ...); without a namespace flag the operator watches the whole cluster.
+...); without a namespace flag the operator watches the whole cluster. ``--liveness=URL``
+is served by the operator's own HTTP server with ``/metrics``, on a standby too, not by
+kopf (`job_operator.metrics.liveness`).
 
 The admission webhook is served from the start, by every replica. With
 ``DYNAMICJOBS_LEASE_NAME`` set, the controllers (kopf) run only while this process holds
@@ -60,18 +62,35 @@ def _start_admission() -> AdmissionServer | None:
     return server
 
 
-def _start_metrics(settings: Settings) -> MetricsServer | None:
-    """``/metrics`` on its own port, from the start, on every replica (see
+def _start_http(settings: Settings, liveness_url: str | None) -> MetricsServer | None:
+    """``/metrics`` and the liveness endpoint, from the start, on every replica (see
     `job_operator.metrics.server` for why not on the webhook's port)."""
-    if settings.metrics_port is None:
+    if settings.metrics_port is None and liveness_url is None:
         return None
     from job_operator.metrics import JOBS, REGISTRY
-    from job_operator.metrics.server import MetricsAddress, MetricsServer
+    from job_operator.metrics.server import HealthAddress, MetricsAddress, MetricsServer
 
-    server = MetricsServer(MetricsAddress(settings.metrics_port, settings.metrics_address),
-                           REGISTRY, JOBS.exposition)
+    where = (None if settings.metrics_port is None
+             else MetricsAddress(settings.metrics_port, settings.metrics_address))
+    health = HealthAddress.from_url(liveness_url) if liveness_url else None
+    server = MetricsServer(where, REGISTRY, JOBS.exposition, health=health)
     server.start()
     return server
+
+
+def _without_flag(args: list[str], flag: str) -> tuple[list[str], str | None]:
+    """``args`` without ``flag`` (``--flag=value`` or ``--flag value``), and its value."""
+    rest: list[str] = []
+    value = None
+    words = iter(args)
+    for word in words:
+        if word == flag:
+            value = next(words, None)
+        elif word.startswith(f"{flag}="):
+            value = word.split("=", 1)[1]
+        else:
+            rest.append(word)
+    return rest, value
 
 
 def _configure_logging(args: list[str], log_format: str) -> list[str]:
@@ -107,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings.from_env()
     args = _configure_logging(args, settings.log_format)
     lease = LeaseSettings.from_env()
-    metrics = _start_metrics(settings)
+    args, liveness_url = _without_flag(args, "--liveness")
+    metrics = _start_http(settings, liveness_url)
     admission = _start_admission()
     try:
         if lease is None:
@@ -115,8 +135,7 @@ def main(argv: list[str] | None = None) -> int:
             return _run_kopf(args)
         from job_operator.election.standby import run_elected
 
-        liveness = next(iter(_flag_values(args, "--liveness")), None)
-        return run_elected(lease, liveness, lambda: _run_kopf(args))
+        return run_elected(lease, lambda: _run_kopf(args))
     finally:
         LEADER.set(0)
         if admission is not None:

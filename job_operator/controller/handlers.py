@@ -9,6 +9,7 @@ idempotent reconcile.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -29,6 +30,7 @@ from job_operator.controller.context import (
 )
 from job_operator.controller.watching import start_watching
 from job_operator.metrics import JOBS, TALLY
+from job_operator.metrics.liveness import LIVENESS
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import lost_run_record
@@ -62,10 +64,10 @@ async def login(**kwargs: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession | No
     return await session.login(Settings.from_env().namespaces, **kwargs)
 
 
-@kopf.on.startup()
-def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
-            logger: logging.Logger | logging.LoggerAdapter[Any], **kwargs: Any) -> None:
-    """Build the Context (the Settings are read here, once) and publish the catalogue."""
+def _prepare(settings: kopf.OperatorSettings, memo: kopf.Memo,
+             logger: logging.Logger | logging.LoggerAdapter[Any]) -> Context:
+    """Build the Context (the Settings are read here, once), start the informers and
+    publish the catalogue."""
     context = memo["context"] = Context.from_env()
     memo["informers"] = start_watching(context)
     JOBS.attach(lambda: context.live.dynamicjobs() if context.live is not None else [])
@@ -78,15 +80,22 @@ def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
     settings.watching.server_timeout = 300
     published, removed = publish_catalogue(context.kube)
     logger.info(f"catalogue: published {published}, removed stale {removed}")
+    return context
 
 
 @kopf.on.startup()
-async def start_resync(memo: kopf.Memo, **_: Any) -> None:
-    memo["resync"] = resync.start(_context(memo))
+async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
+                  logger: logging.Logger | logging.LoggerAdapter[Any], **_: Any) -> None:
+    """Prepare (blocking work, in a thread), start the resync, and only then report the
+    controllers running at the liveness endpoint: one handler, so that order is certain."""
+    context = await asyncio.to_thread(_prepare, settings, memo, logger)
+    memo["resync"] = resync.start(context)
+    LIVENESS.controllers_started(asyncio.get_running_loop())
 
 
 @kopf.on.cleanup()
 async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
+    LIVENESS.controllers_stopped()
     task = memo.get("resync")
     if task is not None:
         task.cancel()

@@ -3,7 +3,9 @@ and every replica, standby or not, answers admission."""
 
 from __future__ import annotations
 
+import json
 import os
+import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -71,6 +73,9 @@ def _standby(process: OperatorProcess) -> OperatorProcess:
     process.start()
     wait_for(lambda: "standby: Lease" in process.log_text(), timeout=60,
              what=f"{process.log.parent.name} to stand by")
+    url = f"http://127.0.0.1:{process.liveness_port}/healthz"
+    with urllib.request.urlopen(url, timeout=10) as answer:
+        assert json.loads(answer.read()) == {"standby": True}, "alive while standing by"
     return process
 
 
