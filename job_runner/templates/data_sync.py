@@ -33,7 +33,8 @@ from job_runner.toolkit.connections import (
     transaction,
 )
 from job_runner.toolkit.filters import FilterValue
-from job_runner.toolkit.mongo import mongo_errors, open_mongo
+from job_runner.toolkit.mongo_sync_run import Destination as MongoDestination
+from job_runner.toolkit.mongo_sync_run import MongoSync, MongoSyncSource
 from job_runner.toolkit.sql import (
     Dialect,
     Identifier,
@@ -270,7 +271,8 @@ class DataSync(Template[SyncParameters]):
     def plan(self, params: SyncParameters, ctx: RunContext) -> dict[str, Any]:
         since = self._window_start(params)
         if isinstance(params.source.connection, MongoConnection):
-            return _MongoSync(params, params.source.connection, ctx, since).plan()
+            planned = _mongo_sync(params, params.source.connection, ctx, since).plan()
+            return {**planned, **self._window_output(since)}
         with open_database(params.source.connection, ctx, read_only=True) as source, \
                 open_database(_sql_destination(params), ctx, read_only=True) as target:
             columns = self._checked_columns(params, source, target)
@@ -286,7 +288,8 @@ class DataSync(Template[SyncParameters]):
     def run(self, params: SyncParameters, ctx: RunContext) -> dict[str, Any]:
         since = self._window_start(params)
         if isinstance(params.source.connection, MongoConnection):
-            return _MongoSync(params, params.source.connection, ctx, since).run()
+            totals = _mongo_sync(params, params.source.connection, ctx, since).run()
+            return {**totals, **self._window_output(since)}
         with open_database(params.source.connection, ctx, read_only=True) as source, \
                 open_database(_sql_destination(params), ctx, read_only=False) as target:
             columns = self._checked_columns(params, source, target)
@@ -332,7 +335,7 @@ class _BatchCopy:
             query = first_page if last_key is None else next_page
             page = self._read(query, [*selection.values, *(last_key or []), self.page_size])
             if page:
-                self._write(page)
+                self.write_page(page)
             if len(page) < self.page_size:
                 break
             last_key = [page[-1][position] for position in self.key_positions]
@@ -361,7 +364,7 @@ class _BatchCopy:
             self.full_page_upsert = text
         return text
 
-    def _write(self, page: list[Sequence[Any]]) -> None:
+    def write_page(self, page: list[Sequence[Any]]) -> None:
         """Upsert one page: one statement in its own transaction, bounded like the read."""
         db, dialect = self.target
         rows = last_per_key(page, self.key_positions)
@@ -391,91 +394,15 @@ def _sql_destination(params: SyncParameters) -> PostgresConnection | SqliteConne
     return params.destination.connection
 
 
-class _MongoSync:
-    """A sync whose source is MongoDB, into MongoDB (replace by key, upserting) or into a
-    PostgreSQL or SQLite table (the SQL upsert, the documents' fields as its columns)."""
-
-    def __init__(self, params: SyncParameters, connection: MongoConnection, ctx: RunContext,
-                 since: datetime | None) -> None:
-        self.params, self.connection, self.ctx, self.since = params, connection, ctx, since
-        source = params.source
-        self.collection = mongo_query.collection_name(source.table, "source.table")
-        for index, column in enumerate(source.columns or []):
-            mongo_query.field_name(column, f"source.columns[{index}]")
-        window = (source.modified_after.column, since) if source.modified_after and since \
-            else None
-        self.clauses = mongo_sync.selection(source.filters, params.key, window, "source")
-        self.into_mongo = isinstance(params.destination.connection, MongoConnection)
-        if not self.into_mongo:
-            mongo_query.field_name(params.destination.table, "destination.table", dotted=True)
-
-    def _max_ms(self) -> int:
-        return max(1, int(min(self.params.max_transaction_seconds, self.ctx.remaining()) * 1000))
-
-    def _window(self) -> dict[str, str]:
-        return {"windowStart": self.since.isoformat()} if self.since is not None else {}
-
-    def _sql_columns(self, target: tuple[Any, Dialect]) -> list[str]:
-        """The destination table's columns to fill (source.columns, default all of them),
-        checked with its unique key before anything is written."""
-        table = self.params.destination.table
-        existing = require_table_columns(*target, table, [*(self.params.source.columns or []),
-                                                          *self.params.key])
-        require_unique_key(*target, table, self.params.key)
-        target[0].rollback()
-        return self.params.source.columns or existing
-
-    def plan(self) -> dict[str, Any]:
-        columns: list[str] | str = self.params.source.columns or "whole documents"
-        if not self.into_mongo:
-            destination = self.params.destination.connection
-            assert not isinstance(destination, MongoConnection)
-            with open_database(destination, self.ctx, read_only=True) as target:
-                columns = self._sql_columns(target)
-        with open_mongo(self.connection, self.ctx) as db, \
-                mongo_errors(f"counting documents in {self.collection}"):
-            count = db[self.collection].count_documents(
-                mongo_query.conjunction(self.clauses), maxTimeMS=self._max_ms())
-        return {"wouldRead": count, "columns": columns, **self._window()}
-
-    def _projection(self, columns: list[str] | None) -> dict[str, int] | None:
-        if not columns:
-            return None
-        return {column: 1 for column in columns} | ({} if "_id" in columns else {"_id": 0})
-
-    def run(self) -> dict[str, Any]:
-        destination = self.params.destination.connection
-        with open_mongo(self.connection, self.ctx) as source:
-            collection = source[self.collection]
-            if isinstance(destination, MongoConnection):
-                return self._into_mongo(collection, destination)
-            with open_database(destination, self.ctx, read_only=False) as target:
-                columns = self._sql_columns(target)
-                copier = _BatchCopy.of_documents(self.params, self.ctx, columns, target)
-                for page in mongo_sync.pages(collection, self.clauses, self.params.key,
-                                             self._projection(columns), copier.page_size,
-                                             self.ctx, self._max_ms):
-                    copier._write(mongo_sync.rows(page, columns))
-        return {"rowsRead": copier.rows_read, "rowsUpserted": copier.rows_upserted,
-                "batches": copier.batches, "columns": columns, **self._window()}
-
-    def _into_mongo(self, collection: Any, destination: MongoConnection) -> dict[str, Any]:
-        target_name = mongo_query.collection_name(self.params.destination.table,
-                                                  "destination.table")
-        read = upserted = batches = 0
-        with open_mongo(destination, self.ctx) as target_db:
-            target = target_db[target_name]
-            for page in mongo_sync.pages(collection, self.clauses, self.params.key,
-                                         self._projection(self.params.source.columns),
-                                         self.params.batch_size, self.ctx, self._max_ms):
-                with mongo_errors(f"upserting a batch into {target_name}"):
-                    result = target.bulk_write(mongo_sync.replacements(page, self.params.key),
-                                               ordered=True)
-                read += len(page)
-                upserted += result.matched_count + result.upserted_count
-                batches += 1
-                self.ctx.logger.info("batch upserted", extra={
-                    "rows": len(page), "rowsRead": read, "rowsUpserted": upserted,
-                    "batch": batches})
-        return {"rowsRead": read, "rowsUpserted": upserted, "batches": batches,
-                "columns": self.params.source.columns or "whole documents", **self._window()}
+def _mongo_sync(params: SyncParameters, connection: MongoConnection, ctx: RunContext,
+                since: datetime | None) -> MongoSync:
+    """The MongoDB-source run for these parameters, its SQL pages written by `_BatchCopy`."""
+    source = params.source
+    window = (source.modified_after.column, since) if source.modified_after and since \
+        else None
+    return MongoSync(
+        MongoSyncSource(connection, source.table, source.columns, params.key,
+                        mongo_sync.selection(source.filters, params.key, window, "source"),
+                        params.batch_size, params.max_transaction_seconds),
+        MongoDestination(params.destination.connection, params.destination.table), ctx,
+        lambda target, columns: _BatchCopy.of_documents(params, ctx, columns, target))
