@@ -90,7 +90,8 @@ const scenarios = {
       await axe(page, 'create: template');
       await screenshot(page, 'create-1-template');
       await page.getByRole('button', { name: 'Next' }).click();
-      await page.getByLabel('Message').fill('made in the browser');
+      // Longer than the schema's maxLength (256), which only the webhook checks.
+      await page.getByLabel('Message').fill('x'.repeat(300));
       await axe(page, 'create: parameters');
       await screenshot(page, 'create-2-parameters');
       await page.getByRole('button', { name: 'Next' }).click();
@@ -103,8 +104,17 @@ const scenarios = {
       await axe(page, 'create: review');
       await screenshot(page, 'create-5-review');
       await page.getByRole('button', { name: 'Check (dry run)' }).click();
+      // The webhook names two fields: the wizard goes back to the first one's step, the
+      // parameters, with its message under the Message field.
+      await page.getByText('Step 2 of 5: Parameters').waitFor();
+      const messageHelp = page.locator('#dj-new-param-message-helper-text');
+      await messageHelp.getByText('longer than 256 characters (300)').waitFor();
+      console.log(`refused at spec.parameters.message: ${(await messageHelp.innerText()).slice(-80)}`);
+      await screenshot(page, 'create-2-parameters-refused');
+      await page.getByLabel('Message').fill('made in the browser');
+      await page.getByRole('button', { name: 'Next' }).click();
       // The webhook's own words (not the browser's "minute: 61 is outside 0-59"), beside
-      // the cron field, on the schedule step the wizard went back to.
+      // the cron field.
       await page.getByText('Step 3 of 5: Schedule').waitFor();
       const help = page.locator('#dj-new-schedule-helper-text');
       await help.getByText('above maximum 59').waitFor();
