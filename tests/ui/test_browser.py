@@ -77,6 +77,7 @@ def test_a_refused_create_shows_the_webhook_message_then_the_job_is_created(
     assert created["spec"]["template"] == "heartbeat"
     assert created["spec"]["schedule"] == "*/5 * * * *"
     assert created["spec"]["parameters"] == {"message": "made in the browser"}
+    assert "notifications" not in created["spec"]
     assert len(created["status"]["schedule"]["nextRuns"]) == 5
 
 

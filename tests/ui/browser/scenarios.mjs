@@ -98,6 +98,10 @@ const scenarios = {
       const cron = page.getByLabel('Cron schedule (required)');
       await cron.fill('61 * * * *');
       await page.getByRole('button', { name: 'Next' }).click();
+      // An email notifier whose required parameters are left empty.
+      const onFailure = page.getByRole('combobox', { name: 'After a failed or timed-out run' });
+      await onFailure.click();
+      await page.getByRole('option', { name: 'email-notification', exact: true }).click();
       await axe(page, 'create: notifications');
       await page.getByRole('button', { name: 'Next' }).click();
       await page.getByLabel('The DynamicJob as YAML').waitFor();
@@ -125,6 +129,11 @@ const scenarios = {
       await page.getByTestId('approximate-next-runs').locator('li').nth(4).waitFor();
       await screenshot(page, 'create-3-schedule');
       await page.getByRole('button', { name: 'Next' }).click();
+      await page.locator('#dj-new-onFailure-param-to-helper-text').getByText('required').waitFor();
+      await axe(page, 'create: notifications with the webhook messages');
+      await screenshot(page, 'create-4-notifications-refused');
+      await onFailure.click();
+      await page.getByRole('option', { name: 'Nobody is told' }).click();
       await page.getByRole('button', { name: 'Next' }).click();
       await page.getByRole('button', { name: 'Check (dry run)' }).click();
       await page.getByText('The cluster accepts it').waitFor();

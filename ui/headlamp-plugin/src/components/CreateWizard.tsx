@@ -305,6 +305,8 @@ function NotificationsStep(props: {
               />
             )}
             <FieldMessage problems={problems} field={`${field}.template`} />
+            <FieldMessage problems={problems} field={`${field}.parameters`} />
+            <FieldMessage problems={problems} field={field} />
           </Box>
         );
       })}
