@@ -198,15 +198,15 @@ def ensure_binaries(report: Callable[[str], None] | None = None) -> Binaries:
 def ensure_go_tool(name: str, package: str, ldflags: str = "-s -w", tags: str = "",
                    report: Callable[[str], None] | None = None) -> Path:
     """Build ``package`` from the Go module in ``gomod_tools/<name>/`` once, and return the
-    executable ``<name>``. The cache key is that module's go.mod/go.sum, the Go version, the
-    link flags and the build tags."""
+    executable ``<name>``. The cache key is every file of that module (go.mod, go.sum and any
+    Go source of ours), the Go version, the link flags and the build tags."""
     say = report or (lambda message: print(message, file=sys.stderr, flush=True))
     go = shutil.which("go")
     if go is None:
         raise RuntimeError(f"the Go toolchain is needed to build {name}: install go")
     module_dir = TOOL_GOMOD_DIR / name
     digest = hashlib.sha256(_go_version(go).encode() + ldflags.encode() + tags.encode())
-    for path in sorted(module_dir.glob("go.*")):
+    for path in sorted(p for p in module_dir.iterdir() if p.is_file()):
         digest.update(path.name.encode() + path.read_bytes())
     out_dir = cache_root() / "tools" / f"{name}-{digest.hexdigest()[:12]}"
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -8,7 +8,6 @@ it exactly as to MongoDB; `docs/mongodb.md` lists where it behaves differently.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import subprocess
 import tempfile
@@ -20,7 +19,7 @@ from urllib.parse import quote
 import psycopg
 from pymongo import MongoClient
 
-from local_cluster.binaries import TOOL_GOMOD_DIR, ensure_go_tool
+from local_cluster.binaries import ensure_go_tool
 from tests.backends.postgres import PostgresServer, free_port
 from tests.kube.waiting import wait_for
 
@@ -29,11 +28,8 @@ FERRETDB_PACKAGE = "dynamicjobs.dev/local-cluster/tools/ferretdb"
 
 
 def ferretdb_binary() -> Path:
-    """The FerretDB executable, built on first use (98 s with an empty Go build cache). The main's
-    hash is stamped into it, so the tools cache key covers main.go as well as go.mod/go.sum."""
-    main = (TOOL_GOMOD_DIR / "ferretdb" / "main.go").read_bytes()
-    stamp = hashlib.sha256(main).hexdigest()[:12]
-    return ensure_go_tool("ferretdb", FERRETDB_PACKAGE, f"-s -w -X main.recipe={stamp}")
+    """The FerretDB executable, built on first use (98 s with an empty Go build cache)."""
+    return ensure_go_tool("ferretdb", FERRETDB_PACKAGE)
 
 
 @dataclass

@@ -19,9 +19,6 @@ import (
 	"github.com/FerretDB/FerretDB/ferretdb"
 )
 
-// recipe is stamped by the build with a hash of this file, so a change rebuilds.
-var recipe = "unstamped"
-
 func main() {
 	listen := flag.String("listen-addr", "127.0.0.1:27017", "TCP address to listen on")
 	listenTLS := flag.String("listen-tls", "", "TLS address to listen on")
@@ -30,12 +27,7 @@ func main() {
 	handler := flag.String("handler", "postgresql", "backend: postgresql or sqlite")
 	postgresURL := flag.String("postgresql-url", "", "PostgreSQL URL of the backend")
 	sqliteURL := flag.String("sqlite-url", "", "SQLite directory URI of the backend")
-	showRecipe := flag.Bool("recipe", false, "print the build recipe stamp and exit")
 	flag.Parse()
-	if *showRecipe {
-		fmt.Println(recipe)
-		return
-	}
 
 	logger := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	server, err := ferretdb.New(&ferretdb.Config{
