@@ -12,8 +12,14 @@ export function usePolled<T>(load: () => Promise<T>, deps: unknown[], everyMs = 
   const [tick, setTick] = React.useState(0);
   // eslint-disable-next-line react-hooks/exhaustive-deps
   const loader = React.useCallback(load, deps);
+  const shown = React.useRef(loader);
   React.useEffect(() => {
     let live = true;
+    if (shown.current !== loader) {
+      // What an earlier loader (another namespace, another job) found is not this one's.
+      shown.current = loader;
+      setState({});
+    }
     let timer: ReturnType<typeof setTimeout> | undefined;
     const ask = () => {
       loader()
