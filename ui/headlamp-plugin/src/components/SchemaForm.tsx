@@ -132,7 +132,10 @@ export function SchemaForm(props: SchemaFormProps) {
     props.onChange(next, Object.keys(nextInvalid));
   };
 
-  const names = Object.keys(properties);
+  // Required first; the API server hands the schema's properties back sorted by name.
+  const names = Object.keys(properties).sort(
+    (a, b) => Number(required.has(b)) - Number(required.has(a))
+  );
   if (!names.length) return <p>This template takes no parameters.</p>;
   return (
     <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>
