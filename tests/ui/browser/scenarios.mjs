@@ -204,15 +204,20 @@ const scenarios = {
       await page.getByRole('button', { name: 'Clone' }).click();
       const cloneDialog = page.getByRole('dialog', { name: `Clone ${job}` });
       await cloneDialog.getByLabel('New name').fill(copy);
+      await cloneDialog.getByLabel('Schedule').fill('0 4 * * *');
+      await cloneDialog.getByLabel('Message').fill('the copy');
+      await axe(page, 'clone dialog');
       await cloneDialog.getByRole('button', { name: 'Clone' }).click();
       await page.getByRole('heading', { name: `DynamicJob ${namespace}/${copy}` }).waitFor();
+      await summary.getByText(/^At 04:00/).waitFor();
       await toolbarButtons(page);
 
       await page.getByRole('button', { name: 'Edit' }).click();
       const editor = page.getByLabel('Manifest (YAML)');
       const text = await editor.inputValue();
-      check(text.includes('schedule: 0 3 * * *'), `the schedule is not in:\n${text}`);
-      await editor.fill(text.replace('schedule: 0 3 * * *', 'schedule: 0 5 * * *'));
+      check(text.includes('message: the copy'), `the clone's parameters are not in:\n${text}`);
+      check(text.includes('schedule: 0 4 * * *'), `the schedule is not in:\n${text}`);
+      await editor.fill(text.replace('schedule: 0 4 * * *', 'schedule: 0 5 * * *'));
       await axe(page, 'edit dialog');
       await page.getByRole('dialog', { name: `Edit ${copy}` }).getByRole('button', { name: 'Save' }).click();
       await summary.getByText(/^At 05:00/).waitFor();

@@ -197,17 +197,29 @@ function ResumeDialog({ job, close }: DialogProps) {
   );
 }
 
+/** `dynamicjobs clone SRC NEW [-p ...] [--schedule] [--time-zone]`: the new job's name,
+ * and optionally other parameters, schedule and time zone. */
 function CloneDialog({ job, close }: DialogProps) {
   const host = useHost();
+  const template = usePolled(() => getTemplate(host, job.spec.template), [host], 60_000);
   const [name, setName] = React.useState(`${job.metadata.name}-copy`);
+  const [schedule, setSchedule] = React.useState(job.spec.schedule);
+  const [timeZone, setTimeZone] = React.useState(job.spec.timeZone ?? '');
+  const [values, setValues] = React.useState<JsonObject>(job.spec.parameters ?? {});
+  const [invalid, setInvalid] = React.useState<string[]>([]);
   return (
     <ActionDialog
       title={`Clone ${job.metadata.name}`}
       ok="Clone"
-      disabled={!name.trim()}
+      disabled={!name.trim() || !schedule.trim() || invalid.length > 0}
       close={close}
       act={async () => {
-        const created = await createJob(host, cloned(job, name.trim(), {}), false);
+        const body = cloned(job, name.trim(), {});
+        body.spec.parameters = values;
+        body.spec.schedule = schedule.trim();
+        if (timeZone.trim()) body.spec.timeZone = timeZone.trim();
+        else delete body.spec.timeZone;
+        const created = await createJob(host, body, false);
         host.navigate(host.jobHref(created.metadata.namespace!, created.metadata.name));
       }}
     >
@@ -215,13 +227,38 @@ function CloneDialog({ job, close }: DialogProps) {
         A new DynamicJob in {job.metadata.namespace} with this one's spec, labels and annotations;
         not its status, history or suspension reason.
       </DialogContentText>
-      <TextField
-        id="dj-clone-name"
-        label="New name"
-        fullWidth
-        value={name}
-        onChange={e => setName(e.target.value)}
-      />
+      <Box sx={{ display: 'flex', flexDirection: 'column', gap: 2 }}>
+        <TextField
+          id="dj-clone-name"
+          label="New name"
+          value={name}
+          onChange={e => setName(e.target.value)}
+        />
+        <TextField
+          id="dj-clone-schedule"
+          label="Schedule"
+          value={schedule}
+          onChange={e => setSchedule(e.target.value)}
+        />
+        <TextField
+          id="dj-clone-timezone"
+          label="Time zone"
+          helperText="UTC when empty"
+          value={timeZone}
+          onChange={e => setTimeZone(e.target.value)}
+        />
+        {template.data && (
+          <SchemaForm
+            idPrefix="dj-clone-param"
+            schema={(template.data.spec.parametersSchema ?? {}) as ObjectSchema}
+            value={values}
+            onChange={(next, bad) => {
+              setValues(next);
+              setInvalid(bad);
+            }}
+          />
+        )}
+      </Box>
     </ActionDialog>
   );
 }
