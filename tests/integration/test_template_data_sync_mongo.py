@@ -13,19 +13,25 @@ from bson import ObjectId
 from job_runner.execute import execute
 from job_runner.templates.data_sync import DataSync
 
-NOW = datetime.now(UTC).replace(microsecond=0)
 HOSTILE = ["$where", "'; DROP TABLE t; --", '{"$ne": null}', "$$ROOT", "this.x"]
 
 
 @pytest.fixture
-def tickets(mongo_db) -> Any:
+def now() -> datetime:
+    """Each test's own: windows such as a 55-minute lookback are measured from the run,
+    which may start minutes after this module is imported."""
+    return datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest.fixture
+def tickets(mongo_db, now: datetime) -> Any:
     mongo_db.tickets.insert_many([
         {"_id": number, "ref": f"T-{number:03}", "region": "eu" if number % 3 else "us",
-         "updated_at": NOW - timedelta(minutes=10 * number), "tags": ["a", "b"],
+         "updated_at": now - timedelta(minutes=10 * number), "tags": ["a", "b"],
          "owner": {"team": "support"}, "oid": ObjectId("65f0a1b2c3d4e5f601234567")}
         for number in range(25)
     ])
-    mongo_db.tickets.insert_one({"_id": 99, "region": "eu", "updated_at": NOW})  # no ref
+    mongo_db.tickets.insert_one({"_id": 99, "region": "eu", "updated_at": now})  # no ref
     return mongo_db.tickets
 
 
@@ -56,7 +62,7 @@ def test_mongodb_to_mongodb_upserts_by_key_in_pages(tickets, mongo_connection, m
 
 
 def test_mongodb_to_postgresql_fields_become_columns(tickets, mongo_connection, postgres,
-                                                     pg_connection, pg_secrets):
+                                                     pg_connection, pg_secrets, now):
     postgres.execute("DROP TABLE IF EXISTS ticket_copy")
     postgres.execute("CREATE TABLE ticket_copy (ref text PRIMARY KEY, region text, "
                      "updated_at timestamptz, tags jsonb, owner jsonb, oid text)")
@@ -70,11 +76,11 @@ def test_mongodb_to_postgresql_fields_become_columns(tickets, mongo_connection, 
     rows = postgres.execute("SELECT ref, region, updated_at, tags, owner, oid FROM ticket_copy "
                             "ORDER BY ref").fetchall()
     assert [row[0] for row in rows] == [f"T-{n:03}" for n in range(6)]
-    assert rows[1] == ("T-001", "eu", NOW - timedelta(minutes=10), ["a", "b"],
+    assert rows[1] == ("T-001", "eu", now - timedelta(minutes=10), ["a", "b"],
                        {"team": "support"}, "65f0a1b2c3d4e5f601234567")
 
 
-def test_mongodb_to_sqlite_named_columns(tickets, mongo_connection, tmp_path: Path):
+def test_mongodb_to_sqlite_named_columns(tickets, mongo_connection, tmp_path: Path, now):
     target = tmp_path / "copy.sqlite3"
     with sqlite3.connect(target) as conn:
         conn.execute("CREATE TABLE t (ref TEXT PRIMARY KEY, region TEXT, updated_at TEXT)")
@@ -89,7 +95,7 @@ def test_mongodb_to_sqlite_named_columns(tickets, mongo_connection, tmp_path: Pa
     with sqlite3.connect(target) as conn:
         first = conn.execute("SELECT ref, region, updated_at FROM t ORDER BY ref").fetchone()
     conn.close()
-    assert first == ("T-000", None, NOW.isoformat())
+    assert first == ("T-000", None, now.isoformat())
 
 
 def test_a_destination_without_a_unique_key_is_refused_before_any_write(
