@@ -4,7 +4,6 @@ and every replica, standby or not, answers admission."""
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -14,15 +13,12 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 from local_cluster.controlplane import ControlPlane
-from local_cluster.devrun import operator_environment
 from local_cluster.webhook import CONFIGURATION_NAME, register_webhook
 from tests.kube.dynamicjobs import DynamicJobs
-from tests.kube.operator_process import OperatorProcess
+from tests.kube.operator_process import OperatorProcess, elected_replica
 from tests.kube.waiting import wait_for
 
 LEASE = "dynamicjobs-operator"
-FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "6", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "4",
-              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "1"}
 
 
 @pytest.fixture
@@ -41,12 +37,7 @@ def replica(control_plane: ControlPlane, namespace: str, tmp_path: Path,
     started: dict[str, OperatorProcess] = {}
 
     def replica(name: str) -> OperatorProcess:
-        workdir = tmp_path / name
-        workdir.mkdir()
-        env = {**os.environ, **operator_environment(control_plane, workdir), **FAST_LEASE,
-               "DYNAMICJOBS_LEASE_NAME": LEASE, "DYNAMICJOBS_LEASE_NAMESPACE": namespace,
-               "POD_ID": name, "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "5"}
-        process = OperatorProcess(env, workdir / "operator.log", args=(f"--namespace={namespace}",))
+        process = elected_replica(control_plane, namespace, LEASE, name, tmp_path / name)
         started[name] = process
         return process
 

@@ -5,7 +5,6 @@ did (from the status), never the old totals again on top, and counts on from the
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -17,14 +16,11 @@ from job_operator.kube import Kube
 from job_runner.api import RunRecord
 from job_runner.report import StatusReporter
 from local_cluster.controlplane import ControlPlane
-from local_cluster.devrun import operator_environment
 from tests.kube.dynamicjobs import DynamicJobs
-from tests.kube.operator_process import OperatorProcess
+from tests.kube.operator_process import OperatorProcess, elected_replica
 from tests.kube.waiting import wait_for
 
 LEASE = "dynamicjobs-metrics"
-FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "6", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "4",
-              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "1"}
 Totals = dict[tuple[str, str], float]
 
 
@@ -36,13 +32,7 @@ def replicas(control_plane: ControlPlane, operator: OperatorProcess, namespace: 
     started: list[OperatorProcess] = []
 
     def replica(name: str) -> OperatorProcess:
-        workdir = tmp_path / name
-        workdir.mkdir()
-        env = {**os.environ, **operator_environment(control_plane, workdir), **FAST_LEASE,
-               "DYNAMICJOBS_LEASE_NAME": LEASE, "DYNAMICJOBS_LEASE_NAMESPACE": namespace,
-               "POD_ID": name, "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "5"}
-        process = OperatorProcess(env, workdir / "operator.log",
-                                  args=(f"--namespace={namespace}",))
+        process = elected_replica(control_plane, namespace, LEASE, name, tmp_path / name)
         started.append(process)
         process.start()
         return process

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import urllib.request
 from pathlib import Path
 
-from local_cluster.controlplane import die_with_parent, free_port
+from local_cluster.controlplane import ControlPlane, die_with_parent, free_port
+from local_cluster.devrun import operator_environment
 from tests.kube.waiting import wait_for
+
+FAST_LEASE = {"DYNAMICJOBS_LEASE_SECONDS": "6", "DYNAMICJOBS_LEASE_RENEW_DEADLINE_SECONDS": "4",
+              "DYNAMICJOBS_LEASE_RETRY_SECONDS": "1"}
+"""Lease timings that make a failover take seconds, not the chart's default quarter minute."""
 
 
 class OperatorProcess:
@@ -65,3 +71,14 @@ class OperatorProcess:
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
+
+
+def elected_replica(control_plane: ControlPlane, namespace: str, lease: str, name: str,
+                    workdir: Path) -> OperatorProcess:
+    """A replica (not started) that watches ``namespace`` and runs its controllers only
+    while it holds ``lease`` there; its identity starts with ``name``."""
+    workdir.mkdir()
+    env = {**os.environ, **operator_environment(control_plane, workdir), **FAST_LEASE,
+           "DYNAMICJOBS_LEASE_NAME": lease, "DYNAMICJOBS_LEASE_NAMESPACE": namespace,
+           "POD_ID": name, "DYNAMICJOBS_DRIFT_CHECK_SECONDS": "5"}
+    return OperatorProcess(env, workdir / "operator.log", args=(f"--namespace={namespace}",))
