@@ -106,8 +106,9 @@ def test_shadow_runs_delete_nothing_and_cut_over_deletes_what_they_planned(
         GROUP, VERSION, migrated.namespace, PLURAL, label_selector=MIGRATION_LABEL)["items"]
     assert sorted(job["metadata"]["name"] for job in listed) == [
         "auto-delete-resolved-tickets", "data-cleanup", "test-scheduler"]
-    cronjob = migrated.cronjob("test-scheduler")
-    assert cronjob is not None and cronjob.spec.schedule == "@every 1m"
+    cronjob = wait_for(lambda: migrated.cronjob("test-scheduler"), timeout=60,
+                       what="test-scheduler's CronJob")
+    assert cronjob.spec.schedule == "@every 1m"
 
     plans = {name: first_run(migrated, name, dry_run=True)
              for name in ("data-cleanup", "auto-delete-resolved-tickets", "test-scheduler")}
