@@ -46,9 +46,9 @@ def _run_kopf(args: list[str]) -> int:
     return 0
 
 
-def _start_admission() -> AdmissionServer | None:
+def _start_admission(settings: Settings) -> AdmissionServer | None:
     """The webhook's server, started; None when no certificate is configured."""
-    webhook = Settings.from_env().webhook
+    webhook = settings.webhook
     if webhook is None:
         return None
     from job_operator.admission.server import AdmissionServer
@@ -128,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     lease = LeaseSettings.from_env()
     args, liveness_url = _without_flag(args, "--liveness")
     metrics = _start_http(settings, liveness_url)
-    admission = _start_admission()
+    admission = _start_admission(settings)
     try:
         if lease is None:
             LEADER.set(1)
