@@ -1,6 +1,7 @@
 """The template reference, from the runner's registry (the ``dynamicjobs.templates`` entry
-points): each template's description, parameters (from its JSON Schema) and examples, as a
-DynamicJob would carry them.
+points): each template's description, parameters (from its JSON Schema), outputs (from its
+declared `Outputs` model: what a run records in ``status.lastRun.outputs``) and examples, as
+a DynamicJob would carry them.
 
 Only the templates this distribution ships are listed, so that a plugin installed on the
 machine that renders the page does not change it.
@@ -13,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from docsgen.markdown import page
-from docsgen.schema_rows import Resolver, field_table
+from docsgen.markdown import code, page, table
+from docsgen.schema_rows import Resolver, field_table, rows
 from job_runner.registry import ENTRY_POINT_GROUP, installed_templates
 from job_runner.template import Template
 
@@ -38,6 +39,19 @@ def example_manifest(template: type[Template], parameters: dict[str, Any]) -> di
     }
 
 
+def _outputs(template: type[Template]) -> list[str]:
+    """The outputs table: each key a successful run records in ``status.lastRun.outputs``."""
+    schema = template.outputs_schema()
+    if schema is None:
+        return ["Outputs: not declared.", ""]
+    body = table(["output", "type", "in every run", "description"],
+                 ([code(row.path.lstrip(".")), row.type, "yes" if row.required else "",
+                   row.description] for row in rows(schema, Resolver(schema))
+                  if "." not in row.path.lstrip(".")))
+    return ["Outputs (`status.lastRun.outputs` of a successful run; a dry run records its "
+            "plan instead):", "", *body, ""]
+
+
 def _template(template: type[Template]) -> list[str]:
     schema = template.parameters_schema()
     lines = [f"## {template.name}", "", f"Version {template.version}. {template.description}",
@@ -46,6 +60,7 @@ def _template(template: type[Template]) -> list[str]:
         lines += ["Parameters:", "", *field_table(schema, Resolver(schema)), ""]
     else:
         lines += ["No parameters.", ""]
+    lines += _outputs(template)
     for number, example in enumerate(template.examples, start=1):
         if not example and len(template.examples) > 1:
             continue
@@ -68,6 +83,7 @@ def render() -> str:
     return page(
         "Template reference",
         "What each built-in template takes: every parameter with its type, default, bounds "
-        "and meaning, and examples to start from. What the templates do and how they reach "
-        "databases and networks is in [Templates](../templates.md).",
+        "and meaning; what a run records as its outputs; and examples to start from. What "
+        "the templates do and how they reach databases and networks is in "
+        "[Templates](../templates.md).",
         "the runner's template registry (the dynamicjobs.templates entry points)", body)

@@ -81,13 +81,29 @@ def _classify(error: BaseException) -> _AttemptResult:
     return _AttemptResult("Failed", f"{type(error).__name__}: {error}")
 
 
-def _checked_outputs(outputs: Any, ctx: RunContext) -> _AttemptResult:
+def _checked_outputs(template: type[Template], outputs: Any, ctx: RunContext) -> _AttemptResult:
+    """The attempt's outputs as the run record will hold them.
+
+    Outputs that are not a JSON object fail the attempt: status could not hold them. Outputs
+    that break the template's declared `Template.Outputs` (a key it does not declare, a
+    value of another type, a key every run has that is missing) are a bug of the template,
+    yet they are only logged (a warning naming each problem, with the template's name), and
+    the outputs are kept as returned: by then the work is done (the backup written, the mail
+    sent), so failing the run would report a success as a failure and its retries would do
+    the work again. The tests hold the built-in templates to their models (tests/unit/
+    test_template_outputs.py); the warning tells a plugin's author. A dry run's plan is
+    another shape and is not checked.
+    """
     if not isinstance(outputs, dict):
         return _AttemptResult("Failed", f"template returned {type(outputs).__name__}, not a dict")
     try:
         encoded = json.dumps(outputs)
     except (TypeError, ValueError) as error:
         return _AttemptResult("Failed", f"template outputs are not JSON-serialisable: {error}")
+    problems = [] if ctx.dry_run else template.output_problems(outputs)
+    if problems:
+        ctx.logger.warning("outputs differ from the template's declared Outputs",
+                           extra={"problems": problems})
     if len(encoded) > MAX_OUTPUT_BYTES:
         ctx.logger.warning("outputs too large for status, dropped", extra={"bytes": len(encoded)})
         return _AttemptResult("Succeeded", "", {"outputsDropped": True, "bytes": len(encoded)})
@@ -104,7 +120,7 @@ def _attempt(
         try:
             instance = template()
             work_fn = instance.plan if ctx.dry_run else instance.run
-            box.append(_checked_outputs(work_fn(params, ctx), ctx))
+            box.append(_checked_outputs(template, work_fn(params, ctx), ctx))
         except BaseException as error:
             if not isinstance(error, TemplateError | Cancelled | DeadlineExceeded):
                 ctx.logger.error("attempt raised", exc_info=True)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 DNS1123_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 SELECTOR_KEY_PATTERN = r"^[-._a-zA-Z0-9]+$"
@@ -150,6 +150,13 @@ class Template(ABC, Generic[P]):
     `plan` (dry run, no side effects) and `run`. Both return small JSON-serialisable dicts.
     Long work must call ``ctx.check_cancelled()`` regularly so deadlines and cancellation
     stop it cleanly.
+
+    A template may also declare `Outputs`, a pydantic model (``extra="forbid"``, every field
+    described) of the dict `run` returns: what lands in ``status.lastRun.outputs``. Fields
+    without a default are keys every successful run has; the others appear only in some
+    runs. The reference renders it, and the runner checks each real run's outputs against
+    it (`output_problems`). It is optional: a template without it (``None``, the default,
+    as for templates written before it existed) declares nothing and is not checked.
     """
 
     name: ClassVar[str]
@@ -164,6 +171,29 @@ class Template(ABC, Generic[P]):
         return parameters
     Parameters: ClassVar[type[BaseModel]]
     examples: ClassVar[list[dict[str, Any]]]
+    Outputs: ClassVar[type[BaseModel] | None] = None
+
+    @classmethod
+    def outputs_schema(cls) -> dict[str, Any] | None:
+        """JSON Schema (draft 2020-12) of `Outputs`, ``None`` when the template declares none."""
+        if cls.Outputs is None:
+            return None
+        schema = cls.Outputs.model_json_schema(by_alias=True, mode="serialization")
+        return {"$schema": JSON_SCHEMA_DIALECT, **inline_refs(schema)}
+
+    @classmethod
+    def output_problems(cls, outputs: Mapping[str, Any]) -> list[str]:
+        """What in a run's ``outputs`` its `Outputs` model does not declare: a key it does
+        not know, a value of another type, a key every run has that is missing. Empty when
+        they match, or when the template declares no `Outputs`."""
+        if cls.Outputs is None:
+            return []
+        try:
+            cls.Outputs.model_validate(dict(outputs), strict=True)
+        except ValidationError as error:
+            return [f"{'.'.join(map(str, e['loc'])) or '(outputs)'}: {e['msg']}"
+                    for e in error.errors()]
+        return []
 
     @classmethod
     def parameters_schema(cls) -> dict[str, Any]:

@@ -250,6 +250,27 @@ def _refuse_own_files(connection: SqliteConnection, root: Path,
                                 f"database's own file {source.name + suffix!r}")
 
 
+class BackupOutputs(BaseModel):
+    """What a backup records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    path: str = Field(description="The backup file written, under the destination directory.")
+    bytes: int = Field(description="Size of the backup file, in bytes.")
+    format: Literal["plain", "custom", "sqlite", "mongodump-tar"] = Field(
+        description="PostgreSQL: `plain` SQL or pg_dump's `custom` archive; `sqlite`: a "
+                    "database file; `mongodump-tar`: a tar in mongodump's layout.")
+    compressed: bool = Field(description="Whether the file is gzipped.")
+    deleted: list[str] = Field(description="This job's older backups deleted to keep the "
+                                           "newest `keep` (the first 50 names).")
+    deleted_count: int = Field(alias="deletedCount",
+                               description="How many older backups were deleted.")
+    documents: dict[str, int] | None = Field(
+        default=None, description="MongoDB only: documents written, per collection.")
+    duration_seconds: float = Field(alias="durationSeconds",
+                                    description="How long the backup took, in seconds.")
+
+
 class Backup(Template[BackupParameters]):
     name: ClassVar[str] = "backup"
     version: ClassVar[str] = "1.0.0"
@@ -259,6 +280,7 @@ class Backup(Template[BackupParameters]):
         "into a directory, gzipped by default, and keeps the newest N of this job's backups."
     )
     Parameters: ClassVar[type[BaseModel]] = BackupParameters
+    Outputs: ClassVar[type[BaseModel] | None] = BackupOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "connection": {

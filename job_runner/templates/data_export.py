@@ -96,6 +96,16 @@ def _columns(source: Source) -> list[str]:
             *(o.column for o in source.order_by)]
 
 
+class ExportOutputs(BaseModel):
+    """What an export records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int = Field(description="Rows (MongoDB: documents) written to the file.")
+    bytes: int = Field(description="Size of the file written, in bytes (after gzip).")
+    path: str = Field(description="The file written, under the destination directory.")
+
+
 class DataExport(Template[ExportParameters]):
     name: ClassVar[str] = "data-export"
     version: ClassVar[str] = "1.0.0"
@@ -104,6 +114,7 @@ class DataExport(Template[ExportParameters]):
         "file, optionally gzipped, streaming so memory stays flat."
     )
     Parameters: ClassVar[type[BaseModel]] = ExportParameters
+    Outputs: ClassVar[type[BaseModel] | None] = ExportOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "source": {

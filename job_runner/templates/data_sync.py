@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import psycopg
 from psycopg import sql
@@ -200,6 +200,24 @@ def _read_json_as_text(db: Any, dialect: Dialect) -> None:
             db.adapters.register_loader(json_type, TextLoader)
 
 
+class SyncOutputs(BaseModel):
+    """What a sync records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows_read: int = Field(alias="rowsRead", description="Rows (documents) read from the source.")
+    rows_upserted: int = Field(alias="rowsUpserted",
+                               description="Rows (documents) inserted or updated in the "
+                                           "destination.")
+    batches: int = Field(description="Batches copied, each upserted in its own transaction.")
+    columns: list[str] | Literal["whole documents"] = Field(
+        description="The columns copied; `whole documents` from MongoDB into MongoDB without "
+                    "`source.columns`.")
+    window_start: str | None = Field(
+        default=None, alias="windowStart",
+        description="With `source.modifiedAfter`: the start of the window read, RFC 3339.")
+
+
 class DataSync(Template[SyncParameters]):
     name: ClassVar[str] = "data-sync"
     version: ClassVar[str] = "1.0.0"
@@ -209,6 +227,7 @@ class DataSync(Template[SyncParameters]):
         "incremental over a look-back window of a timestamp column."
     )
     Parameters: ClassVar[type[BaseModel]] = SyncParameters
+    Outputs: ClassVar[type[BaseModel] | None] = SyncOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "source": {

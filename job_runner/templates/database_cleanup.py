@@ -96,6 +96,18 @@ def _batch_delete(table: sql.Composable, where: sql.Composable, dialect: Dialect
     return sql.SQL(shape).format(t=table, r=row_id, w=where, p=dialect.placeholder)
 
 
+class CleanupOutputs(BaseModel):
+    """What a cleanup records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    deleted: int = Field(description="Rows (MongoDB: documents) deleted, over all batches.")
+    batches: int = Field(description="Delete statements run, each in its own short "
+                                     "transaction; the last deleted fewer than `batchSize`.")
+    cutoff: str = Field(description="The cutoff time, RFC 3339: rows whose `timestampColumn` "
+                                    "is before it were deleted.")
+
+
 class DatabaseCleanup(Template[CleanupParameters]):
     name: ClassVar[str] = "database-cleanup"
     version: ClassVar[str] = "1.0.0"
@@ -104,6 +116,7 @@ class DatabaseCleanup(Template[CleanupParameters]):
         "optionally filtered by column values."
     )
     Parameters: ClassVar[type[BaseModel]] = CleanupParameters
+    Outputs: ClassVar[type[BaseModel] | None] = CleanupOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "connection": {

@@ -178,11 +178,25 @@ class EmailParameters(BaseModel):
         return message
 
 
+class EmailOutputs(BaseModel):
+    """What a sent email records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    recipients: int = Field(description="Recipients (`to` and `cc`) the server accepted.")
+    refused: list[str] = Field(description="Recipients the server refused (the others still "
+                                           "got the message).")
+    message_id: str = Field(alias="messageId",
+                            description="The message's Message-ID header, to find it in "
+                                        "the mail server's logs.")
+
+
 class EmailNotification(Template[EmailParameters]):
     name: ClassVar[str] = "email-notification"
     version: ClassVar[str] = "1.0.0"
     description: ClassVar[str] = "Sends a plain-text email through an SMTP server."
     Parameters: ClassVar[type[BaseModel]] = EmailParameters
+    Outputs: ClassVar[type[BaseModel] | None] = EmailOutputs
     RUN_VALUES: ClassVar[tuple[str, ...]] = RUN_VALUES
 
     @classmethod

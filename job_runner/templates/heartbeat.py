@@ -21,6 +21,15 @@ class HeartbeatParameters(BaseModel):
     )
 
 
+class HeartbeatOutputs(BaseModel):
+    """What a beat records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    beat: str = Field(description="When the beat happened, RFC 3339 in UTC to the second.")
+    message: str | None = Field(description="The `message` parameter, null without one.")
+
+
 class Heartbeat(Template[HeartbeatParameters]):
     name: ClassVar[str] = "heartbeat"
     version: ClassVar[str] = "1.0.0"
@@ -28,6 +37,7 @@ class Heartbeat(Template[HeartbeatParameters]):
         "Records that the schedule is alive: each run succeeds with the time of the beat."
     )
     Parameters: ClassVar[type[BaseModel]] = HeartbeatParameters
+    Outputs: ClassVar[type[BaseModel] | None] = HeartbeatOutputs
     examples: ClassVar[list[dict[str, Any]]] = [{}, {"message": "nightly batch window is alive"}]
 
     def plan(self, params: HeartbeatParameters, ctx: RunContext) -> dict[str, Any]:

@@ -237,6 +237,22 @@ def query_report(
             db.rollback()
 
 
+class ReportOutputs(BaseModel):
+    """What a report records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    rows: int = Field(description="Rows of the report (groups), after `limit`.")
+    columns: list[str] = Field(description="The report's columns: `groupBy`, then each "
+                                           "metric's name.")
+    path: str = Field(description="The file written, under the destination directory.")
+    bytes: int = Field(description="Size of the file written, in bytes.")
+    format: ReportFormat = Field(description="The file's format.")
+    window_start: str | None = Field(
+        default=None, alias="windowStart",
+        description="With `since`: the start of the window reported on, RFC 3339.")
+
+
 class ReportGeneration(Template[ReportParameters]):
     name: ClassVar[str] = "report-generation"
     version: ClassVar[str] = "1.0.0"
@@ -246,6 +262,7 @@ class ReportGeneration(Template[ReportParameters]):
         "small CSV, Markdown or HTML report file with its title and generation time."
     )
     Parameters: ClassVar[type[BaseModel]] = ReportParameters
+    Outputs: ClassVar[type[BaseModel] | None] = ReportOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {
             "connection": {

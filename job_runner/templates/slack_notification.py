@@ -117,6 +117,16 @@ def _webhook_url(params: SlackParameters, ctx: RunContext) -> str:
     return url
 
 
+class SlackOutputs(BaseModel):
+    """What a delivered Slack message records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: int = Field(description="The HTTP status Slack answered (2xx).")
+    tries: int = Field(description="Posts it took: more than 1 when Slack rate limited "
+                                   "(429) and the runner waited as Retry-After asked.")
+
+
 class SlackNotification(Template[SlackParameters]):
     name: ClassVar[str] = "slack-notification"
     version: ClassVar[str] = "1.0.0"
@@ -125,6 +135,7 @@ class SlackNotification(Template[SlackParameters]):
         "whose URL comes from a Secret; as a notifier, the run's job, result, duration, "
         "attempts and message.")
     Parameters: ClassVar[type[BaseModel]] = SlackParameters
+    Outputs: ClassVar[type[BaseModel] | None] = SlackOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {"webhookUrl": {"secretRef": {"name": "slack-webhook", "key": "url"}}},
         {"webhookUrl": {"secretRef": {"name": "slack-webhook", "key": "url"}},

@@ -92,6 +92,17 @@ class WebhookParameters(BaseModel):
         return status in self.expected_status
 
 
+class WebhookOutputs(BaseModel):
+    """What a delivered request records in status.lastRun.outputs."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    status: int = Field(description="The response's HTTP status (one of `expectedStatus`).")
+    url: str = Field(description="The URL that answered, after redirects; for a URL from a "
+                                 "Secret, only which Secret it came from.")
+    redirects: int = Field(description="Redirects followed.")
+
+
 class WebhookTrigger(Template[WebhookParameters]):
     name: ClassVar[str] = "webhook-trigger"
     version: ClassVar[str] = "1.0.0"
@@ -100,6 +111,7 @@ class WebhookTrigger(Template[WebhookParameters]):
         "the response status."
     )
     Parameters: ClassVar[type[BaseModel]] = WebhookParameters
+    Outputs: ClassVar[type[BaseModel] | None] = WebhookOutputs
 
     @classmethod
     def with_run(cls, parameters: dict[str, Any], run: Mapping[str, Any]) -> dict[str, Any]:

@@ -93,6 +93,7 @@ def test_a_fresh_file_succeeds_and_a_stale_one_fails(plugin_site: Path, tmp_path
                 "--params", _params(tmp_path, 26))
     assert fresh.returncode == 0, fresh.stdout + fresh.stderr
     assert json.loads(fresh.stdout)["outputs"]["file"].endswith("orders-2.sql.gz")
+    assert "declared Outputs" not in fresh.stderr, fresh.stderr  # outputs match the model
 
 
 def test_admission_checks_its_parameters_and_needs_it_installed(plugin_site: Path,

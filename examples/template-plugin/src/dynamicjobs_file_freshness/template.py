@@ -24,6 +24,18 @@ class FreshnessParameters(BaseModel):
         description="Fail when the file was last modified longer ago than this.")
 
 
+class FreshnessOutputs(BaseModel):
+    """What a run records in status.lastRun.outputs: declared, so the reference and the
+    runner's check know each key (optional: a template without it declares nothing)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    file: str = Field(description="The file whose age was checked.")
+    age_hours: float = Field(alias="ageHours", description="Its age in hours, at the check.")
+    modified_at: str = Field(alias="modifiedAt",
+                             description="When it was last modified, RFC 3339 in UTC.")
+
+
 def newest_file(path: Path) -> Path:
     """``path`` itself, or the most recently modified file directly inside it."""
     if path.is_file():
@@ -42,6 +54,7 @@ class FileFreshness(Template[FreshnessParameters]):
     description: ClassVar[str] = (
         "Fails when a file, or the newest file in a directory, is older than maxAgeHours.")
     Parameters: ClassVar[type[BaseModel]] = FreshnessParameters
+    Outputs: ClassVar[type[BaseModel] | None] = FreshnessOutputs
     examples: ClassVar[list[dict[str, Any]]] = [
         {"path": "/data/backups/orders", "maxAgeHours": 26},
     ]
