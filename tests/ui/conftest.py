@@ -2,8 +2,9 @@
 
 Real: the control plane, the operator with its admission webhook, the pod executor, RBAC
 from the chart's aggregated roles, the plugin's production bundle, Debian's chromium.
-Stood in for: Headlamp's backend (tests/ui/dashboard.py) and its frontend shell
-(ui/headlamp-plugin/harness).
+Headlamp's frontend as published in @kinvolk/headlamp-plugin's lib/ (built by
+ui/headlamp-plugin/harness), which loads the plugin with its own loader. Stood in for:
+Headlamp's backend (tests/ui/dashboard.py).
 """
 
 from __future__ import annotations
@@ -40,14 +41,18 @@ def _run(*args: str, cwd: Path = PLUGIN, timeout: float = 600) -> None:
 
 
 @pytest.fixture(scope="session")
-def ui_build() -> tuple[Path, Path]:
-    """The plugin's bundle (what Headlamp loads) and the test shell, built now."""
+def ui_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The plugin's folder as Headlamp installs it (main.js and package.json), built now,
+    and Headlamp's frontend (built, or taken from the cache, by harness/build.sh)."""
     assert (PLUGIN / "node_modules" / ".bin" / "vite").exists(), (
         "ui/headlamp-plugin has no node_modules: run `npm ci` there (.ci/ui.sh does)")
     _run("npm", "run", "--silent", "build")
-    _run(str(PLUGIN / "node_modules" / ".bin" / "vite"), "build", "--config",
-         "harness/vite.config.mjs")
-    return PLUGIN / "dist" / "main.js", PLUGIN / "harness" / "dist"
+    _run("bash", "harness/build.sh")
+    folder = tmp_path_factory.mktemp("plugins") / "dynamicjobs"
+    folder.mkdir()
+    shutil.copy(PLUGIN / "dist" / "main.js", folder / "main.js")
+    shutil.copy(PLUGIN / "package.json", folder / "package.json")
+    return folder, PLUGIN / "harness" / "dist"
 
 
 @pytest.fixture(scope="session")
@@ -98,9 +103,9 @@ def chart_roles(control_plane: ControlPlane, api_client: client.ApiClient, crds:
 @pytest.fixture(scope="session")
 def dashboard(control_plane: ControlPlane, chart_roles: None, ui_build: tuple[Path, Path],
               tmp_path_factory: pytest.TempPathFactory) -> Iterator[Dashboard]:
-    plugin, shell = ui_build
+    plugin, frontend = ui_build
     users = {user: control_plane.user_kubeconfig(user) for user in USERS}
-    with Dashboard(server=control_plane.server, users=users, shell=shell, plugin=plugin,
+    with Dashboard(server=control_plane.server, users=users, frontend=frontend, plugin=plugin,
                    workdir=tmp_path_factory.mktemp("dashboard")) as running:
         yield running
 

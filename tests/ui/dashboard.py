@@ -1,19 +1,30 @@
 """A stand-in for Headlamp's backend, for the browser tests.
 
-Headlamp's backend (Go) serves the frontend, the plugins folder and, under
-``/clusters/<name>/...``, a proxy to that cluster's API server with the signed-in user's
-credentials. It cannot be built here, so this small server does those three things and
-nothing else: ``/plugins/dynamicjobs/main.js`` is the plugin's built bundle;
-``/clusters/<user>/<path>`` is forwarded to the local API server over TLS with the client
-certificate of ``<user>`` (from ``plane.user_kubeconfig``), so the API server, RBAC and the
-admission webhook judge every request as that user; anything else is the test shell
-(ui/headlamp-plugin/harness), which stands in for Headlamp's frontend shell.
+Headlamp's backend (Go, ``headlamp-server``) serves the frontend's files, the cluster list
+at ``/config``, the plugins folder (``/plugins``: the list; ``/plugins/<name>/main.js`` and
+``package.json``) and, under ``/clusters/<name>/...``, a proxy to that cluster's API server
+with the signed-in user's credentials. It cannot be built here, so this small server does
+those four things and nothing else:
+
+- ``/config``: one cluster per test user, named after the user;
+- ``/plugins``: one plugin, ``dynamicjobs``, whose ``main.js`` and ``package.json`` are the
+  plugin's built folder (what ``headlamp-plugin package`` puts in its tarball);
+- ``/clusters/<user>/<path>``: forwarded to the local API server over TLS with the client
+  certificate of ``<user>`` (from ``plane.user_kubeconfig``), so the API server, RBAC and
+  the admission webhook judge every request as that user;
+- anything else: Headlamp's frontend as built from @kinvolk/headlamp-plugin's published
+  ``lib/`` (ui/headlamp-plugin/harness), its ``index.html`` for any unknown path, as
+  Headlamp's backend serves its single-page app.
+
+Not served (Headlamp's frontend does not need them for these views): websockets (watches),
+``/externalproxy``, ``/portforward``, Helm, metrics, OIDC, plugin settings writes.
 """
 
 from __future__ import annotations
 
 import base64
 import http.client
+import json
 import mimetypes
 import ssl
 import tempfile
@@ -47,13 +58,15 @@ def tls_context(kubeconfig: Path, workdir: Path) -> ssl.SSLContext:
 class Dashboard:
     """The server; ``users`` maps a cluster name in the URL to a user's kubeconfig."""
 
-    def __init__(self, *, server: str, users: dict[str, Path], shell: Path, plugin: Path,
+    def __init__(self, *, server: str, users: dict[str, Path], frontend: Path, plugin: Path,
                  workdir: Path) -> None:
         api = urlsplit(server)
         self.api_host, self.api_port = api.hostname or "127.0.0.1", api.port or 443
         self.contexts = {name: tls_context(path, workdir) for name, path in users.items()}
-        self.shell = shell
+        self.server = server
+        self.frontend = frontend
         self.plugin = plugin
+        """The plugin's folder: main.js and package.json."""
         self.forwarded: list[tuple[str, str, str, int]] = []
         """(user, method, path, status) of each forwarded request, for the tests to read."""
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -121,15 +134,32 @@ class Dashboard:
                 self._send(status, payload, kept, reason)
                 return True
 
+            def _json(self, value: object) -> None:
+                self._send(200, json.dumps(value).encode(), {"Content-Type": "application/json"})
+
             def _static(self) -> None:
                 path = urlsplit(self.path).path
-                if path == "/plugins/dynamicjobs/main.js":
-                    file = dashboard.plugin
+                if path == "/config":
+                    self._json({"clusters": [
+                        {"name": user, "server": dashboard.server, "auth_type": "",
+                         "meta_data": {"source": "kubeconfig"}}
+                        for user in dashboard.contexts]})
+                    return
+                if path == "/plugins":
+                    self._json([{"name": "dynamicjobs", "path": "plugins/dynamicjobs",
+                                 "type": "user"}])
+                    return
+                if path.startswith("/plugins/"):
+                    name = path.removeprefix("/plugins/dynamicjobs/")
+                    file = dashboard.plugin / name
+                    if name not in ("main.js", "package.json") or not file.is_file():
+                        self._send(404, b"", {})
+                        return
                 else:
-                    candidate = (dashboard.shell / path.lstrip("/")).resolve()
-                    inside = candidate.is_relative_to(dashboard.shell.resolve())
-                    file = candidate if inside and candidate.is_file() \
-                        else dashboard.shell / "index.html"
+                    root = dashboard.frontend.resolve()
+                    candidate = (root / path.lstrip("/")).resolve()
+                    inside = candidate.is_relative_to(root)
+                    file = candidate if inside and candidate.is_file() else root / "index.html"
                 kind = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
                 self._send(200, file.read_bytes(), {"Content-Type": kind})
 

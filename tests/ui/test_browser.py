@@ -1,4 +1,5 @@
-"""The Headlamp plugin in a real browser (Debian's chromium) against the real API server.
+"""The Headlamp plugin inside Headlamp's frontend, in a real browser (Debian's chromium), against
+the real API server.
 
 The operator and its webhook run, and the pod executor runs the runner's pods; the browser
 acts as two users through the dashboard stand-in (tests/ui/dashboard.py): ``viewer`` (the
@@ -15,6 +16,7 @@ from kubernetes.client.exceptions import ApiException
 
 from local_cluster.pod_executor import PodExecutor
 from tests.kube.dynamicjobs import DynamicJobs
+from tests.kube.fixtures import scratch_namespace
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 from tests.ui.conftest import Browse
@@ -31,15 +33,19 @@ def ready(jobs: DynamicJobs, name: str) -> dict[str, Any]:
     return wait_for(probe, timeout=90, what=f"DynamicJob {name} Ready")
 
 
-def test_a_viewer_sees_the_list_and_details_but_no_action(
+def test_a_viewer_finds_the_plugin_in_headlamp_and_sees_no_action(
     operator: OperatorProcess, api_client: client.ApiClient, namespace: str,
     browse: Browse, dashboard: Dashboard,
 ) -> None:
     jobs = DynamicJobs(api_client, namespace)
     jobs.create("nightly-beat", schedule="0 3 * * *", tags={"team": "a"})
-    ready(jobs, "nightly-beat")
+    with scratch_namespace(api_client) as elsewhere:
+        others = DynamicJobs(api_client, elsewhere)
+        others.create("elsewhere-beat")
+        ready(jobs, "nightly-beat")
+        ready(others, "elsewhere-beat")
 
-    browse("viewer", job="nightly-beat")
+        browse("viewer", job="nightly-beat", other="elsewhere-beat")
 
     viewer_writes = [r for r in dashboard.forwarded
                      if r[0] == "viewer" and r[1] in ("PATCH", "PUT", "DELETE")]
@@ -75,7 +81,8 @@ def test_a_refused_create_shows_the_webhook_message_then_the_job_is_created(
     assert refused, "the refusal was the API server's (a dry-run create it answered with an error)"
     created = DynamicJobs(api_client, namespace).get("made-in-browser")
     assert created["spec"]["template"] == "heartbeat"
-    assert created["spec"]["schedule"] == "*/5 * * * *"
+    assert created["spec"]["schedule"] == "0 2 * * 1-5"
+    assert created["spec"]["timeZone"] == "Europe/Berlin"
     assert created["spec"]["parameters"] == {"message": "made in the browser"}
     assert "notifications" not in created["spec"]
     assert len(created["status"]["schedule"]["nextRuns"]) == 5

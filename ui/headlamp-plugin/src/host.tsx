@@ -1,7 +1,7 @@
 /**
  * What the views need from the dashboard around them: requests to the cluster's API (as
  * the signed-in user) and links between the plugin's pages. In Headlamp these are
- * ApiProxy.request and its router (index.tsx); the browser-test host gives its own.
+ * ApiProxy.request and its router (index.tsx provides them).
  */
 import React from 'react';
 
