@@ -369,7 +369,8 @@ def page_namespaces(api_client: client.ApiClient) -> Iterator[None]:
 
 
 def _no_dynamicjobs_left(api: client.ApiClient) -> None:
-    """Each page starts from namespaces without DynamicJobs."""
+    """Each page starts from namespaces without DynamicJobs, and no namespace of an
+    earlier test still being deleted."""
     custom = client.CustomObjectsApi(api)
     for namespace in NAMESPACES:
         custom.delete_collection_namespaced_custom_object(
@@ -380,6 +381,12 @@ def _no_dynamicjobs_left(api: client.ApiClient) -> None:
             "dynamicjobs.io", "v1alpha1", ns, "dynamicjobs")["items"] for ns in NAMESPACES)
 
     wait_for(gone, timeout=60, what="the DynamicJobs of the previous page to be deleted")
+
+    def none_terminating() -> bool:  # `export -A` then `import` would write into them
+        return all(ns.status.phase != "Terminating"
+                   for ns in client.CoreV1Api(api).list_namespace().items)
+
+    wait_for(none_terminating, timeout=120, what="earlier tests' namespaces to be deleted")
 
 
 @pytest.fixture
