@@ -306,6 +306,13 @@ const scenarios = {
       await fitsWidth(page, 'the details');
       await axe(page, 'details at 390px');
       await screenshot(page, 'details-390');
+      // Back to the list through Headlamp's sidebar, a drawer at this width.
+      await page.getByRole('button', { name: 'Show navigation' }).click();
+      await page.getByRole('button', { name: 'DynamicJobs', exact: true })
+        .or(page.getByRole('link', { name: 'DynamicJobs', exact: true })).first().click();
+      await page.waitForURL(/\/c\/editor\/dynamicjobs$/);
+      await main(page).locator(`[data-job="${job}"]`).waitFor();
+      await fitsWidth(page, 'the list after the sidebar');
     },
   },
 };

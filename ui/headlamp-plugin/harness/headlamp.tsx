@@ -17,7 +17,11 @@ import RouteSwitcher from '@kinvolk/headlamp-plugin/lib/components/App/RouteSwit
 import { useCurrentAppTheme } from '@kinvolk/headlamp-plugin/lib/components/App/themeSlice';
 import ClusterChooser from '@kinvolk/headlamp-plugin/lib/components/cluster/ClusterChooser';
 import ClusterChooserPopup from '@kinvolk/headlamp-plugin/lib/components/cluster/ClusterChooserPopup';
-import Sidebar, { NavigationTabs } from '@kinvolk/headlamp-plugin/lib/components/Sidebar';
+import Sidebar, {
+  NavigationTabs,
+  useSidebarInfo,
+} from '@kinvolk/headlamp-plugin/lib/components/Sidebar';
+import { setWhetherSidebarOpen } from '@kinvolk/headlamp-plugin/lib/components/Sidebar/sidebarSlice';
 import { getCluster } from '@kinvolk/headlamp-plugin/lib/lib/cluster';
 import { request } from '@kinvolk/headlamp-plugin/lib/lib/k8s/apiProxy';
 import type { Cluster } from '@kinvolk/headlamp-plugin/lib/lib/k8s/cluster';
@@ -28,9 +32,11 @@ import Plugins from '@kinvolk/headlamp-plugin/lib/plugin/Plugins';
 import { setConfig } from '@kinvolk/headlamp-plugin/lib/redux/configSlice';
 import { useTypedSelector } from '@kinvolk/headlamp-plugin/lib/redux/hooks';
 import store from '@kinvolk/headlamp-plugin/lib/redux/stores/store';
+import MenuIcon from '@mui/icons-material/Menu';
 import AppBar from '@mui/material/AppBar';
 import Box from '@mui/material/Box';
 import CssBaseline from '@mui/material/CssBaseline';
+import IconButton from '@mui/material/IconButton';
 import { ThemeProvider } from '@mui/material/styles';
 import Toolbar from '@mui/material/Toolbar';
 import { QueryClientProvider } from '@tanstack/react-query';
@@ -43,7 +49,6 @@ import { BrowserRouter } from 'react-router-dom';
 // Router.createRouteURL finds the plugins' routes in the store it is given, as Headlamp's
 // App gives it.
 setStore(store);
-
 
 /** The backend's cluster list into the store, keyed by name, as Headlamp's Layout does. */
 function useClustersFromBackend() {
@@ -61,11 +66,25 @@ function useClustersFromBackend() {
 function TopBar() {
   const [anchor, setAnchor] = React.useState<HTMLElement | null>(null);
   const cluster = getCluster();
+  const sidebar = useSidebarInfo();
+  const dispatch = useDispatch();
   return (
     <AppBar position="static" elevation={1} color="default" component="header">
       <Toolbar variant="dense">
+        {/* On a narrow screen Headlamp's sidebar is a drawer that the top bar opens. */}
+        {sidebar.isTemporary && (
+          <IconButton
+            aria-label="Show navigation"
+            onClick={() => dispatch(setWhetherSidebarOpen(!sidebar.isOpen))}
+          >
+            <MenuIcon />
+          </IconButton>
+        )}
         {cluster && (
-          <ClusterChooser cluster={cluster} clickHandler={event => setAnchor(event?.currentTarget ?? null)} />
+          <ClusterChooser
+            cluster={cluster}
+            clickHandler={event => setAnchor(event?.currentTarget ?? null)}
+          />
         )}
         <ClusterChooserPopup anchor={anchor} onClose={() => setAnchor(null)} />
       </Toolbar>

@@ -1,5 +1,5 @@
 /** The requests the views make, as the signed-in user. */
-import type { Host } from './host';
+import { request } from './headlamp';
 import { API_VERSION, DynamicJob, DynamicJobTemplate, GROUP, JsonObject, VERSION } from './model';
 
 const BASE = `/apis/${GROUP}/${VERSION}`;
@@ -9,44 +9,42 @@ export function jobsPath(namespace?: string, name?: string): string {
   return `${BASE}${scope}/dynamicjobs${name ? `/${encodeURIComponent(name)}` : ''}`;
 }
 
-export async function listJobs(host: Host, namespace?: string): Promise<DynamicJob[]> {
-  const list = await host.request<{ items: DynamicJob[] }>(jobsPath(namespace));
+export async function listJobs(namespace?: string): Promise<DynamicJob[]> {
+  const list = await request<{ items: DynamicJob[] }>(jobsPath(namespace));
   return list.items.map(job => ({ ...job, apiVersion: API_VERSION, kind: 'DynamicJob' }));
 }
 
-export async function getJob(host: Host, namespace: string, name: string): Promise<DynamicJob> {
-  return host.request<DynamicJob>(jobsPath(namespace, name));
+export async function getJob(namespace: string, name: string): Promise<DynamicJob> {
+  return request<DynamicJob>(jobsPath(namespace, name));
 }
 
-export async function listTemplates(host: Host): Promise<DynamicJobTemplate[]> {
-  const list = await host.request<{ items: DynamicJobTemplate[] }>(`${BASE}/dynamicjobtemplates`);
+export async function listTemplates(): Promise<DynamicJobTemplate[]> {
+  const list = await request<{ items: DynamicJobTemplate[] }>(`${BASE}/dynamicjobtemplates`);
   return list.items.sort((a, b) => a.metadata.name.localeCompare(b.metadata.name));
 }
 
-export async function getTemplate(host: Host, name: string): Promise<DynamicJobTemplate> {
-  return host.request<DynamicJobTemplate>(
-    `${BASE}/dynamicjobtemplates/${encodeURIComponent(name)}`
-  );
+export async function getTemplate(name: string): Promise<DynamicJobTemplate> {
+  return request<DynamicJobTemplate>(`${BASE}/dynamicjobtemplates/${encodeURIComponent(name)}`);
 }
 
-export function patchJob(host: Host, namespace: string, name: string, patch: JsonObject) {
-  return host.request<DynamicJob>(jobsPath(namespace, name), {
+export function patchJob(namespace: string, name: string, patch: JsonObject) {
+  return request<DynamicJob>(jobsPath(namespace, name), {
     method: 'PATCH',
     body: patch,
     contentType: 'application/merge-patch+json',
   });
 }
 
-export function createJob(host: Host, body: DynamicJob, dryRun: boolean) {
+export function createJob(body: DynamicJob, dryRun: boolean) {
   const namespace = body.metadata.namespace ?? 'default';
-  return host.request<DynamicJob>(`${jobsPath(namespace)}${dryRun ? '?dryRun=All' : ''}`, {
+  return request<DynamicJob>(`${jobsPath(namespace)}${dryRun ? '?dryRun=All' : ''}`, {
     method: 'POST',
     body,
   });
 }
 
-export function deleteJob(host: Host, namespace: string, name: string) {
-  return host.request<unknown>(jobsPath(namespace, name), { method: 'DELETE' });
+export function deleteJob(namespace: string, name: string) {
+  return request<unknown>(jobsPath(namespace, name), { method: 'DELETE' });
 }
 
 export interface KubeEvent {
@@ -59,9 +57,9 @@ export interface KubeEvent {
   count?: number;
 }
 
-export async function jobEvents(host: Host, namespace: string, name: string): Promise<KubeEvent[]> {
+export async function jobEvents(namespace: string, name: string): Promise<KubeEvent[]> {
   const selector = [`involvedObject.name=${name}`, 'involvedObject.kind=DynamicJob'].join(',');
-  const list = await host.request<{ items: KubeEvent[] }>(
+  const list = await request<{ items: KubeEvent[] }>(
     `/api/v1/namespaces/${encodeURIComponent(namespace)}/events?fieldSelector=${encodeURIComponent(
       selector
     )}`
@@ -80,8 +78,8 @@ export interface Access {
 
 /** SelfSubjectAccessReview: may the signed-in user do this? (What Headlamp's
  * getAuthorization asks the API server too.) */
-export async function allowed(host: Host, access: Access): Promise<boolean> {
-  const review = await host.request<{ status?: { allowed?: boolean } }>(
+export async function allowed(access: Access): Promise<boolean> {
+  const review = await request<{ status?: { allowed?: boolean } }>(
     '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
     {
       method: 'POST',
@@ -105,9 +103,9 @@ export async function allowed(host: Host, access: Access): Promise<boolean> {
 }
 
 /** The signed-in user's name (SelfSubjectReview), for suspended-by; none if not told. */
-export async function whoAmI(host: Host): Promise<string | undefined> {
+export async function whoAmI(): Promise<string | undefined> {
   try {
-    const review = await host.request<{ status?: { userInfo?: { username?: string } } }>(
+    const review = await request<{ status?: { userInfo?: { username?: string } } }>(
       '/apis/authentication.k8s.io/v1/selfsubjectreviews',
       {
         method: 'POST',
@@ -120,11 +118,9 @@ export async function whoAmI(host: Host): Promise<string | undefined> {
   }
 }
 
-export async function namespaces(host: Host): Promise<string[]> {
+export async function namespaces(): Promise<string[]> {
   try {
-    const list = await host.request<{ items: { metadata: { name: string } }[] }>(
-      '/api/v1/namespaces'
-    );
+    const list = await request<{ items: { metadata: { name: string } }[] }>('/api/v1/namespaces');
     return list.items.map(n => n.metadata.name).sort();
   } catch {
     return [];

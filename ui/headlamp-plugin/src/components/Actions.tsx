@@ -13,7 +13,7 @@ import {
 import { dump, load } from 'js-yaml';
 import React from 'react';
 import { allowed, createJob, deleteJob, getTemplate, patchJob, whoAmI } from '../api';
-import { asApiError, useHost } from '../host';
+import { asApiError, jobHref, listHref, useNavigate } from '../headlamp';
 import {
   checkedReason,
   cloned,
@@ -101,8 +101,7 @@ function ActionDialog(props: {
 }
 
 function RunNowDialog({ job, close }: DialogProps) {
-  const host = useHost();
-  const template = usePolled(() => getTemplate(host, job.spec.template), [host], 60_000);
+  const template = usePolled(() => getTemplate(job.spec.template), [], 60_000);
   const [values, setValues] = React.useState<JsonObject>(job.spec.parameters ?? {});
   const [invalid, setInvalid] = React.useState<string[]>([]);
   const overrides = Object.fromEntries(
@@ -117,12 +116,7 @@ function RunNowDialog({ job, close }: DialogProps) {
       disabled={invalid.length > 0}
       close={close}
       act={() =>
-        patchJob(
-          host,
-          job.metadata.namespace!,
-          job.metadata.name,
-          runNowPatch(overrides, new Date())
-        )
+        patchJob(job.metadata.namespace!, job.metadata.name, runNowPatch(overrides, new Date()))
       }
     >
       <DialogContentText sx={{ mb: 2 }}>
@@ -145,7 +139,6 @@ function RunNowDialog({ job, close }: DialogProps) {
 }
 
 function SuspendDialog({ job, close }: DialogProps) {
-  const host = useHost();
   const [text, setText] = React.useState('');
   const checked = checkedReason(text);
   return (
@@ -155,9 +148,8 @@ function SuspendDialog({ job, close }: DialogProps) {
       disabled={!checked.reason}
       close={close}
       act={async () => {
-        const by = await whoAmI(host);
+        const by = await whoAmI();
         return patchJob(
-          host,
           job.metadata.namespace!,
           job.metadata.name,
           suspendPatch(checked.reason!, by, new Date())
@@ -182,13 +174,12 @@ function SuspendDialog({ job, close }: DialogProps) {
 }
 
 function ResumeDialog({ job, close }: DialogProps) {
-  const host = useHost();
   return (
     <ActionDialog
       title={`Resume ${job.metadata.name}`}
       ok="Resume"
       close={close}
-      act={() => patchJob(host, job.metadata.namespace!, job.metadata.name, resumePatch())}
+      act={() => patchJob(job.metadata.namespace!, job.metadata.name, resumePatch())}
     >
       <DialogContentText>
         Scheduled runs start again; the suspension reason is removed.
@@ -200,8 +191,8 @@ function ResumeDialog({ job, close }: DialogProps) {
 /** `dynamicjobs clone SRC NEW [-p ...] [--schedule] [--time-zone]`: the new job's name,
  * and optionally other parameters, schedule and time zone. */
 function CloneDialog({ job, close }: DialogProps) {
-  const host = useHost();
-  const template = usePolled(() => getTemplate(host, job.spec.template), [host], 60_000);
+  const navigate = useNavigate();
+  const template = usePolled(() => getTemplate(job.spec.template), [], 60_000);
   const [name, setName] = React.useState(`${job.metadata.name}-copy`);
   const [schedule, setSchedule] = React.useState(job.spec.schedule);
   const [timeZone, setTimeZone] = React.useState(job.spec.timeZone ?? '');
@@ -219,8 +210,8 @@ function CloneDialog({ job, close }: DialogProps) {
         body.spec.schedule = schedule.trim();
         if (timeZone.trim()) body.spec.timeZone = timeZone.trim();
         else delete body.spec.timeZone;
-        const created = await createJob(host, body, false);
-        host.navigate(host.jobHref(created.metadata.namespace!, created.metadata.name));
+        const created = await createJob(body, false);
+        navigate(jobHref(created.metadata.namespace!, created.metadata.name));
       }}
     >
       <DialogContentText sx={{ mb: 2 }}>
@@ -306,7 +297,6 @@ function ExportDialog({ job, close }: DialogProps) {
 }
 
 function EditDialog({ job, close }: DialogProps) {
-  const host = useHost();
   const [text, setText] = React.useState(() => manifestYaml(job));
   return (
     <ActionDialog
@@ -318,7 +308,7 @@ function EditDialog({ job, close }: DialogProps) {
         const after = load(text) as Json;
         const patch = mergePatch(before, after);
         if (patch === undefined) return;
-        return patchJob(host, job.metadata.namespace!, job.metadata.name, patch as JsonObject);
+        return patchJob(job.metadata.namespace!, job.metadata.name, patch as JsonObject);
       }}
     >
       <DialogContentText sx={{ mb: 2 }}>
@@ -339,7 +329,7 @@ function EditDialog({ job, close }: DialogProps) {
 }
 
 function DeleteDialog({ job, close }: DialogProps) {
-  const host = useHost();
+  const navigate = useNavigate();
   const full = `${job.metadata.namespace}/${job.metadata.name}`;
   return (
     <ActionDialog
@@ -348,8 +338,8 @@ function DeleteDialog({ job, close }: DialogProps) {
       danger
       close={close}
       act={async () => {
-        await deleteJob(host, job.metadata.namespace!, job.metadata.name);
-        host.navigate(host.listHref());
+        await deleteJob(job.metadata.namespace!, job.metadata.name);
+        navigate(listHref());
       }}
     >
       <DialogContentText>
@@ -372,18 +362,17 @@ const DIALOGS: Record<Kind, (props: DialogProps) => React.ReactElement> = {
 /** What RBAC allows the user on this job: patch (run, suspend, resume, edit), delete, and
  * create (clone). */
 function usePermissions(job: DynamicJob) {
-  const host = useHost();
   const { namespace, name } = job.metadata;
   return usePolled(
     async () => {
       const [patch, remove, create] = await Promise.all(
         ['patch', 'delete', 'create'].map(verb =>
-          allowed(host, { verb, namespace, name: verb === 'create' ? undefined : name })
+          allowed({ verb, namespace, name: verb === 'create' ? undefined : name })
         )
       );
       return { patch, remove, create };
     },
-    [host, namespace, name],
+    [namespace, name],
     60_000
   );
 }

@@ -1,4 +1,13 @@
+import { vi } from 'vitest';
 import { draftBody, stepOf } from './CreateWizard';
+
+// The wizard's pure parts only: Headlamp's proxy and router (../headlamp) are the browser
+// tier's (tests/ui), where the plugin runs inside Headlamp's frontend.
+vi.mock('../headlamp', () => ({
+  asApiError: (error: unknown) => error,
+  jobHref: () => '',
+  useNavigate: () => () => undefined,
+}));
 
 describe('the create wizard', () => {
   it('sends each refusal back to the step that holds its field', () => {

@@ -22,7 +22,7 @@ import { dump } from 'js-yaml';
 import React from 'react';
 import { createJob, listTemplates } from '../api';
 import { describeSchedule, nextRuns, PRESETS } from '../cron';
-import { asApiError, useHost } from '../host';
+import { asApiError, jobHref, useNavigate } from '../headlamp';
 import {
   API_VERSION,
   DynamicJob,
@@ -315,8 +315,8 @@ function NotificationsStep(props: {
 }
 
 export function CreateWizard() {
-  const host = useHost();
-  const templates = usePolled(() => listTemplates(host), [host], 60_000);
+  const navigate = useNavigate();
+  const templates = usePolled(() => listTemplates(), [], 60_000);
   const [step, setStep] = React.useState(0);
   const [draft, setDraft] = React.useState<Draft>({
     name: '',
@@ -342,10 +342,10 @@ export function CreateWizard() {
   const submit = async (dryRun: boolean) => {
     setBusy(true);
     try {
-      const created = await createJob(host, body, dryRun);
+      const created = await createJob(body, dryRun);
       setProblems([]);
       if (dryRun) setChecked(true);
-      else host.navigate(host.jobHref(created.metadata.namespace!, created.metadata.name));
+      else navigate(jobHref(created.metadata.namespace!, created.metadata.name));
     } catch (error) {
       const found = fieldProblems(asApiError(error).message);
       setProblems(found);

@@ -14,7 +14,6 @@ import {
 } from '@mui/material';
 import React from 'react';
 import { getJob, getTemplate, jobEvents } from '../api';
-import { useHost } from '../host';
 import { duration, DynamicJob, Run, suspendReason } from '../model';
 import { usePolled } from '../usePolled';
 import { Actions } from './Actions';
@@ -180,8 +179,7 @@ function RecentRuns({ job }: { job: DynamicJob }) {
 }
 
 function TemplateSection({ name }: { name: string }) {
-  const host = useHost();
-  const template = usePolled(() => getTemplate(host, name), [host, name], 60_000);
+  const template = usePolled(() => getTemplate(name), [name], 60_000);
   return (
     <Section title={`Template: ${name}`}>
       {template.error && <Alert severity="warning">{template.error}</Alert>}
@@ -208,9 +206,8 @@ function TemplateSection({ name }: { name: string }) {
 }
 
 export function DetailsView({ namespace, name }: { namespace: string; name: string }) {
-  const host = useHost();
-  const job = usePolled(() => getJob(host, namespace, name), [host, namespace, name]);
-  const events = usePolled(() => jobEvents(host, namespace, name), [host, namespace, name], 5000);
+  const job = usePolled(() => getJob(namespace, name), [namespace, name]);
+  const events = usePolled(() => jobEvents(namespace, name), [namespace, name], 5000);
   const data = job.data;
   return (
     <Box component="div" sx={{ p: { xs: 1, sm: 2 } }}>

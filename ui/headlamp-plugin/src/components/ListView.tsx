@@ -18,7 +18,7 @@ import {
 } from '@mui/material';
 import React from 'react';
 import { allowed, listJobs } from '../api';
-import { useHost } from '../host';
+import { createHref, jobHref, JobLink, useNavigate } from '../headlamp';
 import { DynamicJob, JobFilter, lastResult, matches, readiness, RESULTS, tagsOf } from '../model';
 import { usePolled } from '../usePolled';
 import { ReadyChip, ResultChip, Time } from './Bits';
@@ -55,7 +55,6 @@ const unique = (values: (string | undefined)[]) =>
 
 /** The narrow-screen list: one card per job with what the table's row holds. */
 function JobCards({ jobs }: { jobs: DynamicJob[] }) {
-  const host = useHost();
   return (
     <Box component="ul" aria-label="DynamicJobs" sx={{ listStyle: 'none', m: 0, p: 0 }}>
       {jobs.map(job => (
@@ -67,9 +66,9 @@ function JobCards({ jobs }: { jobs: DynamicJob[] }) {
         >
           <CardContent sx={{ display: 'flex', flexDirection: 'column', gap: 0.5 }}>
             <Box sx={{ display: 'flex', justifyContent: 'space-between', gap: 1 }}>
-              <host.Link href={host.jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
+              <JobLink href={jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
                 {job.metadata.name}
-              </host.Link>
+              </JobLink>
               <ResultChip result={lastResult(job)} />
             </Box>
             <Typography variant="body2">
@@ -94,13 +93,13 @@ function JobCards({ jobs }: { jobs: DynamicJob[] }) {
 
 export function ListView() {
   const narrow = useMediaQuery('(max-width:600px)');
-  const host = useHost();
+  const navigate = useNavigate();
   const [scope, setScope] = React.useState('');
   const listed = scope.trim();
-  const jobs = usePolled(() => listJobs(host, listed || undefined), [host, listed]);
+  const jobs = usePolled(() => listJobs(listed || undefined), [listed]);
   const mayCreate = usePolled(
-    () => allowed(host, { verb: 'create', namespace: listed || undefined }),
-    [host, listed],
+    () => allowed({ verb: 'create', namespace: listed || undefined }),
+    [listed],
     60_000
   );
   const forbidden = !!jobs.error && /^Forbidden/.test(jobs.error);
@@ -119,7 +118,7 @@ export function ListView() {
           DynamicJobs
         </Typography>
         {mayCreate.data && (
-          <Button variant="contained" onClick={() => host.navigate(host.createHref())}>
+          <Button variant="contained" onClick={() => navigate(createHref())}>
             Create
           </Button>
         )}
@@ -218,9 +217,9 @@ export function ListView() {
                   data-job={job.metadata.name}
                 >
                   <TableCell component="th" scope="row">
-                    <host.Link href={host.jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
+                    <JobLink href={jobHref(job.metadata.namespace ?? '', job.metadata.name)}>
                       {job.metadata.name}
-                    </host.Link>
+                    </JobLink>
                   </TableCell>
                   <TableCell>{job.metadata.namespace}</TableCell>
                   <TableCell>{job.spec.template}</TableCell>
