@@ -46,6 +46,8 @@ def ui_build(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     and Headlamp's frontend (built, or taken from the cache, by harness/build.sh)."""
     assert (PLUGIN / "node_modules" / ".bin" / "vite").exists(), (
         "ui/headlamp-plugin has no node_modules: run `npm ci` there (.ci/ui.sh does)")
+    for stale in ARTIFACTS.glob("*-failure.png"):
+        stale.unlink()
     _run("npm", "run", "--silent", "build")
     _run("bash", "harness/build.sh")
     folder = tmp_path_factory.mktemp("plugins") / "dynamicjobs"

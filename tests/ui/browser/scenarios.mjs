@@ -66,6 +66,16 @@ const scenarios = {
       check((await main(page).getByTestId('next-runs').locator('li').count()) === 5, 'five next runs');
       await axe(page, 'details');
       await screenshot(page, 'details-viewer');
+      // Headlamp's cluster chooser (one cluster per user here): as `editor`, the plugin's
+      // list offers Create.
+      await page.getByRole('banner').getByRole('button', { name: /viewer/ }).click();
+      await page.getByRole('option', { name: /editor/ }).click();
+      await page.waitForURL(/\/c\/editor\/?$/);
+      await page.getByRole('navigation').getByRole('button', { name: 'DynamicJobs' })
+        .or(page.getByRole('navigation').getByRole('link', { name: 'DynamicJobs' })).first().click();
+      await page.waitForURL(/\/c\/editor\/dynamicjobs$/);
+      await main(page).getByRole('button', { name: 'Create' }).waitFor();
+      await main(page).locator(`[data-job="${job}"]`).waitFor();
     },
   },
 

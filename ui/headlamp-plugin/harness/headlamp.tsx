@@ -22,7 +22,7 @@ import Sidebar, {
   useSidebarInfo,
 } from '@kinvolk/headlamp-plugin/lib/components/Sidebar';
 import { setWhetherSidebarOpen } from '@kinvolk/headlamp-plugin/lib/components/Sidebar/sidebarSlice';
-import { getCluster } from '@kinvolk/headlamp-plugin/lib/lib/cluster';
+import { useCluster } from '@kinvolk/headlamp-plugin/lib/lib/k8s';
 import { request } from '@kinvolk/headlamp-plugin/lib/lib/k8s/apiProxy';
 import type { Cluster } from '@kinvolk/headlamp-plugin/lib/lib/k8s/cluster';
 import { queryClient } from '@kinvolk/headlamp-plugin/lib/lib/queryClient';
@@ -65,7 +65,8 @@ function useClustersFromBackend() {
 
 function TopBar() {
   const [anchor, setAnchor] = React.useState<HTMLElement | null>(null);
-  const cluster = getCluster();
+  // The current cluster, updated on each navigation, as Headlamp's TopBar has it.
+  const cluster = useCluster();
   const sidebar = useSidebarInfo();
   const dispatch = useDispatch();
   return (
