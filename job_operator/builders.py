@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from job_operator.settings import RunnerPodSettings, Settings
-from job_runner.api import GROUP, DynamicJob, RunRecord
+from job_runner.api import DynamicJob, RunRecord
 from job_runner.api.dynamicjob import parameter_sets
 from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
@@ -37,6 +37,7 @@ from job_runner.contract import (
     LABEL_TEMPLATE,
     MANAGED_BY,
     TAG_LABEL_PREFIX,
+    TERMINATION_MESSAGE_PATH,
 )
 from job_runner.secrets import find_secret_refs, secret_env_name
 
@@ -85,10 +86,6 @@ def _metadata(job: DynamicJob, name: str) -> dict[str, Any]:
         "labels": job_labels(job),
         "ownerReferences": [owner_reference(job)],
     }
-
-
-def runner_service_account_name(job: DynamicJob) -> str:
-    return f"{job.metadata.name}-runner"
 
 
 def _secret_env(job: DynamicJob) -> list[dict[str, Any]]:
@@ -148,11 +145,13 @@ def _placement(pod: RunnerPodSettings) -> dict[str, Any]:
 
 
 def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
-    """A pod that meets the "restricted" Pod Security Standard."""
+    """A pod that meets the "restricted" Pod Security Standard and holds no credentials for
+    the API: the runner reports its run in its termination message, which the operator
+    reads from the finished pod and writes into the DynamicJob's status."""
     return {
         **_placement(settings.runner_pod),
         "restartPolicy": "Never",
-        "serviceAccountName": runner_service_account_name(job),
+        "automountServiceAccountToken": False,
         "securityContext": {
             "runAsNonRoot": True,
             "runAsUser": RUNNER_UID,
@@ -174,6 +173,8 @@ def build_pod_spec(job: DynamicJob, settings: Settings) -> dict[str, Any]:
                 "capabilities": {"drop": ["ALL"]},
             },
             "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],  # noqa: S108 - its own emptyDir
+            "terminationMessagePath": TERMINATION_MESSAGE_PATH,
+            "terminationMessagePolicy": "File",
         }],
         "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
     }
@@ -215,38 +216,6 @@ def build_cronjob(job: DynamicJob, settings: Settings) -> dict[str, Any]:
     if spec.starting_deadline_seconds is not None:
         cron_spec["startingDeadlineSeconds"] = spec.starting_deadline_seconds
     return {"apiVersion": "batch/v1", "kind": "CronJob", "metadata": metadata, "spec": cron_spec}
-
-
-def build_runner_rbac(job: DynamicJob) -> list[dict[str, Any]]:
-    """A service account that may read its own DynamicJob and write its status, nothing more."""
-    name = runner_service_account_name(job)
-    own = [job.metadata.name]
-    service_account = {
-        "apiVersion": "v1",
-        "kind": "ServiceAccount",
-        "metadata": _metadata(job, name),
-        "automountServiceAccountToken": True,
-    }
-    role = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "Role",
-        "metadata": _metadata(job, name),
-        "rules": [
-            {"apiGroups": [GROUP], "resources": ["dynamicjobs"], "resourceNames": own,
-             "verbs": ["get"]},
-            {"apiGroups": [GROUP], "resources": ["dynamicjobs/status"], "resourceNames": own,
-             "verbs": ["get", "patch", "update"]},
-        ],
-    }
-    binding = {
-        "apiVersion": "rbac.authorization.k8s.io/v1",
-        "kind": "RoleBinding",
-        "metadata": _metadata(job, name),
-        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
-        "subjects": [{"kind": "ServiceAccount", "name": name,
-                      "namespace": job.metadata.namespace}],
-    }
-    return [service_account, role, binding]
 
 
 def _short_hash(text: str) -> str:
@@ -323,5 +292,6 @@ def build_missed_run_job(job: DynamicJob, settings: Settings,
 
 
 def desired_objects(job: DynamicJob, settings: Settings) -> list[dict[str, Any]]:
-    """Everything a DynamicJob needs, in the order to create it (the CronJob last)."""
-    return [*build_runner_rbac(job), build_cronjob(job, settings)]
+    """Everything a DynamicJob needs: its CronJob. (Runner pods need no ServiceAccount, Role
+    or RoleBinding of their own, since they never call the API.)"""
+    return [build_cronjob(job, settings)]

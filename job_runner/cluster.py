@@ -1,10 +1,12 @@
-"""Cluster mode: the run a CronJob's pod starts, reported into its DynamicJob's status.
+"""Cluster mode: the run a CronJob's pod starts, reported in the pod's termination message.
 
 Everything comes from the environment the operator's builder set: the spec snapshot the
 CronJob was built from, the DynamicJob's name and namespace, the run id (the Job's name)
-and one variable per referenced Secret key. The run is marked Running first, so
-dashboards see it, then recorded with its result; if that last write fails the process
-exits non-zero, the Job fails, and the operator records the run from the Job instead.
+and one variable per referenced Secret key. The pod holds no credentials for the API: the
+operator marks the run Running when it sees the Job start, and writes the record this
+process leaves in its termination message (`job_runner.termination`) when the pod ends.
+If that file cannot be written the process exits non-zero, the Job fails, and the
+operator records the run from the Job instead.
 """
 
 from __future__ import annotations
@@ -34,9 +36,8 @@ from job_runner.execute import RunOutcome, execute
 from job_runner.local import cancel_on_sigterm, configure_json_logging
 from job_runner.notify import notify
 from job_runner.registry import UnknownTemplate, get_template
-from job_runner.report import StatusReporter
 from job_runner.secrets import env_secret_resolver
-from job_runner.status_api import RestEndpoint
+from job_runner.termination import write_termination_message
 
 EXIT_FAILED = 1
 EXIT_UNREPORTED = 3
@@ -68,20 +69,25 @@ def _execute(spec: DynamicJobSpec, environ: Mapping[str, str], run_id: str,
     return outcome.record().model_copy(update={"trigger": trigger})
 
 
+def _report(record: RunRecord, environ: Mapping[str, str]) -> bool:
+    """Print the whole record to the log and leave it in the termination message."""
+    print(json.dumps(record.to_api()), flush=True)
+    try:
+        write_termination_message(record, environ)
+    except OSError:
+        log.exception("could not write the run record to the termination message")
+        return False
+    return True
+
+
 def _notify_only(record: RunRecord, spec: DynamicJobSpec, environ: Mapping[str, str],
-                 reporter: StatusReporter, job: str, namespace: str) -> int:
+                 job: str, namespace: str) -> int:
     """A pod the operator started for a run that has no pod of its own (a missed run): run
-    that run's notifiers and add their outcome to its record."""
+    that run's notifiers and report the record with their outcome."""
     notifications = notify(spec, record, job=job, namespace=namespace,
                            secrets=env_secret_resolver(environ))
-    print(json.dumps([n.to_api() for n in notifications]), flush=True)
-    try:
-        reporter.record(record.model_copy(update={"notifications": notifications}),
-                        spec.history_limit)
-    except Exception:
-        log.exception("could not record the notifications in the DynamicJob's status")
-        return EXIT_UNREPORTED
-    return 0
+    reported = _report(record.model_copy(update={"notifications": notifications}), environ)
+    return 0 if reported else EXIT_UNREPORTED
 
 
 def run_from_env(environ: Mapping[str, str]) -> int:
@@ -91,33 +97,21 @@ def run_from_env(environ: Mapping[str, str]) -> int:
     run_id = environ.get(ENV_RUN_ID) or environ.get(ENV_POD_NAME) or (
         f"{job}-{uuid.uuid4().hex[:8]}")
     trigger = cast("RunTrigger", environ.get(ENV_TRIGGER, "Schedule"))
-    reporter = StatusReporter(RestEndpoint.from_environment(environ), namespace, job)
     try:
         spec = DynamicJobSpec.model_validate_json(environ[ENV_SPEC])
     except ValidationError as error:
-        reporter.record(_failed_before_start(
-            run_id, trigger, f"the spec snapshot is invalid: {error}", False), history_limit=10)
+        _report(_failed_before_start(run_id, trigger, f"the spec snapshot is invalid: {error}",
+                                     False), environ)
         return EXIT_FAILED
     if environ.get(ENV_NOTIFY_RUN):
         return _notify_only(RunRecord.model_validate_json(environ[ENV_NOTIFY_RUN]), spec,
-                            environ, reporter, job, namespace)
-    try:
-        reporter.record(RunRecord(id=run_id, trigger=trigger, started_at=api_now(),
-                                  result="Running", attempts=0, dry_run=spec.dry_run),
-                        spec.history_limit)
-    except Exception:
-        log.exception("could not mark the run as Running; running anyway")
+                            environ, job, namespace)
     record = _execute(spec, environ, run_id, trigger, job, namespace)
     if environ.get(ENV_PARAMETER_OVERRIDES):
         record.parameter_overrides = json.loads(environ[ENV_PARAMETER_OVERRIDES])
     record.notifications = notify(spec, record, job=job, namespace=namespace,
                                   secrets=env_secret_resolver(environ))
-    print(json.dumps(record.to_api()), flush=True)
-    try:
-        reporter.record(record, spec.history_limit)
-    except Exception:
-        log.exception("could not record the run in the DynamicJob's status")
+    if not _report(record, environ):
         return EXIT_UNREPORTED
-    # The run's Event is the operator's to post: RBAC cannot limit a runner's Events to
-    # its own DynamicJob (job_operator.runs.announce).
+    # The run's Event is the operator's to post (job_operator.runs.announce).
     return 0 if record.result == "Succeeded" else EXIT_FAILED

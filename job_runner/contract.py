@@ -56,5 +56,13 @@ ENV_DESTINATION_ROOTS = "DYNAMICJOBS_DESTINATION_ROOTS"
 """Admin policy: directories (comma list) a template may write files under."""
 RUNNER_POLICY_ENV = (ENV_WEBHOOK_ALLOW_CIDRS, ENV_WEBHOOK_DENY_CIDRS, ENV_DESTINATION_ROOTS)
 """The admin policy the operator copies from its own environment into every runner pod."""
+TERMINATION_MESSAGE_PATH = "/dev/termination-log"
+"""Where the runner writes its run record (JSON) for the operator: the container's
+terminationMessagePath, which the kubelet reads into the pod's status when it ends."""
+TERMINATION_MESSAGE_LIMIT = 4096
+"""The kubelet keeps at most this many bytes of a container's termination message."""
+ENV_TERMINATION_MESSAGE_PATH = "DYNAMICJOBS_TERMINATION_MESSAGE_PATH"
+"""Set only where no kubelet mounts the file (the local pod executor's process mode): the
+path to write the termination message to instead of `TERMINATION_MESSAGE_PATH`."""
 SECRET_ENV_PREFIX = "DJ_SECRET_"  # noqa: S105 - a name prefix, no secret
 """Prefix of the variables that carry Secret values (`job_runner.secrets.secret_env_name`)."""

@@ -28,6 +28,11 @@ _DECIMAL_SUFFIXES = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12}
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)(Ki|Mi|Gi|Ti|k|M|G|T|m)?$")
 
 
+def termination_message_path(container: Mapping[str, Any]) -> str:
+    """The API server defaults it for every container; a pod read from elsewhere may lack it."""
+    return str(container.get("terminationMessagePath") or "/dev/termination-log")
+
+
 class ContainerConfigError(Exception):
     """The pod cannot be started as asked (the kubelet's CreateContainerConfigError)."""
 
@@ -83,9 +88,11 @@ class PodmanRuntime:
 
     def run_argv(self, pod: Mapping[str, Any], name: str, cidfile: Path,
                  volumes: Mapping[str, Path], env_names: Sequence[str],
-                 image_user: str) -> list[str]:
+                 image_user: str, termination_log: Path) -> list[str]:
         """``podman run`` for the pod's first container; env values come from the caller's
-        environment (``--env NAME``), so no secret is on a command line."""
+        environment (``--env NAME``), so no secret is on a command line. The file
+        ``termination_log`` is mounted at the container's terminationMessagePath, writable,
+        as the kubelet does."""
         container = pod["spec"]["containers"][0]
         security = _security(pod, container)
         user = security.get("runAsUser")
@@ -119,6 +126,7 @@ class PodmanRuntime:
                     f"volume {mount['name']!r} is not an emptyDir, projected or a Secret")
             mode = "ro" if mount.get("readOnly") else "rw"
             argv += ["--volume", f"{volumes[mount['name']]}:{mount['mountPath']}:{mode}"]
+        argv += ["--volume", f"{termination_log}:{termination_message_path(container)}:rw"]
         if container.get("workingDir"):
             argv += ["--workdir", container["workingDir"]]
         for env_name in env_names:

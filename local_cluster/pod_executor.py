@@ -4,7 +4,10 @@ These machines have no container runtime, so this executor plays the node's part
 that select it by label: it binds each pending pod to a node named ``local-executor``,
 starts the first container's command with the pod's env (values, fieldRefs, Secret keys),
 gives the process a kubeconfig holding a token issued for the pod's service account (so it
-has exactly the pod's RBAC), and reports the phase back, exit code and reason included.
+has exactly the pod's RBAC) unless the pod sets ``automountServiceAccountToken: false``,
+and reports the phase back, exit code, reason and termination message included. (A
+process cannot have a file mounted at its terminationMessagePath, so it is told where to
+write it instead, in ``DYNAMICJOBS_TERMINATION_MESSAGE_PATH``.)
 A pod that is deleted (the Job's activeDeadlineSeconds, or a test) gets SIGTERM, then
 SIGKILL after its grace period. Everything else, the CronJob and Job controllers, RBAC,
 admission, is the real control plane.
@@ -37,6 +40,7 @@ import yaml
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
+from job_runner.contract import ENV_TERMINATION_MESSAGE_PATH, TERMINATION_MESSAGE_LIMIT
 from local_cluster.containers import (
     ContainerConfigError,
     PodmanRuntime,
@@ -52,6 +56,25 @@ log = logging.getLogger("local_cluster.pod_executor")
 Pod = dict[str, Any]
 """A pod as the API serves it (camelCase JSON), so missing fields are just missing keys."""
 _LABEL_REF = re.compile(r"^metadata\.labels\['(.+)'\]$")
+
+
+def _termination_log(workdir: Path) -> Path:
+    """The file that stands for a container's terminationMessagePath: made before the
+    start, writable by any user, as the kubelet makes it."""
+    path = workdir / "termination-log"
+    if not path.exists():
+        path.touch()
+        path.chmod(0o666)
+    return path
+
+
+def _termination_message(workdir: Path) -> str:
+    """What the container wrote there, cut as the kubelet cuts it."""
+    try:
+        data = (workdir / "termination-log").read_bytes()[:TERMINATION_MESSAGE_LIMIT]
+    except OSError:
+        return ""
+    return data.decode("utf-8", "replace")
 
 
 def _now() -> str:
@@ -177,7 +200,8 @@ class PodExecutor:
             if running.deleted:
                 self._force_delete(namespace, name)
             else:
-                self._report_exit(namespace, name, code, reason)
+                self._report_exit(namespace, name, code, reason,
+                                  _termination_message(running.workdir))
 
     def _launch(self, key: str, pod: Pod) -> None:
         meta, spec = pod["metadata"], pod["spec"]
@@ -238,8 +262,11 @@ class PodExecutor:
                 "containerStatuses": [{**status, "ready": ready}]}
 
     def _environment(self, pod: Pod, container: dict[str, Any], workdir: Path) -> dict[str, str]:
+        credentials = ({} if pod["spec"].get("automountServiceAccountToken") is False
+                       else {"KUBECONFIG": str(self._kubeconfig(pod, workdir))})
         return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(workdir),
-                "TMPDIR": str(workdir), "KUBECONFIG": str(self._kubeconfig(pod, workdir)),
+                "TMPDIR": str(workdir), **credentials,
+                ENV_TERMINATION_MESSAGE_PATH: str(_termination_log(workdir)),
                 **{name: value for name, value in os.environ.items()
                    if name.startswith(_MEASUREMENT_ENV_PREFIX)},
                 **self._pod_env(pod, container)}
@@ -273,7 +300,7 @@ class PodExecutor:
                "KUBERNETES_SERVICE_HOST": server.hostname or "127.0.0.1",
                "KUBERNETES_SERVICE_PORT": str(server.port or 443)}
         argv = self.runtime.run_argv(pod, name, workdir / "cid", volumes, sorted(env),
-                                     image_user)
+                                     image_user, _termination_log(workdir))
         return argv, {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), **env}
 
     @staticmethod
@@ -381,7 +408,7 @@ class PodExecutor:
                 "ready": "running" in state, "restartCount": 0, "state": state}
 
     def _report_exit(self, namespace: str, name: str, code: int,
-                     reason: str | None = None) -> None:
+                     reason: str | None = None, message: str = "") -> None:
         reason = reason or ("Completed" if code == 0 else "Error")
         try:
             pod: Pod = self.api_client.sanitize_for_serialization(
@@ -389,7 +416,7 @@ class PodExecutor:
         except ApiException:
             return
         terminated = {"exitCode": code if code >= 0 else 128 - code, "reason": reason,
-                      "finishedAt": _now()}
+                      "finishedAt": _now(), **({"message": message} if message else {})}
         self._patch_status(namespace, name, {
             "phase": "Succeeded" if code == 0 else "Failed",
             "conditions": [{"type": "Ready", "status": "False", "lastTransitionTime": _now()}],

@@ -28,18 +28,29 @@ from job_operator.controller.context import (
     owner_of,
     reconcile_and_report,
 )
+from job_operator.controller.handled import (
+    ObservedGenerationDiffBase,
+    RetryOnlyProgressStorage,
+)
 from job_operator.controller.watching import start_watching
 from job_operator.metrics import JOBS, TALLY
 from job_operator.metrics.liveness import LIVENESS
 from job_operator.runs.announce import run_event
 from job_operator.runs.dependent import start_dependent_runs
-from job_operator.runs.lost import lost_run_record
+from job_operator.runs.lost import aged_out, lost_run_record
 from job_operator.runs.manual import start_requested_run
+from job_operator.runs.reported import (
+    is_recorded,
+    job_finished,
+    needs_writing,
+    notifies_only,
+    reported_run,
+    started_run,
+)
 from job_operator.settings import Settings
 from job_operator.validation import format_problems
 from job_runner.api import GROUP, VERSION
 from job_runner.contract import (
-    ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_REQUESTED,
     LABEL_JOB,
     LABEL_JOB_NAME,
@@ -72,10 +83,8 @@ def _prepare(settings: kopf.OperatorSettings, memo: kopf.Memo,
     memo["informers"] = start_watching(context)
     JOBS.attach(lambda: context.live.dynamicjobs() if context.live is not None else [])
     settings.persistence.finalizer = f"{GROUP}/operator"
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    settings.persistence.progress_storage = RetryOnlyProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = ObservedGenerationDiffBase()
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     published, removed = publish_catalogue(context.kube)
@@ -116,31 +125,37 @@ def reconcile_dynamicjob(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
 def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """A failed Job whose runner never reported (OOM, eviction, deadline) is still a run."""
+    """Record the Job's run in its DynamicJob: Running once it has a pod, then what the
+    runner reported in its termination message, or what the Job and pod tell when the pod
+    died first (OOM, eviction, deadline)."""
     job = event["object"]
-    conditions = (job.get("status") or {}).get("conditions") or []
-    if event["type"] == "DELETED" or not any(
-        c.get("type") == "Failed" and c.get("status") == "True" for c in conditions
-    ):
-        return
     metadata = job["metadata"]
     namespace, owner_name = metadata.get("namespace"), metadata.get("labels", {}).get(LABEL_JOB)
-    if not namespace or not owner_name or ANNOTATION_NOTIFIES_RUN in (
-            metadata.get("annotations") or {}):
-        return  # a Job of notifiers only is no run of its own
+    if event["type"] == "DELETED" or not namespace or not owner_name:
+        return
     context = _context(memo)
-    kube = context.kube
     owner = owner_of(context, namespace, owner_name)
     if owner is None:
         return
-    pods = kube.list("Pod", namespace,
-                     label_selector=f"{LABEL_JOB_NAME}={metadata['name']}")
+    status = owner.get("status") or {}
     history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
-    record = lost_run_record(job, pods, owner.get("status") or {}, history_limit)
-    if record is None:
+    record, lost = started_run(job), False
+    if record is None and job_finished(job):
+        run_id = metadata["name"]
+        notified = notifies_only(job)
+        if is_recorded(run_id, status, notified) or aged_out(
+                (job.get("status") or {}).get("startTime"), status, history_limit):
+            return
+        pods = context.kube.list("Pod", namespace,
+                                 label_selector=f"{LABEL_JOB_NAME}={run_id}")
+        record = reported_run(pods)
+        if record is None and not notified:
+            record, lost = lost_run_record(job, pods, status, history_limit), True
+    if record is None or not needs_writing(record, status):
         return
-    reporter = StatusReporter(kube, namespace, owner_name)
-    if reporter.record(record, history_limit, keep_final=True):
+    reporter = StatusReporter(context.kube, namespace, owner_name)
+    written = reporter.record(record, history_limit, keep_final=record.result == "Running" or lost)
+    if written and lost:
         context.announcer.told(namespace, owner_name, record.id)
         kopf.warn(as_body(owner), reason=f"Run{record.result}", message=record.message)
 

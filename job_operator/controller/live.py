@@ -1,14 +1,15 @@
 """The operator's view of the cluster, fed by its watches instead of GETs.
 
 Informers (`informer`) keep the latest body of every DynamicJob and of every object the
-operator owns (CronJob, ServiceAccount, Role, RoleBinding, selected by the managed-by
-label). A reconcile reads them instead of GETs, so
-reconciling an unchanged DynamicJob, and a whole resync pass, makes no API request.
+operator owns (the CronJobs, selected by the managed-by label). A reconcile reads them
+instead of GETs, so reconciling an unchanged DynamicJob, and a whole resync pass, makes no
+API request.
 
 A watch lags behind the write that changed an object. What the operator itself just
-applied is kept beside the watched objects until the watch has delivered that version or a newer
-one, so the next reconcile does not see the old object and apply again; and the watch's
-echo of the operator's own write is recognised, so it does not start another reconcile.
+applied is kept beside the watched objects until the watch has delivered that version or a
+newer one, so the next reconcile does not see the old object and apply again; and the
+watch's echo of the operator's own write is recognised, so it does not start another
+reconcile.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 
 from job_operator.kube import trimmed
 
-OWNED_KINDS = ("CronJob", "ServiceAccount", "Role", "RoleBinding")
+OWNED_KINDS = ("CronJob",)
 Key = tuple[str, str, str]
 """(kind, namespace, name)"""
 OwnedReader = Callable[[str, str], "dict[str, Any] | None"]

@@ -225,10 +225,14 @@ def _ready(conditions: list[Condition]) -> tuple[str, str] | None:
 def _mark_reconciling(body: Mapping[str, Any], kube: Kube, pending: list[str], now: datetime,
                       live: LiveObjects | None) -> dict[str, Any]:
     """Write Reconciling=True (unless it is already) and return the body with the status
-    as written, for the reconcile's final status to start from."""
+    as written, for the reconcile's final status to start from.
+
+    Not for a job never reconciled: without conditions it reads as in progress to every
+    health check already (kstatus, Argo CD's, Flux's expressions), so that write would
+    only add one to each create."""
     metadata = body["metadata"]
     current = _current_conditions(body)
-    if any(c.type == "Reconciling" and c.status == "True" for c in current):
+    if not current or any(c.type == "Reconciling" and c.status == "True" for c in current):
         return dict(body)
     conditions = merge_conditions(current, reconciling(f"applying {', '.join(pending)}",
                                                        current),

@@ -1,14 +1,13 @@
-"""The operator's watches of DynamicJobs and of the objects it owns, and what it does when
-an owned one changes.
+"""The operator's watches of DynamicJobs and of the objects it owns, and what it does when an
+owned one changes.
 
-Informers (see `informer`) keep every DynamicJob, and the CronJobs, ServiceAccounts, Roles
-and RoleBindings the operator made; together they make the `LiveObjects` that reconciles
-read. (DynamicJobs were a kopf index; kopf holds back every handler of every object until
-its indexes are whole, and each object it indexed woke all those waiting: after a restart
-with 5,000 jobs that took minutes.) When an owned object changes and the change is not the
-echo of the operator's own write (someone edited or deleted it, or the CronJob controller
-recorded a run), its DynamicJob is reconciled, which repairs drift at once rather than at
-the next resync.
+Informers (see `informer`) keep every DynamicJob and the CronJobs the operator made;
+together they make the `LiveObjects` that reconciles read. (DynamicJobs were a kopf index;
+kopf holds back every handler of every object until its indexes are whole, and each object
+it indexed woke all those waiting: after a restart with 5,000 jobs that took minutes.)
+When an owned object changes and the change is not the echo of the operator's own write
+(someone edited or deleted it, or the CronJob controller recorded a run), its DynamicJob
+is reconciled, which repairs drift at once rather than at the next resync.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Runs whose pod died before the runner could report: recorded from the failed Job.
 
-The runner records its own runs. When its pod is OOM-killed, evicted, or stopped at the
-Job's activeDeadlineSeconds, nothing is written; the operator sees the failed Job and
-writes the run itself, with the most specific reason it can find.
+The runner reports its run in its pod's termination message (`job_operator.runs.reported`).
+When its pod is OOM-killed, evicted, or stopped at the Job's activeDeadlineSeconds, there
+is none; the operator records the run from the failed Job, with the most specific reason
+it can find.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from job_runner.api import FINISHED_RESULTS, RunRecord, normalised, read_status
+from job_runner.api import FINISHED_RESULTS, RunRecord, RunTrigger, normalised, read_status
 from job_runner.api.times import sort_key
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 
@@ -37,6 +38,14 @@ def pod_failure_reason(pods: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
+def aged_out(started_at: str | None, status: Mapping[str, Any], history_limit: int) -> bool:
+    """Older than every run the status remembers, with the history full: a run recorded
+    long ago and dropped from the history, not one to record again."""
+    recent = read_status(status).recent_runs
+    return bool(started_at) and len(recent) >= history_limit and sort_key(started_at) < min(
+        r.started() for r in recent)
+
+
 def lost_run_record(
     job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any],
     history_limit: int = 10,
@@ -51,9 +60,8 @@ def lost_run_record(
     if any(r.id == run_id and r.result in FINISHED_RESULTS for r in recent):
         return None
     started = normalised((job.get("status") or {}).get("startTime"))
-    if started and len(recent) >= history_limit and sort_key(started) < min(
-            r.started() for r in recent):
-        return None  # older than everything remembered: aged out of the history, not lost
+    if aged_out(started, status, history_limit):
+        return None
     job_reason = failed.get("reason") or "Failed"
     timed_out = job_reason == "DeadlineExceeded"
     pod_reason = pod_failure_reason(pods)
@@ -61,21 +69,28 @@ def lost_run_record(
     message = (f"the Job hit its deadline ({detail})" if timed_out
                else f"the pod failed without reporting: {detail}")
     annotations = job["metadata"].get("annotations") or {}
-    trigger = annotations.get(ANNOTATION_TRIGGER)
     return RunRecord(
         id=run_id,
-        trigger=trigger if trigger in ("Manual", "Dependency") else "Schedule",
+        trigger=job_trigger(annotations),
         started_at=started,
         finished_at=normalised(failed.get("lastTransitionTime")),
         result="TimedOut" if timed_out else "Failed",
         attempts=1,
         message=message,
-        parameter_overrides=_overrides(annotations.get(ANNOTATION_RUN_PARAMETERS)) or {},
+        parameter_overrides=job_overrides(annotations) or {},
     )
 
 
-def _overrides(text: str | None) -> dict[str, Any] | None:
+def job_trigger(annotations: Mapping[str, str]) -> RunTrigger:
+    """What started a Job: the operator marks the ones it starts itself."""
+    trigger = annotations.get(ANNOTATION_TRIGGER)
+    return "Manual" if trigger == "Manual" else (
+        "Dependency" if trigger == "Dependency" else "Schedule")
+
+
+def job_overrides(annotations: Mapping[str, str]) -> dict[str, Any] | None:
     """The overrides our builder stamped on a manual run's Job (none if hand-edited away)."""
+    text = annotations.get(ANNOTATION_RUN_PARAMETERS)
     try:
         value = json.loads(text) if text else None
     except ValueError:

@@ -56,8 +56,12 @@ def test_a_valid_job_gets_its_cronjob_and_a_ready_status(jobs: DynamicJobs, kube
     listed = json.loads(kubectl("get", "dynamicjobs", "-n", namespace, "-o", "json").stdout)
     assert {item["kind"] for item in listed["items"]} == {"DynamicJob"}
     events = kubectl("get", "events", "-n", namespace, "-o", "json").stdout
-    assert "created ServiceAccount/nightly-runner, Role/nightly-runner, " \
-        "RoleBinding/nightly-runner, CronJob/nightly" in events
+    assert "created CronJob/nightly;" in events
+    for kind in ("serviceaccount", "role", "rolebinding"):
+        made = json.loads(kubectl("get", kind, "-n", namespace, "-l",
+                                  "app.kubernetes.io/managed-by=dynamicjobs-operator",
+                                  "-o", "json").stdout)
+        assert made["items"] == [], f"runner pods need no {kind}: they never call the API"
 
 
 def test_the_webhook_refuses_a_bad_job_naming_every_field(kubectl: Kubectl,
@@ -215,15 +219,20 @@ def test_publishing_the_catalogue_removes_stale_templates(api_client: client.Api
 def test_an_existing_object_of_the_same_name_is_never_taken_over(
     jobs: DynamicJobs, api_client: client.ApiClient, namespace: str
 ) -> None:
-    rbac = client.RbacAuthorizationV1Api(api_client)
-    theirs = [client.V1PolicyRule(api_groups=[""], resources=["pods"], verbs=["get"])]
-    rbac.create_namespaced_role(namespace, client.V1Role(
-        metadata=client.V1ObjectMeta(name="taken-runner"), rules=theirs))
+    batch = client.BatchV1Api(api_client)
+    batch.create_namespaced_cron_job(namespace, client.V1CronJob(
+        metadata=client.V1ObjectMeta(name="taken"),
+        spec=client.V1CronJobSpec(schedule="0 0 1 1 *", suspend=True,
+                                  job_template=client.V1JobTemplateSpec(spec=client.V1JobSpec(
+                                      template=client.V1PodTemplateSpec(spec=client.V1PodSpec(
+                                          restart_policy="Never", containers=[client.V1Container(
+                                              name="theirs", image="theirs:1")]))))),
+    ))
     jobs.create("taken")
     wait_for(lambda: (c := jobs.condition("taken", "Stalled")) and c["reason"] == "NameTaken",
              timeout=60, what="Stalled NameTaken")
-    assert "Role/taken-runner already exists" in jobs.condition("taken", "Stalled")["message"]
-    role = rbac.read_namespaced_role("taken-runner", namespace)
-    assert [r.resources for r in role.rules] == [["pods"]]
-    assert not role.metadata.owner_references
-    assert jobs.cronjob("taken") is None
+    assert "CronJob/taken already exists" in jobs.condition("taken", "Stalled")["message"]
+    theirs = batch.read_namespaced_cron_job("taken", namespace)
+    assert theirs.spec.schedule == "0 0 1 1 *"
+    assert [c.name for c in theirs.spec.job_template.spec.template.spec.containers] == ["theirs"]
+    assert not theirs.metadata.owner_references

@@ -8,7 +8,8 @@ from kubernetes import client
 from kubernetes.client.exceptions import ApiException
 
 GROUP, VERSION, PLURAL = "dynamicjobs.io", "v1alpha1", "dynamicjobs"
-KOPF_AT_REST = {f"{GROUP}/last-handled-configuration", f"{GROUP}/kopf-managed"}
+RUN_ANNOTATIONS = {f"{GROUP}/run-requested-at", f"{GROUP}/run-parameters",
+                   f"{GROUP}/suspend-reason", f"{GROUP}/suspended-by", f"{GROUP}/suspended-at"}
 
 
 def manifest(name: str, namespace: str, **spec: Any) -> dict[str, Any]:
@@ -53,13 +54,13 @@ class DynamicJobs:
                     and found.get("observedGeneration") == self.get(name)["metadata"]["generation"])
 
     def is_settled(self, name: str) -> bool:
-        """Ready, and kopf has finished with it: its last-handled annotation is stored and no
-        handler is in progress. Only then does a restarted operator have nothing to write."""
-        body = self.get(name)
-        annotations = body["metadata"].get("annotations") or {}
-        in_progress = {key for key in annotations if key.startswith(f"{GROUP}/")} - KOPF_AT_REST
-        return (self.is_ready(name) and f"{GROUP}/last-handled-configuration" in annotations
-                and not in_progress)
+        """Ready for its generation, and no kopf handler is in progress (kopf keeps a
+        retry's state in annotations). Only then does a restarted operator have nothing
+        to write."""
+        annotations = self.get(name)["metadata"].get("annotations") or {}
+        in_progress = [key for key in annotations if key.startswith(f"{GROUP}/")
+                       and key not in RUN_ANNOTATIONS]
+        return self.is_ready(name) and not in_progress
 
     def cronjob(self, name: str) -> client.V1CronJob | None:
         try:

@@ -8,7 +8,7 @@ from typing import Any
 import kubernetes_validate
 import pytest
 
-from job_operator.builders import build_cronjob, build_runner_rbac, desired_objects
+from job_operator.builders import build_cronjob, desired_objects
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
 
@@ -74,7 +74,7 @@ def test_cronjob_matches_the_expected_manifest() -> None:
                         "metadata": {"labels": LABELS},
                         "spec": {
                             "restartPolicy": "Never",
-                            "serviceAccountName": "nightly-runner",
+                            "automountServiceAccountToken": False,
                             "securityContext": {
                                 "runAsNonRoot": True, "runAsUser": 65532, "runAsGroup": 65532,
                                 "seccompProfile": {"type": "RuntimeDefault"},
@@ -104,6 +104,8 @@ def test_cronjob_matches_the_expected_manifest() -> None:
                                     "capabilities": {"drop": ["ALL"]},
                                 },
                                 "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}],
+                                "terminationMessagePath": "/dev/termination-log",
+                                "terminationMessagePolicy": "File",
                             }],
                             "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}}],
                         },
@@ -151,16 +153,14 @@ def test_secret_references_become_secret_key_ref_env_never_values() -> None:
         {"name": "hook", "key": "token"}]
 
 
-def test_runner_rbac_reaches_only_its_own_dynamicjob() -> None:
-    service_account, role, binding = build_runner_rbac(_job())
-    assert service_account["metadata"]["name"] == "nightly-runner"
-    for rule in role["rules"]:
-        assert "*" not in rule["verbs"] and "*" not in rule["resources"]
-        assert rule["resourceNames"] == ["nightly"], (
-            "every grant names its object: Events, which cannot be, are the operator's")
-    assert binding["subjects"] == [
-        {"kind": "ServiceAccount", "name": "nightly-runner", "namespace": "team-a"}]
-    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+def test_a_dynamicjob_is_one_cronjob_whose_pods_hold_no_api_credentials() -> None:
+    """Runners report in their termination message; no per-job ServiceAccount, Role or
+    RoleBinding exists, and no token is mounted into a runner pod."""
+    objects = desired_objects(_job(), SETTINGS)
+    assert [obj["kind"] for obj in objects] == ["CronJob"]
+    pod = objects[0]["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    assert "serviceAccountName" not in pod
 
 
 PLACED_ENV = {

@@ -33,7 +33,7 @@ def _pod(**spec: Any) -> dict[str, Any]:
 
 def _argv(pod: dict[str, Any], image_user: str = "65532:65532") -> list[str]:
     return RUNTIME.run_argv(pod, "c1", Path("/w/cid"), {"tmp": Path("/w/volumes/tmp")},
-                            ["DYNAMICJOBS_JOB"], image_user)
+                            ["DYNAMICJOBS_JOB"], image_user, Path("/w/termination-log"))
 
 
 def test_the_operators_runner_pod_becomes_a_confined_podman_run() -> None:
@@ -44,7 +44,8 @@ def test_the_operators_runner_pod_becomes_a_confined_podman_run() -> None:
         "--user", "65532:65532", "--read-only", "--read-only-tmpfs=false",
         "--security-opt", "no-new-privileges", "--cap-drop=ALL",
         "--memory", "67108864", "--memory-swap", "67108864", "--cpus", "0.5",
-        "--volume", "/w/volumes/tmp:/tmp:rw", "--env", "DYNAMICJOBS_JOB",
+        "--volume", "/w/volumes/tmp:/tmp:rw",
+        "--volume", "/w/termination-log:/dev/termination-log:rw", "--env", "DYNAMICJOBS_JOB",
         "--entrypoint", '["python", "-m", "job_runner"]', "img:1", "run", "--from-env",
     ]
 

@@ -90,13 +90,21 @@ def test_reconciling_is_true_while_owned_objects_are_written_and_false_after() -
     body = _dynamicjob()
     kube = WatchingKube(body)
     reconcile(body, kube, SETTINGS, NOW)
-    assert kube.reconciling_during_applies == ["True"] * 4
-    assert kube.writes[0] == "status DynamicJob/beat", "marked before the first apply"
+    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat"], (
+        "a job never reconciled has no conditions, which reads as in progress already: "
+        "no Reconciling write before its first apply")
     assert _conditions(body)["Reconciling"] == ("False", "Reconciled")
     assert _conditions(body)["Ready"] == ("True", "Reconciled")
     kube.writes.clear()
     reconcile(body, kube, SETTINGS, NOW)
     assert kube.writes == [], "an unchanged job still costs no write"
+    body["spec"]["schedule"] = "*/5 * * * *"
+    body["metadata"]["generation"] = 2
+    reconcile(body, kube, SETTINGS, NOW)
+    assert kube.reconciling_during_applies == ["True"]
+    assert kube.writes == ["status DynamicJob/beat", "apply CronJob/beat",
+                           "status DynamicJob/beat"], "marked before the apply of a change"
+    assert _conditions(body)["Reconciling"] == ("False", "Reconciled")
 
 
 def test_a_job_whose_last_run_failed_is_ready_and_degraded_apart() -> None:

@@ -105,8 +105,10 @@ def test_work_in_progress_is_progressing(health: Any) -> None:
             seen.append(health(self.dynamicjob))
             return super().apply(obj)
 
-    body = _dynamicjob()
+    body = _reconciled(_dynamicjob())
+    body["spec"]["schedule"] = "*/5 * * * *"
+    body["metadata"]["generation"] = 2
     reconcile(body, Watching(body), SETTINGS, NOW)
     assert seen and all(status == "Progressing" for status, _ in seen)
-    assert "applying ServiceAccount/nightly-runner" in seen[0][1]
+    assert "applying CronJob/nightly" in seen[0][1]
     assert health(body)[0] == "Healthy"

@@ -26,9 +26,8 @@ def test_first_reconcile_creates_everything_and_the_second_writes_nothing() -> N
     body = _dynamicjob()
     kube = FakeKube(body)
     first = reconcile(body, kube, SETTINGS, NOW)
-    assert first.created == ["ServiceAccount/beat-runner", "Role/beat-runner",
-                             "RoleBinding/beat-runner", "CronJob/beat"]
-    assert kube.writes[-1] == "status DynamicJob/beat"
+    assert first.created == ["CronJob/beat"]
+    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat"]
     assert first.ready_changed
     kube.writes.clear()
     again = reconcile(body, kube, SETTINGS, NOW)
@@ -88,16 +87,16 @@ def test_a_never_firing_schedule_is_ready_but_flagged() -> None:
 def test_an_object_of_our_name_that_someone_else_owns_is_left_alone() -> None:
     body = _dynamicjob()
     kube = FakeKube(body)
-    theirs = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-              "metadata": {"name": "beat-runner", "namespace": "ns"},
-              "rules": [{"apiGroups": [""], "resources": ["pods"], "verbs": ["get"]}]}
-    kube.objects[("Role", "ns", "beat-runner")] = copy.deepcopy(theirs)
+    theirs = {"apiVersion": "batch/v1", "kind": "CronJob",
+              "metadata": {"name": "beat", "namespace": "ns"},
+              "spec": {"schedule": "0 0 * * *", "jobTemplate": {"spec": {}}}}
+    kube.objects[("CronJob", "ns", "beat")] = copy.deepcopy(theirs)
     outcome = reconcile(body, kube, SETTINGS, NOW)
     assert kube.writes == ["status DynamicJob/beat"]
-    assert kube.objects[("Role", "ns", "beat-runner")] == theirs
+    assert kube.objects[("CronJob", "ns", "beat")] == theirs
     stalled = {c["type"]: c for c in body["status"]["conditions"]}["Stalled"]
     assert stalled["status"] == "True" and stalled["reason"] == "NameTaken"
-    assert "Role/beat-runner already exists" in stalled["message"]
+    assert "CronJob/beat already exists" in stalled["message"]
     assert outcome.problems
 
 

@@ -38,7 +38,7 @@ def test_a_new_job_gets_one_event_for_its_creation_and_readiness() -> None:
     kube = FakeKube(body)
     [(warning, reason, message)] = _events(body, kube)
     assert (warning, reason) == (False, "Created")
-    assert "created ServiceAccount/beat-runner" in message
+    assert "created CronJob/beat" in message
     assert message.endswith("the CronJob is in sync with the spec")
     assert _events(kube.dynamicjob, kube) == []
 

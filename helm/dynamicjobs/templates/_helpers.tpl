@@ -108,36 +108,26 @@ a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
 - apiGroups: [dynamicjobs.io]
   resources: [dynamicjobs]
   verbs: [get, list, watch, patch]
-# Application: conditions, schedule and run history in the status. The runner's Role
-# grants get/patch/update here, which the operator must itself hold to grant.
+# Application: conditions, schedule and run history in the status. The operator is the
+# only writer: runner pods hold no credentials and report in their termination message.
 - apiGroups: [dynamicjobs.io]
   resources: [dynamicjobs/status]
-  verbs: [get, patch, update]
+  verbs: [get, patch]
 # Application: the one CronJob per DynamicJob, applied server-side, repaired on drift,
 # and deleted when it is no longer wanted.
 - apiGroups: [batch]
   resources: [cronjobs]
   verbs: [get, list, watch, create, patch, delete]
-# Application: noticing failed Jobs and the reasons of their pods (OOM, eviction,
-# deadline) to record runs that died without reporting; creating the Job of a manual
-# run (dynamicjobs.io/run-requested-at). Never update or delete: the CronJob controller
-# and the garbage collector own a Job's life.
+# Application: recording runs from their Jobs (Running when one starts) and pods (the
+# runner's record in its termination message, or why a pod died without one: OOM,
+# eviction, deadline); creating the Job of a manual run (dynamicjobs.io/run-requested-at).
+# Never update or delete: the CronJob controller and the garbage collector own a Job's life.
 - apiGroups: [batch]
   resources: [jobs]
   verbs: [get, list, watch, create]
 - apiGroups: [""]
   resources: [pods]
-  verbs: [get, list, watch]
-# Application: one ServiceAccount, Role and RoleBinding per DynamicJob, so each runner
-# may read its own DynamicJob and write its status and nothing else. list and watch: the
-# operator keeps the ones it made (by the managed-by label) in memory rather than reading
-# each one at every reconcile.
-- apiGroups: [""]
-  resources: [serviceaccounts]
-  verbs: [get, list, watch, create, patch]
-- apiGroups: [rbac.authorization.k8s.io]
-  resources: [roles, rolebindings]
-  verbs: [get, list, watch, create, patch]
+  verbs: [list]
 {{- end }}
 
 {{/*
