@@ -1,7 +1,8 @@
-"""On a real API server: every version of a new DynamicJob, from its creation on, read
-back through a watch. The operator's first status says Reconciling=True while it writes
-the CronJob and its RBAC; the last says Ready, Reconciling=False, and Degraded=False
-with no run yet."""
+"""On a real API server: every version of a DynamicJob, read back through a watch. A new
+job's first status is already Ready (without conditions it read as in progress until
+then); after a spec change the operator's first status says Reconciling=True while it
+writes the CronJob, the last says Ready, Reconciling=False, and Degraded=False with no
+run yet."""
 
 from __future__ import annotations
 
@@ -20,22 +21,31 @@ def _conditions(body: dict[str, Any]) -> dict[str, str]:
     return {c["type"]: c["status"] for c in (body.get("status") or {}).get("conditions") or []}
 
 
+def _statuses_since(api_client: client.ApiClient, namespace: str,
+                    resource_version: str) -> list[dict[str, str]]:
+    """The conditions of each version of ``watched`` after ``resource_version``."""
+    stream = watch.Watch().stream(
+        client.CustomObjectsApi(api_client).list_namespaced_custom_object, GROUP, VERSION,
+        namespace, PLURAL, field_selector="metadata.name=watched",
+        resource_version=resource_version, timeout_seconds=5)
+    return [conditions for event in stream if (conditions := _conditions(event["object"]))]
+
+
 def test_reconciling_is_true_while_the_operator_writes_then_ready(
         api_client: client.ApiClient, namespace: str) -> None:
     jobs = DynamicJobs(api_client, namespace)
     created = jobs.create("watched")
     wait_for(lambda: jobs.is_ready("watched"), timeout=60, what="watched Ready")
-    versions = []
-    stream = watch.Watch().stream(
-        client.CustomObjectsApi(api_client).list_namespaced_custom_object, GROUP, VERSION,
-        namespace, PLURAL, field_selector="metadata.name=watched",
-        resource_version=created["metadata"]["resourceVersion"], timeout_seconds=5)
-    for event in stream:
-        versions.append(_conditions(event["object"]))
-    statuses = [v for v in versions if v]
-    assert statuses, "the operator wrote no status"
-    assert statuses[0]["Reconciling"] == "True" and statuses[0]["Ready"] == "Unknown"
+    first = _statuses_since(api_client, namespace, created["metadata"]["resourceVersion"])
+    assert first, "the operator wrote no status"
+    assert first[0] == {**first[0], "Ready": "True", "Reconciling": "False"}, first
+
+    changed = jobs.patch_spec("watched", schedule="30 3 * * *")
+    wait_for(lambda: jobs.is_ready("watched"), timeout=60, what="watched Ready again")
+    statuses = _statuses_since(api_client, namespace, changed["metadata"]["resourceVersion"])
+    assert statuses, "the operator wrote no status for the change"
+    assert statuses[0]["Reconciling"] == "True", statuses
     assert statuses[-1] == {**statuses[-1], "Ready": "True", "Reconciling": "False",
                             "Stalled": "False", "Degraded": "False"}
     assert all(v["Reconciling"] == "False" for v in statuses[1:]), \
-        "Reconciling goes back to False once the objects are written, and stays"
+        "Reconciling goes back to False once the CronJob is written, and stays"
