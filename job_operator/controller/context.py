@@ -12,6 +12,7 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.controller.live import LiveObjects, version_of
+from job_operator.controller.quiet import QuietJobs
 from job_operator.controller.reconcile import Outcome, reconcile
 from job_operator.dependencies import DependencyIndex
 from job_operator.kube import Kube, load_client
@@ -36,6 +37,8 @@ class Context:
     """The watch-fed DynamicJobs and owned objects (set at startup, see `watching`)."""
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
     """Which finished runs have had their Event."""
+    quiet: QuietJobs = field(default_factory=QuietJobs)
+    """Which jobs the resync pass may skip, and until when."""
     dynamicjobs_listed: threading.Event = field(default_factory=threading.Event)
     """Set once the watches' first lists are in (`watching.start_watching`): from then on
     a resync pass sees every DynamicJob."""
@@ -52,6 +55,7 @@ class Context:
     def forget_job(self, namespace: str, name: str) -> None:
         with self._locks_guard:
             self._job_locks.pop((namespace, name), None)
+        self.quiet.forget((namespace, name))
 
     @classmethod
     def from_env(cls) -> Context:

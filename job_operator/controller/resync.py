@@ -24,10 +24,14 @@ import kopf
 from kubernetes.client.exceptions import ApiException
 
 from job_operator.controller.context import Context, api_event, as_body, reconcile_and_report
+from job_operator.controller.quiet import Versions
+from job_operator.controller.reconcile import Outcome
 from job_operator.metrics.registry import RESYNC_LAST_PASS, RESYNC_SECONDS
-from job_operator.runs.missed import record_missed_run
+from job_operator.runs.missed import missed_verdict_changes_at, record_missed_run
+from job_runner.api import parse_time, read_status
 
 log = logging.getLogger(__name__)
+NEVER = datetime.max.replace(tzinfo=UTC)
 
 
 async def resync_forever(period: float, list_bodies: Callable[[], list[dict[str, Any]]],
@@ -88,9 +92,36 @@ def watched_dynamicjobs(context: Context) -> list[dict[str, Any]]:
     return [body for ns in namespaces for body in context.kube.list("DynamicJob", ns)]
 
 
+def _versions(context: Context, body: dict[str, Any]) -> Versions:
+    metadata = body["metadata"]
+    cronjob = (context.live.get("CronJob", metadata.get("namespace", ""), metadata["name"])
+               if context.live is not None else None)
+    return (str(metadata.get("resourceVersion", "")),
+            str((cronjob or {}).get("metadata", {}).get("resourceVersion", "")))
+
+
+def _quiet_until(outcome: Outcome, body: dict[str, Any], now: datetime) -> datetime | None:
+    """Until when nothing about a job that needed nothing can change (see `quiet`): its
+    first next run, or the time a missed run could be found, whichever is first."""
+    status = read_status(body.get("status"))
+    if outcome.job is None or outcome.cronjob is None or status.schedule is None:
+        return None
+    verdict = missed_verdict_changes_at(outcome.job, outcome.cronjob, status)
+    if verdict is not None and verdict <= now:
+        return None
+    times = [parse_time(t) for t in status.schedule.next_runs[:1]]
+    return min((t for t in (*times, verdict) if t is not None), default=NEVER)
+
+
 def resync_one(context: Context, body: dict[str, Any]) -> bool:
-    """Reconcile one DynamicJob and look for a missed run; True when that took a write."""
-    name = f"{body['metadata'].get('namespace')}/{body['metadata']['name']}"
+    """Reconcile one DynamicJob and look for a missed run, unless nothing about it can
+    have changed since the last check (`quiet`); True when that took a write."""
+    key = (str(body["metadata"].get("namespace", "")), str(body["metadata"]["name"]))
+    versions = _versions(context, body)
+    now = datetime.now(UTC)
+    if context.quiet.is_quiet(key, versions, now):
+        return False
+    name = "/".join(key)
     post = api_event(context)
     try:
         outcome = reconcile_and_report(context, as_body(body), post)
@@ -106,4 +137,7 @@ def resync_one(context: Context, body: dict[str, Any]) -> bool:
             log.warning(f"missed-run check of {name}: {error}")
     if missed is not None:
         post(as_body(body), True, "RunMissed", missed.record().message)
-    return bool(outcome.created or outcome.applied or outcome.status_changed or missed)
+    changed = bool(outcome.created or outcome.applied or outcome.status_changed or missed)
+    quiet = None if changed or outcome.problems else _quiet_until(outcome, body, now)
+    context.quiet.checked(key, versions, quiet)
+    return changed

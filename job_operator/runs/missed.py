@@ -66,9 +66,10 @@ def _reason(job: DynamicJob, cronjob: Mapping[str, Any]) -> str:
             "was it running?")
 
 
-def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobStatus,
-               now: datetime) -> MissedRun | None:
-    """The first scheduled time since the CronJob's last run that is lost by ``now``."""
+def _first_unstarted(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobStatus,
+                     ) -> tuple[datetime, datetime] | None:
+    """The first scheduled time since the CronJob's last run, and when it counts as lost
+    (controller slack included); None when no time can be missed as things stand."""
     if job.spec.suspend or cronjob.get("spec", {}).get("suspend"):
         return None
     last_scheduled = parse_time((cronjob.get("status") or {}).get("lastScheduleTime"))
@@ -88,12 +89,30 @@ def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobSt
     if deadline is not None:
         expired = due[0] + timedelta(seconds=deadline)
         lost_at = expired if lost_at is None else min(lost_at, expired)
-    if lost_at is None or lost_at + timedelta(seconds=CONTROLLER_SLACK_SECONDS) > now:
+    if lost_at is None:
         return None
-    run_id = scheduled_job_name(job.metadata.name, due[0])
+    return due[0], lost_at + timedelta(seconds=CONTROLLER_SLACK_SECONDS)
+
+
+def missed_verdict_changes_at(job: DynamicJob, cronjob: Mapping[str, Any],
+                              status: DynamicJobStatus) -> datetime | None:
+    """While the CronJob and the status stay as they are, `missed_run` can find a run
+    only from this time on (None: never)."""
+    first = _first_unstarted(job, cronjob, status)
+    return first[1] if first is not None else None
+
+
+def missed_run(job: DynamicJob, cronjob: Mapping[str, Any], status: DynamicJobStatus,
+               now: datetime) -> MissedRun | None:
+    """The first scheduled time since the CronJob's last run that is lost by ``now``."""
+    first = _first_unstarted(job, cronjob, status)
+    if first is None or first[1] > now:
+        return None
+    due, _ = first
+    run_id = scheduled_job_name(job.metadata.name, due)
     if any(r.id == run_id for r in status.recent_runs):
         return None
-    return MissedRun(due[0], run_id, _reason(job, cronjob))
+    return MissedRun(due, run_id, _reason(job, cronjob))
 
 
 def scheduled_job_name(cronjob_name: str, scheduled: datetime) -> str:

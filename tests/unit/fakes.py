@@ -38,3 +38,6 @@ class FakeKube(Kube):
                 current[key] = copy.deepcopy(value)
         self.writes.append(f"status {kind}/{name}")
         return self.dynamicjob
+
+    def event(self, involved: Any, reason: str, message: str, warning: bool) -> None:
+        self.writes.append(f"event {reason}")
