@@ -90,17 +90,6 @@ EXAMPLE_OUTPUT: dict[str, Callable[[Words], bool]] = {
 """Transcripts whose output is an example of a cluster's answer: run, not compared."""
 
 
-PAGE_FIXES_PENDING: dict[tuple[str, str], tuple[str, ...]] = {
-    ("deployment.md",
-     "helm install dynamicjobs helm/dynamicjobs --set webhook.failurePolicyy=Ignore"): (
-        "Error: INSTALLATION FAILED: values don't meet the specifications of the schema(s) ...",
-        "- at '/webhook': additional properties 'failurePolicyy' not allowed"),
-}
-"""Transcripts on pages that another engineer owns which differ from what the command
-prints, with what it prints: compared with this instead, until the page says it (then
-the entry must go)."""
-
-
 def not_run_reason(line: str) -> str | None:
     found = commands(line)
     return next((reason for reason, rule in NOT_RUN.items()
@@ -488,11 +477,6 @@ def test_the_page_runs_as_written(page: str, walk: Walk) -> None:
         assert (done.returncode != 0) == fails, said
         if step.output is None:
             continue
-        pending = PAGE_FIXES_PENDING.get((page, step.text))
-        if pending:
-            assert not matches(expected, _printed(done)), f"{page} is fixed: drop its " \
-                                                          "entry from PAGE_FIXES_PENDING"
-            expected = "\n".join(pending)
         if commands(step.text)[0][:2] == ["kubectl", "get"]:
             # A read shows the operator's status, which follows the line before it by a
             # moment (a suspend's reconcile): read again until it says what the page says.
