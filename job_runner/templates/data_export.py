@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-from psycopg import sql
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -24,9 +23,15 @@ from job_runner.toolkit.connections import (
 )
 from job_runner.toolkit.export_files import Destination, ExportWriter
 from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.mongo_export import DocumentWriter, document_rows
 from job_runner.toolkit.sql import Dialect, Identifier, TableName
+
+if TYPE_CHECKING:
+    from psycopg import sql
+else:
+    sql = lazy_module("psycopg.sql")
 
 
 class Source(BaseModel):

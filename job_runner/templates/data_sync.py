@@ -12,11 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import psycopg
-from psycopg import sql
-from psycopg.types.string import TextLoader
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from job_runner.template import RunContext, Template, TemplateError
@@ -33,6 +30,7 @@ from job_runner.toolkit.connections import (
     transaction,
 )
 from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo_sync_run import Destination as MongoDestination
 from job_runner.toolkit.mongo_sync_run import MongoSync, MongoSyncSource
 from job_runner.toolkit.sql import (
@@ -50,6 +48,15 @@ from job_runner.toolkit.upsert import (
     max_bind_values,
     require_unique_key,
 )
+
+if TYPE_CHECKING:
+    import psycopg
+    import psycopg.types.string as psycopg_string
+    from psycopg import sql
+else:
+    psycopg = lazy_module("psycopg")
+    sql = lazy_module("psycopg.sql")
+    psycopg_string = lazy_module("psycopg.types.string")
 
 
 def _refuse_duplicates(names: list[str]) -> None:
@@ -197,7 +204,7 @@ def _read_json_as_text(db: Any, dialect: Dialect) -> None:
     text type accepts; parsed into dicts they could not be bound again without a wrapper."""
     if dialect.name == "postgresql":
         for json_type in ("json", "jsonb"):
-            db.adapters.register_loader(json_type, TextLoader)
+            db.adapters.register_loader(json_type, psycopg_string.TextLoader)
 
 
 class SyncOutputs(BaseModel):

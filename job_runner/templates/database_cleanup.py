@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from job_runner.template import RunContext, Template, TemplateError
@@ -20,6 +19,7 @@ from job_runner.toolkit.connections import (
     transaction,
 )
 from job_runner.toolkit.filters import FilterValue
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.sql import (
     Dialect,
@@ -28,6 +28,11 @@ from job_runner.toolkit.sql import (
     equality_conditions,
     time_compared,
 )
+
+if TYPE_CHECKING:
+    from psycopg import sql
+else:
+    sql = lazy_module("psycopg.sql")
 
 
 class CleanupParameters(BaseModel):

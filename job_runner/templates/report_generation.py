@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
-import psycopg
-from psycopg import sql
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from job_runner.template import RunContext, Template
@@ -31,9 +29,17 @@ from job_runner.toolkit.connections import (
 )
 from job_runner.toolkit.export_files import Destination, publish_file
 from job_runner.toolkit.filters import Filter, OrderBy, filter_conditions
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo import mongo_errors, open_mongo
 from job_runner.toolkit.report_render import Report, ReportFormat, Window, render
 from job_runner.toolkit.sql import Dialect, Identifier, TableName, column_list, time_compared
+
+if TYPE_CHECKING:
+    import psycopg
+    from psycopg import sql
+else:
+    psycopg = lazy_module("psycopg")
+    sql = lazy_module("psycopg.sql")
 
 _AGGREGATES = {
     "count": "count({})", "sum": "sum({})", "avg": "avg({})", "min": "min({})",

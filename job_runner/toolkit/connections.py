@@ -8,15 +8,20 @@ import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import PurePosixPath
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import quote
 
-import psycopg
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from job_runner.template import RunContext, SecretRef, TemplateError
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.netpolicy import AddressPolicy
 from job_runner.toolkit.sql import POSTGRESQL, SQLITE, Dialect
+
+if TYPE_CHECKING:
+    import psycopg
+else:
+    psycopg = lazy_module("psycopg")
 
 
 class PostgresConnection(BaseModel):

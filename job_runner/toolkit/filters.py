@@ -7,9 +7,8 @@ Every value is bound as a query parameter; columns are `Identifier`s, validated 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from psycopg import sql
 from pydantic import (
     BaseModel,
     ConfigDict,
@@ -21,9 +20,15 @@ from pydantic import (
     model_validator,
 )
 
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo_query import refuse_operators
 from job_runner.toolkit.sql import Dialect, Identifier
 from job_runner.toolkit.unicode import ValidText, surrogate_problem
+
+if TYPE_CHECKING:
+    from psycopg import sql
+else:
+    sql = lazy_module("psycopg.sql")
 
 Scalar = StrictBool | StrictInt | StrictFloat | ValidText
 FilterValue = Scalar | None

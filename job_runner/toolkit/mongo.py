@@ -6,15 +6,21 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
-
-import pymongo.errors
-from pymongo import MongoClient
-from pymongo.database import Database
+from typing import TYPE_CHECKING, Any
 
 from job_runner.template import RunContext, TemplateError
 from job_runner.toolkit.connections import MongoConnection
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.netpolicy import AddressPolicy
+
+if TYPE_CHECKING:
+    import pymongo
+    import pymongo.errors as pymongo_errors
+    from pymongo import MongoClient
+    from pymongo.database import Database
+else:
+    pymongo = lazy_module("pymongo")
+    pymongo_errors = lazy_module("pymongo.errors")
 
 Document = dict[str, Any]
 
@@ -24,9 +30,9 @@ def mongo_errors(what: str) -> Iterator[None]:
     """Turn driver errors into TemplateErrors that say what was being done."""
     try:
         yield
-    except pymongo.errors.ExecutionTimeout as error:
+    except pymongo_errors.ExecutionTimeout as error:
         raise TemplateError(f"{what}: operation timed out ({error})") from error
-    except pymongo.errors.PyMongoError as error:
+    except pymongo_errors.PyMongoError as error:
         raise TemplateError(f"{what}: MongoDB error: {error}") from error
 
 
@@ -70,7 +76,7 @@ def checked_host(connection: MongoConnection) -> str:
 def open_mongo(connection: MongoConnection, ctx: RunContext) -> Iterator[Database[Document]]:
     """The connection's database, the server reached before the block starts."""
     host = checked_host(connection)
-    client: MongoClient[Document] = MongoClient(host, **client_options(connection, ctx))
+    client: MongoClient[Document] = pymongo.MongoClient(host, **client_options(connection, ctx))
     try:
         with mongo_errors(f"connecting to MongoDB at {connection.host}:{connection.port}"):
             client.admin.command("ping")

@@ -19,16 +19,21 @@ import tarfile
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import bson
-from bson import json_util
-from pymongo.client_session import ClientSession
-from pymongo.database import Database
+from typing import IO, TYPE_CHECKING, Any
 
 from job_runner.template import RunContext, TemplateError
 from job_runner.toolkit import mongo_query
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo import Document, mongo_errors
+
+if TYPE_CHECKING:
+    import bson
+    from bson import json_util
+    from pymongo.client_session import ClientSession
+    from pymongo.database import Database
+else:
+    bson = lazy_module("bson")
+    json_util = lazy_module("bson.json_util")
 
 _RESTORE_BATCH = 1000
 

@@ -11,13 +11,14 @@ template's function enum. The groups are flattened into rows here rather than by
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from pymongo.database import Database
+from typing import TYPE_CHECKING, Any
 
 from job_runner.template import TemplateError
 from job_runner.toolkit import mongo_query
 from job_runner.toolkit.mongo import Document
+
+if TYPE_CHECKING:
+    from pymongo.database import Database
 
 MetricSpec = tuple[str, str | None, str]
 """(function, column or None, report column name)."""

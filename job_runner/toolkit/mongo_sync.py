@@ -10,15 +10,20 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
-
-from pymongo import ReplaceOne
-from pymongo.collection import Collection
+from typing import TYPE_CHECKING, Any
 
 from job_runner.template import RunContext
 from job_runner.toolkit import mongo_query
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.mongo import Document, mongo_errors
 from job_runner.toolkit.sql import Dialect
+
+if TYPE_CHECKING:
+    import pymongo
+    from pymongo import ReplaceOne
+    from pymongo.collection import Collection
+else:
+    pymongo = lazy_module("pymongo")
 
 
 def after_key(key: Sequence[str], last: Sequence[Any]) -> Document:
@@ -69,7 +74,7 @@ def replacements(page: list[Document], key: Sequence[str]) -> list[ReplaceOne[Do
     for document in page:
         match = {field: document.get(field) for field in key}
         body = document if "_id" in key else {k: v for k, v in document.items() if k != "_id"}
-        operations.append(ReplaceOne(match, body, upsert=True))
+        operations.append(pymongo.ReplaceOne(match, body, upsert=True))
     return operations
 
 

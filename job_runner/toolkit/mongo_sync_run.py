@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
-
-from pymongo.collection import Collection
+from typing import TYPE_CHECKING, Any, Protocol
 
 from job_runner.template import RunContext
 from job_runner.toolkit import mongo_query, mongo_sync
@@ -23,6 +21,9 @@ from job_runner.toolkit.connections import (
 from job_runner.toolkit.mongo import Document, mongo_errors, open_mongo
 from job_runner.toolkit.sql import Dialect
 from job_runner.toolkit.upsert import require_unique_key
+
+if TYPE_CHECKING:
+    from pymongo.collection import Collection
 
 
 class PageWriter(Protocol):

@@ -8,14 +8,18 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
-
-from psycopg import sql
 
 from job_runner.template import TemplateError
 from job_runner.toolkit.connections import database_errors
+from job_runner.toolkit.lazy import lazy_module
 from job_runner.toolkit.sql import Dialect, column_list
+
+if TYPE_CHECKING:
+    from psycopg import sql
+else:
+    sql = lazy_module("psycopg.sql")
 
 
 def build_upsert(
