@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ NEVER = datetime.max.replace(tzinfo=UTC)
 async def resync_forever(period: float, list_bodies: Callable[[], list[dict[str, Any]]],
                          resync_one: Callable[[dict[str, Any]], bool],
                          listed: Callable[[float], bool] = lambda _: True) -> None:
-    """``resync_one`` each listed DynamicJob (in a thread, as the API calls block): once
+    """``resync_one`` each listed DynamicJob (in a worker thread, as the API calls block): once
     ``listed`` (waited for at most ``period``) says the list is whole, then every
     ``period`` seconds. Nothing that goes wrong with one job or one pass (an API error, a
     dropped connection, a bug) may end the loop: it is the only thing that repairs drift,
@@ -56,20 +57,37 @@ async def _pass(list_bodies: Callable[[], list[dict[str, Any]]],
     except Exception as error:
         log.warning(f"resync: cannot list DynamicJobs: {type(error).__name__}: {error}")
         return
-    changed = 0
-    for body in bodies:
-        if body["metadata"].get("deletionTimestamp"):
-            continue
-        try:
-            changed += await asyncio.to_thread(resync_one, body)
-        except Exception:
-            log.exception(f"resync of {body['metadata'].get('namespace')}/"
-                          f"{body['metadata'].get('name')} failed; the next pass retries")
+    stop = threading.Event()
+    try:
+        changed = await asyncio.to_thread(_resync_each, bodies, resync_one, stop)
+    except asyncio.CancelledError:
+        stop.set()
+        raise
     took = time.monotonic() - started
     RESYNC_SECONDS.observe(took)
     RESYNC_LAST_PASS.set_to_current_time()
     log.info(f"resync: checked {len(bodies)} DynamicJobs, {changed} needed writes, "
              f"in {took:.1f} s")
+
+
+def _resync_each(bodies: list[dict[str, Any]], resync_one: Callable[[dict[str, Any]], bool],
+                 stop: threading.Event) -> int:
+    """One pass in one worker thread: a thread hop per job cost more than checking a job
+    that cannot have changed, and kept the event loop busy, with the webhook's threads
+    waiting for the GIL, for the whole pass. ``stop`` ends it early when the loop is
+    cancelled."""
+    changed = 0
+    for body in bodies:
+        if stop.is_set():
+            break
+        if body["metadata"].get("deletionTimestamp"):
+            continue
+        try:
+            changed += resync_one(body)
+        except Exception:
+            log.exception(f"resync of {body['metadata'].get('namespace')}/"
+                          f"{body['metadata'].get('name')} failed; the next pass retries")
+    return changed
 
 
 def start(context: Context) -> asyncio.Task[None]:

@@ -53,6 +53,31 @@ def test_a_job_whose_resync_fails_does_not_end_the_loop(
 
 
 
+def test_a_cancelled_loop_stops_its_pass_between_two_jobs() -> None:
+    """The pass runs in one worker thread; cancelling the loop (the operator stopping)
+    ends it after the job in hand instead of going through every job."""
+    started, release = threading.Event(), threading.Event()
+    seen: list[str] = []
+
+    def resync_one(body: dict[str, Any]) -> bool:
+        seen.append(body["metadata"]["name"])
+        started.set()
+        release.wait(5)
+        return False
+
+    async def cancel_during_the_first_job() -> None:
+        task = asyncio.create_task(resync_forever(
+            60, lambda: [_body("first"), _body("second"), _body("third")], resync_one))
+        await asyncio.to_thread(started.wait, 5)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        release.set()  # asyncio.run waits for the worker thread before returning
+
+    asyncio.run(asyncio.wait_for(cancel_during_the_first_job(), timeout=10))
+    assert seen == ["first"]
+
+
 def test_the_first_pass_starts_once_the_list_is_whole_not_a_period_later() -> None:
     """A restarted operator catches up at once: the first pass waits for the DynamicJob
     list (at most one period), then runs; later passes come a period apart."""
