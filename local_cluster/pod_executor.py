@@ -113,6 +113,9 @@ class PodExecutor:
     runtime: PodmanRuntime | None = field(default_factory=runtime_from_env)
     """None runs each container's command as a local process."""
     _running: dict[str, _Running] = field(default_factory=dict)
+    _started: set[str] = field(default_factory=set)
+    """The uid of every pod ever started: a kubelet runs a pod once. (A watch event older
+    than the pod's exit still says Pending; a short process was started again on it.)"""
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -179,8 +182,9 @@ class PodExecutor:
             return
         pending = pod.get("status", {}).get("phase") == "Pending"
         if running is None and kind in ("ADDED", "MODIFIED") and pending \
-                and not meta.get("deletionTimestamp") \
+                and meta["uid"] not in self._started and not meta.get("deletionTimestamp") \
                 and spec.get("nodeName") in (None, NODE_NAME):
+            self._started.add(meta["uid"])
             self._launch(key, pod)
         self._reap()
 
