@@ -10,6 +10,7 @@ idempotent reconcile.
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from datetime import UTC, datetime
 from typing import Any
@@ -98,6 +99,11 @@ async def startup(settings: kopf.OperatorSettings, memo: kopf.Memo,
     """Prepare (blocking work, in a thread), start the resync, and only then report the
     controllers running at the liveness endpoint: one handler, so that order is certain."""
     context = await asyncio.to_thread(_prepare, settings, memo, logger)
+    # What start-up made (modules, schemas, the first lists) lives as long as the process:
+    # frozen, it is no longer walked by the collector's full passes, which stop every
+    # thread, the webhook's too, for as long as they take.
+    gc.collect()
+    gc.freeze()
     memo["resync"] = resync.start(context)
     LIVENESS.controllers_started(asyncio.get_running_loop())
 
