@@ -136,7 +136,10 @@ def main() -> int:
                      what="the runs still going to finish", interval=1)
 
             def all_recorded() -> bool:
-                return _audit(jobs, names, first_minute, last_minute)["not_recorded"] == 0
+                """Every due run recorded, and finished: the operator writes a run's result
+                from its pod once the Job is complete, a moment after the pod ends."""
+                audit = _audit(jobs, names, first_minute, last_minute)
+                return audit["not_recorded"] == 0 and not audit["results"].get("Running")
 
             try:
                 wait_for(all_recorded, timeout=120, what="every due run recorded", interval=2)
