@@ -1,9 +1,10 @@
 """Write a run into its DynamicJob's status, beside the operator's fields, never over them.
 
-The runner owns ``lastRun``, ``recentRuns``, ``lastSuccessfulTime`` and ``lastFailureTime``.
-Each write is a merge patch of only those keys, carrying the resourceVersion it was computed
-from: when the operator (or another run) wrote in between, the API server answers 409 and
-the runner reads again and recomputes, so no run record is lost.
+Runs own ``lastRun``, ``recentRuns``, ``lastSuccessfulTime`` and ``lastFailureTime``; the
+operator writes them (`job_operator.runs.reported`), from several threads. Each write is a
+merge patch of only those keys, carrying the resourceVersion it was computed from: when
+anything wrote in between, the API server answers 409 and the reporter reads again and
+recomputes, so no run record is lost.
 """
 
 from __future__ import annotations

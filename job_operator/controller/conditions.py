@@ -111,8 +111,7 @@ def reconciling(message: str, current: Iterable[Condition]) -> list[Observation]
 
 
 def degraded(body: Mapping[str, Any]) -> Observation:
-    """From the runs in the status (written by the runner, and by the operator for lost
-    and missed runs)."""
+    """From the runs in the status."""
     health = run_health(body.get("status"))
     return Observation("Degraded", "True" if health.degraded else "False", health.reason,
                        health.message)

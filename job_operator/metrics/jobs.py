@@ -1,6 +1,6 @@
 """The per-DynamicJob series, read from the DynamicJobs' status at scrape time.
 
-Run counts come from the run history the runner writes (``status.lastRun`` and
+Run counts come from the run history in the status (``status.lastRun`` and
 ``status.recentRuns``), never from events inside this process: each finished run is
 counted once, by its id, the first time this replica sees it in a status. A replica that
 becomes leader (or restarts) starts from the same histories, so it reports the same totals

@@ -1,10 +1,8 @@
-"""Events for finished runs, posted by the operator from what the runner recorded.
+"""Events for finished runs, posted by the operator from the runs in the status.
 
-The runner records its run in its DynamicJob's status, which RBAC lets it do for that one
-object (a Role with resourceNames). It may not post Events: RBAC cannot limit creating
-Events to those about one object, so a runner allowed to post any would be allowed to post
-misleading ones about every job in its namespace. The operator watches the DynamicJobs
-anyway; it posts one Event per run it sees finish.
+Runner pods hold no API credentials, so they post no Events (RBAC could not have limited
+them to Events about their own job anyway). The operator watches the DynamicJobs; it posts
+one Event per run it sees finish in a status.
 
 What it saw is kept in memory: the first listing after a start marks every job's current
 run as told, so a restart or a change of leader tells nothing twice, and a run that

@@ -126,7 +126,8 @@ the run's summary fields as they are written (``{job}``, ``{result}``, ``{starte
 
 
 class DynamicJobStatus(StatusModel):
-    """Written by the operator (conditions, schedule) and the runner (runs)."""
+    """Written by the operator: conditions, schedule, and the runs (from each run's Job
+    and the runner's report in its pod)."""
 
     observed_generation: int | None = None
     """The metadata.generation the operator last reconciled."""
