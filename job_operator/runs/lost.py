@@ -17,9 +17,10 @@ from job_runner.api.times import sort_key
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 
 
-def _failed_condition(job: Mapping[str, Any]) -> Mapping[str, Any] | None:
+def job_condition(job: Mapping[str, Any], kind: str) -> Mapping[str, Any] | None:
+    """The Job's condition of type ``kind`` when it is True (Complete, Failed, ...)."""
     for condition in (job.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "Failed" and condition.get("status") == "True":
+        if condition.get("type") == kind and condition.get("status") == "True":
             return condition
     return None
 
@@ -52,7 +53,7 @@ def lost_run_record(
 ) -> RunRecord | None:
     """The record to write for a failed Job the runner did not report, else None.
     ``status`` is the DynamicJob's status as stored."""
-    failed = _failed_condition(job)
+    failed = job_condition(job, "Failed")
     if failed is None:
         return None
     run_id = job["metadata"]["name"]

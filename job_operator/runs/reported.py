@@ -15,19 +15,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from job_operator.runs.lost import job_overrides, job_trigger
+from job_operator.runs.lost import job_condition, job_overrides, job_trigger
 from job_runner.api import FINISHED_RESULTS, RunRecord, normalised, read_status
 from job_runner.contract import ANNOTATION_NOTIFIES_RUN, ENV_SPEC
 from job_runner.termination import read_termination_message
 
 
-def _condition(job: Mapping[str, Any], kind: str) -> bool:
-    return any(c.get("type") == kind and c.get("status") == "True"
-               for c in (job.get("status") or {}).get("conditions") or [])
-
-
 def job_finished(job: Mapping[str, Any]) -> bool:
-    return _condition(job, "Complete") or _condition(job, "Failed")
+    return job_condition(job, "Complete") is not None or job_condition(job, "Failed") is not None
 
 
 def notifies_only(job: Mapping[str, Any]) -> bool:
