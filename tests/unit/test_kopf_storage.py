@@ -58,3 +58,27 @@ def test_a_handler_done_at_once_leaves_no_progress_and_no_marker() -> None:
     assert patch, "while a handler runs or retries, its progress is kept"
     storage.purge(key=kopf.HandlerId("reconcile_dynamicjob"), body=body, patch=patch)
     assert not patch.get("metadata", {}).get("annotations"), patch
+
+
+def test_the_essence_is_kopfs_own_without_copying_what_it_drops() -> None:
+    """The same essence as kopf's DiffBaseStorage.build, on a body with everything kopf
+    drops (managedFields, status, its own marked annotations, kubectl's last-applied)."""
+    raw: dict[str, Any] = {
+        **_body(2, 1),
+        "metadata": {
+            "name": "beat", "namespace": "ns", "generation": 2, "uid": "u-1",
+            "resourceVersion": "77", "labels": {"team": "a"},
+            "annotations": {"note": "kept", "other.io/kopf-managed": "yes",
+                            "other.io/last-handled-configuration": "{}",
+                            "kubectl.kubernetes.io/last-applied-configuration": "{}"},
+            "managedFields": [{"manager": "kubectl", "fieldsV1": {"f:spec": {}}}],
+        },
+        "status": {"observedGeneration": 1, "conditions": [{"type": "Ready"}]},
+    }
+    body = kopf.Body(raw)
+    ours = ObservedGenerationDiffBase().build(body=body)
+    assert ours == kopf.AnnotationsDiffBaseStorage().build(body=body)
+    assert ours == {"spec": raw["spec"], "metadata": {
+        "labels": {"team": "a"}, "annotations": {"note": "kept"}}}
+    ours["spec"]["schedule"] = "changed"  # type: ignore[index]
+    assert raw["spec"]["schedule"] == "* * * * *", "the essence is a copy"
