@@ -9,12 +9,15 @@ figure comes with a baseline measured in the same run on the same control plane:
   DynamicJob (from the API server's audit log), its CPU seconds per job and its RSS at N.
 - idle (P6): one resync period with nothing changing: the operator's reads per job and its
   CPU as a share of one core.
+- soak (P3, with --soak-minutes): the operator left alone with the fleet, its RSS read once a
+  minute; growth from the first minute to the last.
 - rate (P2, with --rate): creates at a fixed rate for --duration seconds, each job's
   create -> Ready latency (p50, p99), errors and jobs never Ready.
 - admission (P5, with --admission-rate): server-side dry-run creates of a DynamicJob
   (through the webhook) against dry-run creates of a CronJob (no webhook), p50/p99.
 
     .venv/bin/python -m benchmarks.load [--jobs 1000] [--threads 8] [--rate 10 --duration 300]
+                                        [--soak-minutes 30]
                                         [--admission-rate 50 --admission-seconds 20]
 """
 
@@ -60,6 +63,24 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
 
+def _cpu_by_process(plane: ControlPlane, operator: OperatorProcess | None = None,
+                    ) -> dict[str, float]:
+    """CPU seconds so far of each control-plane component, the operator and this client."""
+    pids = {**plane.pids(), "client": os.getpid()}
+    if operator is not None and operator.process is not None:
+        pids["operator"] = operator.process.pid
+    return {name: _cpu_seconds(pid) for name, pid in pids.items()}
+
+
+def _cpu_ms_per_job(before: dict[str, float], after: dict[str, float],
+                    jobs: int) -> dict[str, float]:
+    """Where the CPU of a phase went, in ms per job: on two shared cores this, not the
+    operator's own share, sets how fast a fleet can be created."""
+    spent = {name: round(1000 * (after[name] - before.get(name, after[name])) / jobs, 2)
+             for name in after}
+    return {**spent, "total": round(sum(spent.values()), 2)}
+
+
 def _rss_mib(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -86,18 +107,16 @@ def _is_ready(item: dict[str, Any]) -> bool:
                for condition in (item.get("status") or {}).get("conditions") or [])
 
 
-def _ready_names(api: client.CustomObjectsApi, namespace: str) -> set[str]:
-    items = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)["items"]
-    return {item["metadata"]["name"] for item in items if _is_ready(item)}
-
-
 def _follow_ready(api: client.CustomObjectsApi, namespace: str, ready_at: dict[str, float],
                   finished: Callable[[], bool]) -> None:
     """Note when each DynamicJob of ``namespace`` is first seen Ready, from a watch, until
     ``finished``. (Listing the namespace every 50 ms, as this did up to 7b160e1's figures,
     loaded the API server with thousands of objects 20 times a second.)"""
-    version = api.list_namespaced_custom_object(
-        GROUP, VERSION, namespace, PLURAL)["metadata"]["resourceVersion"]
+    listed = api.list_namespaced_custom_object(GROUP, VERSION, namespace, PLURAL)
+    for item in listed["items"]:
+        if _is_ready(item):
+            ready_at.setdefault(item["metadata"]["name"], time.perf_counter())
+    version = listed["metadata"]["resourceVersion"]
     while not finished():
         for event in watch.Watch().stream(
                 api.list_namespaced_custom_object, GROUP, VERSION, namespace, PLURAL,
@@ -108,14 +127,19 @@ def _follow_ready(api: client.CustomObjectsApi, namespace: str, ready_at: dict[s
                 ready_at.setdefault(item["metadata"]["name"], time.perf_counter())
 
 
-def _wait_all_ready(api: client.CustomObjectsApi, namespace: str, names: set[str],
-                    timeout: float) -> float | None:
+def _watch_ready(api: client.CustomObjectsApi, namespace: str, names: set[str],
+                 timeout: float) -> tuple[dict[str, float], threading.Thread]:
+    """Start noting when each of ``names`` is first seen Ready, from a watch, until all are
+    or ``timeout`` passes; join the thread returned to wait for that. (Up to c2629c9's
+    figures the fleet listed the whole namespace every 0.25 s instead, which loaded the API
+    server while it served the operator.)"""
+    ready_at: dict[str, float] = {}
     started = time.perf_counter()
-    while time.perf_counter() - started < timeout:
-        if names <= _ready_names(api, namespace):
-            return time.perf_counter() - started
-        time.sleep(0.25)
-    return None
+    watcher = threading.Thread(target=_follow_ready, daemon=True, args=(
+        api, namespace, ready_at,
+        lambda: names <= ready_at.keys() or time.perf_counter() - started > timeout))
+    watcher.start()
+    return ready_at, watcher
 
 
 def _direct_objects(name: str, namespace: str) -> list[tuple[str, dict[str, Any]]]:
@@ -181,18 +205,22 @@ def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: O
     pid = operator.process.pid
     rss_before = _rss_mib(pid)
     cpu_before = _cpu_seconds(pid)
+    split_before = _cpu_by_process(plane, operator)
     since = _now()
 
     def one(index: int) -> None:
         custom.create_namespaced_custom_object(
             GROUP, VERSION, namespace, PLURAL, manifest(f"job-{index}", namespace))
 
+    names = {f"job-{i}" for i in range(jobs)}
+    ready_at, watcher = _watch_ready(custom, namespace, names, timeout=1800)
+    started = time.perf_counter()
     created_in = _in_parallel(threads, one, jobs)
-    started = time.perf_counter() - created_in
-    waited = _wait_all_ready(custom, namespace, {f"job-{i}" for i in range(jobs)},
-                             timeout=1800)
-    all_ready_s = None if waited is None else round(time.perf_counter() - started, 2)
+    watcher.join()
+    all_ready_s = (round(max(ready_at.values()) - started, 2)
+                   if names <= ready_at.keys() else None)
     cpu = _cpu_seconds(pid) - cpu_before
+    split = _cpu_ms_per_job(split_before, _cpu_by_process(plane, operator), jobs)
     counts = _requests_by(plane.audit_log, since, namespace=namespace)
     writes, reads = _split(counts)
     return {
@@ -200,6 +228,7 @@ def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: O
         "create_requests_s": round(created_in, 2),
         "all_ready_s": all_ready_s,
         "operator_cpu_s_per_job_ms": round(1000 * cpu / jobs, 2),
+        "cpu_ms_per_job": split,
         "operator_rss_empty_mib": round(rss_before, 1),
         "operator_rss_at_jobs_mib": round(_rss_mib(pid), 1),
         "writes_per_job": round(writes / jobs, 2),
@@ -225,6 +254,26 @@ def measure_idle(plane: ControlPlane, operator: OperatorProcess, jobs: int) -> d
         "idle_reads_per_job_per_pass": round(reads / jobs / 2, 2),
         "idle_writes": writes,
         "operator_rss_after_idle_mib": round(_rss_mib(pid), 1),
+    }
+
+
+def measure_soak(operator: OperatorProcess, minutes: int) -> dict[str, Any]:
+    """RSS once a minute while nothing changes but the resync passes (one every
+    RESYNC_SECONDS): a leak shows as growth from the first reading to the last."""
+    assert operator.process is not None
+    pid = operator.process.pid
+    readings = [_rss_mib(pid)]
+    started = time.monotonic()
+    for minute in range(1, minutes + 1):
+        time.sleep(max(0.0, started + 60 * minute - time.monotonic()))  # the window itself
+        readings.append(_rss_mib(pid))
+        print(f"soak: minute {minute}/{minutes}, RSS {readings[-1]:.1f} MiB", flush=True)
+    return {
+        "minutes": minutes, "resync_passes": minutes * 60 // RESYNC_SECONDS,
+        "rss_first_mib": round(readings[0], 1), "rss_last_mib": round(readings[-1], 1),
+        "rss_max_mib": round(max(readings), 1),
+        "growth_percent": round(100 * (readings[-1] - readings[0]) / readings[0], 2),
+        "rss_by_minute_mib": [round(value, 1) for value in readings],
     }
 
 
@@ -331,14 +380,18 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=300)
     parser.add_argument("--admission-rate", type=float, default=0)
     parser.add_argument("--admission-seconds", type=float, default=20)
+    parser.add_argument("--soak-minutes", type=int, default=0)
     parser.add_argument("--label", default="", help="a note stored with the figures")
     args = parser.parse_args()
     figures: dict[str, Any] = {"when": _now(), "label": args.label, "commit": head_commit()}
     with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
         api_client = client_with_crds(plane, connections=32)
         _namespaces(api_client, ("fleet", "direct"))
-        figures["direct"] = {"objects_per_job": 4, "create_s": round(
-            measure_direct(api_client, "direct", args.jobs, args.threads), 2)}
+        cpu_before = _cpu_by_process(plane)
+        direct_s = measure_direct(api_client, "direct", args.jobs, args.threads)
+        figures["direct"] = {"objects_per_job": 4, "create_s": round(direct_s, 2),
+                             "cpu_ms_per_job": _cpu_ms_per_job(
+                                 cpu_before, _cpu_by_process(plane), args.jobs)}
         env = {**os.environ, **operator_environment(plane, Path(workdir)),
                "DYNAMICJOBS_DRIFT_CHECK_SECONDS": str(RESYNC_SECONDS)}
         operator = OperatorProcess(env=env, log=Path(workdir) / "operator.log")
@@ -351,6 +404,8 @@ def main() -> int:
                 figures["p1_ratio_vs_direct"] = round(
                     fleet["all_ready_s"] / figures["direct"]["create_s"], 2)
             figures["idle"] = measure_idle(plane, operator, args.jobs)
+            if args.soak_minutes:
+                figures["soak"] = measure_soak(operator, args.soak_minutes)
             if args.admission_rate:
                 figures["admission"] = measure_admission(
                     api_client, args.admission_rate, args.admission_seconds)

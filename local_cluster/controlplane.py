@@ -157,6 +157,11 @@ class ControlPlane:
     _failed: bool = False
     _made_workdir: bool = False
 
+    def pids(self) -> dict[str, int]:
+        """Each running component's process id, by name (for benchmarks to read its CPU)."""
+        return {component.name: component.process.pid for component in self._components
+                if component.process is not None and component.process.poll() is None}
+
     @property
     def server(self) -> str:
         return f"https://127.0.0.1:{self.api_port}"
