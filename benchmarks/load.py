@@ -9,6 +9,9 @@ figure comes with a baseline measured in the same run on the same control plane:
   DynamicJob (from the API server's audit log), its CPU seconds per job and its RSS at N.
 - idle (P6): one resync period with nothing changing: the operator's reads per job and its
   CPU as a share of one core.
+- restart (P4 and P3, with --restart): the operator stopped and started again with the
+  fleet unchanged: until its first resync pass has checked every job, its writes, and its
+  RSS then and a minute later (a restart lists every job at once).
 - soak (P3, with --soak-minutes): the operator left alone with the fleet, its RSS read once a
   minute; growth from the first minute to the last.
 - rate (P2, with --rate): creates at a fixed rate for --duration seconds, each job's
@@ -17,7 +20,7 @@ figure comes with a baseline measured in the same run on the same control plane:
   (through the webhook) against dry-run creates of a CronJob (no webhook), p50/p99.
 
     .venv/bin/python -m benchmarks.load [--jobs 1000] [--threads 8] [--rate 10 --duration 300]
-                                        [--soak-minutes 30]
+                                        [--restart] [--soak-minutes 30]
                                         [--admission-rate 50 --admission-seconds 20]
 """
 
@@ -41,7 +44,7 @@ from typing import Any
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from benchmarks.plane import client_with_crds, head_commit
+from benchmarks.plane import client_with_crds, first_pass_covered, head_commit
 from benchmarks.recording import record
 from local_cluster.audit import audited_requests
 from local_cluster.controlplane import ControlPlane
@@ -49,6 +52,7 @@ from local_cluster.devrun import OPERATOR_USER, operator_environment
 from local_cluster.webhook import register_webhook
 from tests.kube.dynamicjobs import GROUP, PLURAL, VERSION, manifest
 from tests.kube.operator_process import OperatorProcess
+from tests.kube.waiting import wait_for
 
 RESYNC_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -257,6 +261,26 @@ def measure_idle(plane: ControlPlane, operator: OperatorProcess, jobs: int) -> d
     }
 
 
+def measure_restart(plane: ControlPlane, operator: OperatorProcess, jobs: int,
+                    ) -> dict[str, Any]:
+    operator.stop()
+    since, offset = _now(), len(operator.log_text())
+    started = time.perf_counter()
+    operator.start()
+    wait_for(lambda: first_pass_covered(operator.log_text()[offset:], jobs), timeout=1800,
+             what="the restarted operator's first resync pass over every job", interval=0.5)
+    caught_up_s = time.perf_counter() - started
+    assert operator.process is not None
+    rss_caught_up = _rss_mib(operator.process.pid)
+    time.sleep(60)  # the measurement window itself, not synchronisation
+    writes, _ = _split(_requests_by(plane.audit_log, since))
+    return {
+        "restart_to_first_pass_s": round(caught_up_s, 1), "writes": writes,
+        "operator_rss_caught_up_mib": round(rss_caught_up, 1),
+        "operator_rss_a_minute_later_mib": round(_rss_mib(operator.process.pid), 1),
+    }
+
+
 def measure_soak(operator: OperatorProcess, minutes: int) -> dict[str, Any]:
     """RSS once a minute while nothing changes but the resync passes (one every
     RESYNC_SECONDS): a leak shows as growth from the first reading to the last."""
@@ -380,6 +404,7 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=300)
     parser.add_argument("--admission-rate", type=float, default=0)
     parser.add_argument("--admission-seconds", type=float, default=20)
+    parser.add_argument("--restart", action="store_true")
     parser.add_argument("--soak-minutes", type=int, default=0)
     parser.add_argument("--label", default="", help="a note stored with the figures")
     args = parser.parse_args()
@@ -404,6 +429,8 @@ def main() -> int:
                 figures["p1_ratio_vs_direct"] = round(
                     fleet["all_ready_s"] / figures["direct"]["create_s"], 2)
             figures["idle"] = measure_idle(plane, operator, args.jobs)
+            if args.restart:
+                figures["restart"] = measure_restart(plane, operator, args.jobs)
             if args.soak_minutes:
                 figures["soak"] = measure_soak(operator, args.soak_minutes)
             if args.admission_rate:

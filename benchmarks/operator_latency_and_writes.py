@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import re
 import statistics
 import subprocess
 import sys
@@ -26,6 +25,7 @@ from kubernetes import client, config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from benchmarks.plane import first_pass_covered
 from benchmarks.recording import record
 from local_cluster.audit import audited_writes
 from local_cluster.controlplane import ControlPlane
@@ -35,8 +35,6 @@ from tests.kube.dynamicjobs import DynamicJobs
 from tests.kube.operator_process import OperatorProcess
 from tests.kube.waiting import wait_for
 
-FIRST_PASS = re.compile(r"resync: checked (\d+) DynamicJobs")
-
 
 def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -44,11 +42,6 @@ def _now() -> str:
 
 def _ready_with_cronjob(jobs: DynamicJobs, name: str) -> bool:
     return jobs.cronjob(name) is not None and jobs.is_ready(name)
-
-
-def _first_pass_covered(log: str, jobs: int) -> bool:
-    """The restarted operator's first resync pass has checked at least ``jobs`` jobs."""
-    return any(int(count) >= jobs for count in FIRST_PASS.findall(log))
 
 
 def measure_latency(jobs: DynamicJobs, samples: int) -> list[float]:
@@ -120,7 +113,7 @@ def main() -> int:
         offset = len(operator.log_text())
         started = time.perf_counter()
         operator.start()
-        wait_for(lambda: _first_pass_covered(operator.log_text()[offset:], args.jobs),
+        wait_for(lambda: first_pass_covered(operator.log_text()[offset:], args.jobs),
                  timeout=600, what="the first resync pass after the restart", interval=0.5)
         resume_seconds = time.perf_counter() - started
         restart_writes = list(audited_writes(plane.audit_log, user=OPERATOR_USER,

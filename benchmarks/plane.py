@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +12,7 @@ from kubernetes import client, config
 from local_cluster.controlplane import ControlPlane
 
 REPO = Path(__file__).resolve().parent.parent
+FIRST_PASS = re.compile(r"resync: checked (\d+) DynamicJobs")
 
 
 def head_commit() -> str:
@@ -27,3 +29,9 @@ def client_with_crds(plane: ControlPlane, connections: int = 16) -> client.ApiCl
     api = config.new_client_from_config(config_file=str(plane.kubeconfig))
     api.configuration.connection_pool_maxsize = connections
     return api
+
+
+def first_pass_covered(log: str, jobs: int) -> bool:
+    """A (restarted) operator's resync pass has checked at least ``jobs`` jobs: it has
+    caught up with every job there is."""
+    return any(int(count) >= jobs for count in FIRST_PASS.findall(log))
