@@ -83,7 +83,9 @@ def _reconciles(process: OperatorProcess, name: str, jobs: DynamicJobs,
     # log shows that it handled the job (the reconcile runs in whichever comes first).
     handled = [f"[{jobs.namespace}/{job}] Handler '{handler}' succeeded"
                for handler in ("reconcile_dynamicjob", "dynamicjob_seen")]
-    assert any(line in process.log_text() for line in handled)
+    # kopf logs a handler's success just after the handler's status write: poll for it.
+    wait_for(lambda: any(line in process.log_text() for line in handled), timeout=30,
+             what=f"{name}'s log to show it handled {job}")
 
 
 def test_one_replica_leads_and_a_standby_takes_over_on_stop_and_on_crash(
