@@ -44,7 +44,7 @@ from typing import Any
 from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
-from benchmarks.plane import client_with_crds, first_pass_covered, head_commit
+from benchmarks.plane import client_with_crds, head_commit, start_until_caught_up
 from benchmarks.recording import record
 from local_cluster.audit import audited_requests
 from local_cluster.controlplane import ControlPlane
@@ -52,7 +52,6 @@ from local_cluster.devrun import OPERATOR_USER, operator_environment
 from local_cluster.webhook import register_webhook
 from tests.kube.dynamicjobs import GROUP, PLURAL, VERSION, manifest
 from tests.kube.operator_process import OperatorProcess
-from tests.kube.waiting import wait_for
 
 RESYNC_SECONDS = 30
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -208,7 +207,6 @@ def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: O
     assert operator.process is not None
     pid = operator.process.pid
     rss_before = _rss_mib(pid)
-    cpu_before = _cpu_seconds(pid)
     split_before = _cpu_by_process(plane, operator)
     since = _now()
 
@@ -223,7 +221,6 @@ def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: O
     watcher.join()
     all_ready_s = (round(max(ready_at.values()) - started, 2)
                    if names <= ready_at.keys() else None)
-    cpu = _cpu_seconds(pid) - cpu_before
     split = _cpu_ms_per_job(split_before, _cpu_by_process(plane, operator), jobs)
     counts = _requests_by(plane.audit_log, since, namespace=namespace)
     writes, reads = _split(counts)
@@ -231,7 +228,7 @@ def measure_fleet(api_client: client.ApiClient, plane: ControlPlane, operator: O
         "jobs": jobs, "threads": threads,
         "create_requests_s": round(created_in, 2),
         "all_ready_s": all_ready_s,
-        "operator_cpu_s_per_job_ms": round(1000 * cpu / jobs, 2),
+        "operator_cpu_s_per_job_ms": split["operator"],
         "cpu_ms_per_job": split,
         "operator_rss_empty_mib": round(rss_before, 1),
         "operator_rss_at_jobs_mib": round(_rss_mib(pid), 1),
@@ -264,12 +261,8 @@ def measure_idle(plane: ControlPlane, operator: OperatorProcess, jobs: int) -> d
 def measure_restart(plane: ControlPlane, operator: OperatorProcess, jobs: int,
                     ) -> dict[str, Any]:
     operator.stop()
-    since, offset = _now(), len(operator.log_text())
-    started = time.perf_counter()
-    operator.start()
-    wait_for(lambda: first_pass_covered(operator.log_text()[offset:], jobs), timeout=1800,
-             what="the restarted operator's first resync pass over every job", interval=0.5)
-    caught_up_s = time.perf_counter() - started
+    since = _now()
+    caught_up_s = start_until_caught_up(operator, jobs, timeout=1800)
     assert operator.process is not None
     rss_caught_up = _rss_mib(operator.process.pid)
     time.sleep(60)  # the measurement window itself, not synchronisation

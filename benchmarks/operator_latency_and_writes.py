@@ -25,7 +25,7 @@ from kubernetes import client, config
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.plane import first_pass_covered
+from benchmarks.plane import start_until_caught_up
 from benchmarks.recording import record
 from local_cluster.audit import audited_writes
 from local_cluster.controlplane import ControlPlane
@@ -110,12 +110,7 @@ def main() -> int:
                            if w.namespace == "restart"]
         operator.stop()
         restarted_at = _now()
-        offset = len(operator.log_text())
-        started = time.perf_counter()
-        operator.start()
-        wait_for(lambda: first_pass_covered(operator.log_text()[offset:], args.jobs),
-                 timeout=600, what="the first resync pass after the restart", interval=0.5)
-        resume_seconds = time.perf_counter() - started
+        resume_seconds = start_until_caught_up(operator, args.jobs, timeout=600)
         restart_writes = list(audited_writes(plane.audit_log, user=OPERATOR_USER,
                                              since=restarted_at))
         operator.stop()

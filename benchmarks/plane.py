@@ -5,11 +5,14 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from kubernetes import client, config
 
 from local_cluster.controlplane import ControlPlane
+from tests.kube.operator_process import OperatorProcess
+from tests.kube.waiting import wait_for
 
 REPO = Path(__file__).resolve().parent.parent
 FIRST_PASS = re.compile(r"resync: checked (\d+) DynamicJobs")
@@ -35,3 +38,14 @@ def first_pass_covered(log: str, jobs: int) -> bool:
     """A (restarted) operator's resync pass has checked at least ``jobs`` jobs: it has
     caught up with every job there is."""
     return any(int(count) >= jobs for count in FIRST_PASS.findall(log))
+
+
+def start_until_caught_up(operator: OperatorProcess, jobs: int, timeout: float) -> float:
+    """Start the stopped ``operator`` again and wait until its first resync pass has
+    checked ``jobs`` jobs; the seconds from the start to then."""
+    offset = len(operator.log_text())
+    started = time.perf_counter()
+    operator.start()
+    wait_for(lambda: first_pass_covered(operator.log_text()[offset:], jobs), timeout=timeout,
+             what="the restarted operator's first resync pass over every job", interval=0.5)
+    return time.perf_counter() - started
