@@ -69,7 +69,9 @@ def checked(template: type[Template], params: dict[str, Any],
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     path = tmp_path / "app.sqlite3"
-    now = datetime.now(UTC)
+    # Half a day off whole days: no row sits at a cutoff of whole days (the template takes
+    # its own now, a moment later, and the row at exactly ten days then flipped sides).
+    now = datetime.now(UTC) - timedelta(hours=12)
     with sqlite3.connect(path) as conn:
         conn.execute("CREATE TABLE events (id INTEGER PRIMARY KEY, created_at TEXT, kind TEXT)")
         conn.executemany("INSERT INTO events VALUES (?, ?, ?)", [
@@ -98,7 +100,7 @@ def test_database_cleanup(db: Path) -> None:
     outputs = checked(DatabaseCleanup, {"connection": sqlite(db), "table": "events",
                                         "timestampColumn": "created_at", "olderThanDays": 10,
                                         "batchSize": 7})
-    assert outputs["deleted"] == 29 and outputs["batches"] == 5
+    assert outputs["deleted"] == 30 and outputs["batches"] == 5
 
 
 def test_data_export(db: Path, out: Path) -> None:
