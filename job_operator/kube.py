@@ -25,6 +25,8 @@ from job_runner.status_api import StatusConflict, dynamicjob_path
 
 log = logging.getLogger(__name__)
 
+LIST_PAGE_SIZE = 500
+"""Objects per page of a LIST (client-go's informers ask for as many)."""
 _CORE_KINDS = {"ServiceAccount": "serviceaccounts", "Event": "events", "Pod": "pods"}
 _GROUP_KINDS = {
     "CronJob": ("batch/v1", "cronjobs"),
@@ -118,13 +120,23 @@ class Kube:
         found = self._call("GET", resource_path(kind, namespace), query=query)
         return list(found.get("items", []))
 
-    def list_versioned(self, kind: str, namespace: str | None, label_selector: str,
-                       ) -> tuple[builtins.list[dict[str, Any]], str]:
-        """The objects and the list's resourceVersion, to watch from."""
-        found = self._call("GET", resource_path(kind, namespace),
-                           query=[("labelSelector", label_selector)])
-        return (builtins.list(found.get("items", [])),
-                str(found.get("metadata", {}).get("resourceVersion", "")))
+    def list_pages(self, kind: str, namespace: str | None, label_selector: str,
+                   page_size: int = LIST_PAGE_SIZE,
+                   ) -> Iterator[tuple[builtins.list[dict[str, Any]], str]]:
+        """The objects, a page at a time, each with the list's resourceVersion (to watch
+        from once the last page is in). Pages keep what is decoded at once small: one LIST
+        of 10,000 DynamicJobs raised a restarted operator's RSS by 60 MiB for good."""
+        token = ""
+        while True:
+            query = [("labelSelector", label_selector), ("limit", str(page_size))]
+            found = self._call("GET", resource_path(kind, namespace),
+                               query=[*query, ("continue", token)] if token else query)
+            metadata = found.get("metadata", {})
+            yield (builtins.list(found.get("items", [])),
+                   str(metadata.get("resourceVersion", "")))
+            token = metadata.get("continue") or ""
+            if not token:
+                return
 
     def watch(self, kind: str, namespace: str | None, label_selector: str, version: str,
               seconds: int, stopping: threading.Event) -> Iterator[dict[str, Any]]:

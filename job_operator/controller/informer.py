@@ -26,6 +26,9 @@ WATCH_SECONDS = 300
 RETRY_SECONDS = 5.0
 EventCallback = Callable[[str, str, dict[str, Any]], None]
 """(kind, event type, body): called from the informer's thread after the store changed."""
+LISTED = "LISTED"
+"""The event type given for each object of a LIST (the first, and each one after a watch
+too old to resume); an object a new LIST no longer has is given as DELETED."""
 
 
 class Informer:
@@ -77,8 +80,23 @@ class Informer:
                 self._stopping.wait(RETRY_SECONDS)
 
     def _list(self) -> str:
-        items, version = self.kube.list_versioned(self.kind, self.namespace, self.selector)
-        self.store = {_key(item): packed(self._typed(item)) for item in items}
+        """LIST a page at a time into the store, then drop what the LIST no longer has.
+        (Readers meanwhile see each object either as before or as listed.)"""
+        listed: set[tuple[str, str]] = set()
+        version = ""
+        for items, page_version in self.kube.list_pages(self.kind, self.namespace,
+                                                        self.selector):
+            version = page_version
+            for item in items:
+                body = self._typed(item)
+                key = _key(body)
+                listed.add(key)
+                self.store[key] = packed(body)
+                self._notify(LISTED, body)
+        for key in self.store.keys() - listed:
+            gone = self.store.pop(key, None)
+            if gone is not None:
+                self._notify("DELETED", unpacked(gone))
         return version
 
     def _typed(self, body: Mapping[str, Any]) -> dict[str, Any]:
@@ -100,12 +118,16 @@ class Informer:
                 self.store.pop(_key(body), None)
             else:
                 self.store[_key(body)] = packed(body)
-            if self.on_event is not None:
-                try:
-                    self.on_event(self.kind, kind, body)
-                except Exception:
-                    log.exception(f"informer {self.kind}: handling {kind} failed")
+            self._notify(kind, body)
         return version
+
+    def _notify(self, event_type: str, body: dict[str, Any]) -> None:
+        if self.on_event is None:
+            return
+        try:
+            self.on_event(self.kind, event_type, body)
+        except Exception:
+            log.exception(f"informer {self.kind}: handling {event_type} failed")
 
 
 def _key(body: Mapping[str, Any]) -> tuple[str, str]:

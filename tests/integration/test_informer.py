@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from kubernetes import client
 
-from job_operator.controller.informer import Informer
+from job_operator.controller.informer import LISTED, Informer
 from job_operator.kube import Kube
 from tests.kube.waiting import wait_for
 
@@ -46,6 +46,7 @@ def test_it_lists_follows_changes_and_deletions_and_ignores_the_unlabelled(
         wait_for(lambda: informer.get(namespace, "before") is None, timeout=30,
                  what="the deletion")
         assert informer.get(namespace, "theirs") is None
+        assert seen[0] == (LISTED, "before"), "the first list is told, each object once"
         assert ("DELETED", "before") in seen and ("ADDED", "after") in seen
         assert all(name != "theirs" for _, name in seen)
         stored = informer.get(namespace, "after")
@@ -53,3 +54,16 @@ def test_it_lists_follows_changes_and_deletions_and_ignores_the_unlabelled(
         assert all("fieldsV1" not in entry for entry in stored["metadata"]["managedFields"])
     finally:
         informer.stop()
+
+
+def test_a_list_comes_in_pages_of_one_snapshot(api_client: client.ApiClient,
+                                               namespace: str) -> None:
+    core = client.CoreV1Api(api_client)
+    names = [f"paged-{i}" for i in range(5)]
+    for name in names:
+        core.create_namespaced_service_account(namespace, _account(name))
+    pages = list(Kube(api_client).list_pages("ServiceAccount", namespace, SELECTOR,
+                                             page_size=2))
+    assert [len(items) for items, _ in pages] == [2, 2, 1]
+    assert sorted(item["metadata"]["name"] for items, _ in pages for item in items) == names
+    assert len({version for _, version in pages}) == 1, "every page is of the same list"
