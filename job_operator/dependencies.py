@@ -9,11 +9,10 @@ act on.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from job_operator.kube import packed, unpacked
 from job_runner.api import parse_time, read_status
 
 TRIGGER_WINDOW = timedelta(hours=23)
@@ -83,48 +82,74 @@ def fresh_successes(body: Mapping[str, Any], now: datetime) -> list[str]:
     return [run_id for _, run_id in sorted(found)]
 
 
-class DependencyIndex:
-    """Who depends on whom, per namespace, from the DynamicJobs the operator has seen.
+BodyReader = Callable[[str, str], "Mapping[str, Any] | None"]
+"""(namespace, name) -> the DynamicJob as the operator last saw it, or None."""
 
-    Shared by kopf's handler threads: the watch handler updates it while reconciles in
-    other threads read it, so every access holds one lock, and readers get copies that
-    later updates do not change. Each job's dependsOn names are extracted once, when its
-    body arrives, not on every read; the body is kept `packed` (it was the operator's
-    largest copy of every DynamicJob, managedFields and all).
+
+class DependencyIndex:
+    """Who depends on whom, per namespace: each job's dependsOn names, extracted once when
+    its body arrives, and the reverse, so that finding a job's dependents costs a lookup,
+    not a scan of the namespace. Bodies are not kept here: ``read`` gives the current one
+    (the operator's informer holds every DynamicJob already).
+
+    Shared by threads (the watch updates it while reconciles read it), so every access
+    holds one lock, and readers get copies that later updates do not change.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, read: BodyReader) -> None:
+        self._read = read
         self._lock = threading.Lock()
-        self._jobs: dict[str, dict[str, tuple[bytes, list[str]]]] = {}
+        self._upstreams: dict[str, dict[str, tuple[str, ...]]] = {}
+        """namespace -> job -> the jobs it depends on (only jobs that depend on any)."""
+        self._downstreams: dict[str, dict[str, set[str]]] = {}
+        """namespace -> job -> the jobs that depend on it."""
 
     def update(self, body: Mapping[str, Any]) -> None:
         metadata = body["metadata"]
-        entry = (packed(body), depends_on(body.get("spec") or {}))
+        namespace, name = metadata["namespace"], metadata["name"]
+        upstreams = tuple(depends_on(body.get("spec") or {}))
         with self._lock:
-            self._jobs.setdefault(metadata["namespace"], {})[metadata["name"]] = entry
-
-    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
-        with self._lock:
-            entry = self._jobs.get(namespace, {}).get(name)
-        return unpacked(entry[0]) if entry else None
+            if self._upstreams.get(namespace, {}).get(name, ()) != upstreams:
+                self._unlink(namespace, name)
+                self._link(namespace, name, upstreams)
 
     def remove(self, namespace: str, name: str) -> None:
         with self._lock:
-            jobs = self._jobs.get(namespace)
-            if jobs is not None:
-                jobs.pop(name, None)
-                if not jobs:
-                    del self._jobs[namespace]
+            self._unlink(namespace, name)
+
+    def get(self, namespace: str, name: str) -> Mapping[str, Any] | None:
+        return self._read(namespace, name)
 
     def siblings(self, namespace: str, name: str) -> dict[str, list[str]]:
-        """The dependsOn names of every other job in the namespace."""
+        """The dependsOn names of every other job in the namespace that has any (only
+        those can be part of a cycle)."""
         with self._lock:
             return {other: list(upstreams)
-                    for other, (_, upstreams) in self._jobs.get(namespace, {}).items()
+                    for other, upstreams in self._upstreams.get(namespace, {}).items()
                     if other != name}
 
     def dependents(self, namespace: str, upstream: str) -> list[Mapping[str, Any]]:
+        """The jobs that depend on ``upstream``, by name."""
         with self._lock:
-            found = [(name, body) for name, (body, upstreams)
-                     in self._jobs.get(namespace, {}).items() if upstream in upstreams]
-        return [unpacked(body) for _, body in sorted(found, key=lambda pair: pair[0])]
+            names = sorted(self._downstreams.get(namespace, {}).get(upstream, ()))
+        return [body for name in names if (body := self._read(namespace, name)) is not None]
+
+    def _link(self, namespace: str, name: str, upstreams: tuple[str, ...]) -> None:
+        if not upstreams:
+            return
+        self._upstreams.setdefault(namespace, {})[name] = upstreams
+        downstreams = self._downstreams.setdefault(namespace, {})
+        for upstream in upstreams:
+            downstreams.setdefault(upstream, set()).add(name)
+
+    def _unlink(self, namespace: str, name: str) -> None:
+        jobs = self._upstreams.get(namespace, {})
+        downstreams = self._downstreams.get(namespace, {})
+        for upstream in jobs.pop(name, ()):
+            dependents = downstreams.get(upstream, set())
+            dependents.discard(name)
+            if not dependents:
+                downstreams.pop(upstream, None)
+        for table in (self._upstreams, self._downstreams):
+            if not table.get(namespace, True):
+                del table[namespace]

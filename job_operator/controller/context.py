@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from job_operator.runs.announce import RunAnnouncer
 from job_operator.settings import Settings
 from job_operator.validation import format_problems
 
+log = logging.getLogger(__name__)
 RETRY_DELAY_SECONDS = 10
 API_TIMEOUT_SECONDS = 60
 """No call to the API server may wait longer (a half-open connection would wait forever)."""
@@ -32,7 +34,6 @@ class Context:
 
     kube: Kube
     settings: Settings
-    index: DependencyIndex = field(default_factory=DependencyIndex)
     live: LiveObjects | None = None
     """The watch-fed DynamicJobs and owned objects (set at startup, see `watching`)."""
     announcer: RunAnnouncer = field(default_factory=RunAnnouncer)
@@ -42,13 +43,21 @@ class Context:
     dynamicjobs_listed: threading.Event = field(default_factory=threading.Event)
     """Set once the watches' first lists are in (`watching.start_watching`): from then on
     a resync pass sees every DynamicJob."""
+    index: DependencyIndex = field(init=False)
+    """Who depends on whom; it reads bodies from ``live``."""
     _job_locks: dict[tuple[str, str], threading.Lock] = field(default_factory=dict)
     _locks_guard: threading.Lock = field(default_factory=threading.Lock)
 
+    def __post_init__(self) -> None:
+        self.index = DependencyIndex(self._watched_dynamicjob)
+
+    def _watched_dynamicjob(self, namespace: str, name: str) -> dict[str, Any] | None:
+        return self.live.get("DynamicJob", namespace, name) if self.live is not None else None
+
     def job_lock(self, namespace: str, name: str) -> threading.Lock:
-        """One reconcile of a DynamicJob at a time: kopf serialises its own handlers per
-        object, but the resync loop and the informers reconcile from threads of their own,
-        and two reconciles at once would both create what neither has seen yet."""
+        """One reconcile of a DynamicJob at a time: the work queue hands a key to one
+        worker at a time, but the resync loop reconciles from a thread of its own, and two
+        reconciles at once would both create what neither has seen yet."""
         with self._locks_guard:
             return self._job_locks.setdefault((namespace, name), threading.Lock())
 
@@ -79,13 +88,8 @@ EventPoster = Callable[[kopf.Body, bool, str, str], None]
 """(body, warning, reason, message): post an Event about a DynamicJob."""
 
 
-def kopf_event(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
-    """Through kopf's event queue: only inside a kopf handler, which sets up its context."""
-    (kopf.warn if warning else kopf.info)(body, reason=reason, message=message)
-
-
 def api_event(context: Context) -> EventPoster:
-    """Straight to the API: for the resync loop, whose threads kopf's queue does not serve."""
+    """Straight to the API (kopf's event queue serves only kopf's own handlers)."""
     def post(body: kopf.Body, warning: bool, reason: str, message: str) -> None:
         context.kube.event(body["metadata"], reason, message, warning)
     return post
@@ -123,8 +127,8 @@ def _freshest(context: Context, body: kopf.Body) -> Mapping[str, Any]:
 
 
 def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -> Outcome:
-    """Reconcile one DynamicJob and post what changed. An API refusal is permanent
-    (kopf will not retry it); any other API error is retried after a delay."""
+    """Reconcile one DynamicJob and post what changed. An API refusal is permanent (not
+    retried until the object changes); any other API error is retried after a delay."""
     metadata = body["metadata"]
     # Only a job that depends on others can close a cycle: the others are read only then.
     siblings = (context.index.siblings(metadata["namespace"], metadata["name"])
@@ -140,4 +144,20 @@ def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -
             f"API error {error.status}: {error.reason}", delay=RETRY_DELAY_SECONDS
         ) from error
     _post_events(body, outcome, post)
+    _log(metadata, outcome)
     return outcome
+
+
+def _log(metadata: Mapping[str, Any], outcome: Outcome) -> None:
+    """One line for a reconcile that wrote something (a worker's or the resync's)."""
+    done = [*(f"created {name}" for name in outcome.created),
+            *(f"applied {name}" for name in outcome.applied)]
+    if outcome.status_changed:
+        done.append("wrote the status")
+    if not done:
+        return
+    prefix = f"[{metadata['namespace']}/{metadata['name']}]"
+    if outcome.problems:
+        log.warning(f"{prefix} not reconciled: {format_problems(outcome.problems)}")
+    else:
+        log.info(f"{prefix} reconciled: {', '.join(done)}")

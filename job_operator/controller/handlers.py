@@ -2,9 +2,11 @@
 :class:`~job_operator.controller.context.Context` from kopf's ``memo`` and call the code
 that does the work.
 
-Every path (create, update, the resync in `job_operator.controller.resync`, which also
-catches up after a restart, a CronJob changed or deleted by hand) ends in the same
-idempotent reconcile.
+kopf runs the operator's life (login, startup, cleanup, the standby's pause) and watches
+the runs' Jobs. The DynamicJobs are watched by the operator's own informer and handled by
+its workers (`job_operator.controller.workers`); every path (create, update, the resync in
+`job_operator.controller.resync`, which also catches up after a restart, a CronJob changed
+or deleted by hand) ends in the same idempotent reconcile.
 """
 
 from __future__ import annotations
@@ -12,34 +14,18 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from datetime import UTC, datetime
 from typing import Any
 
 import kopf
-from kubernetes.client.exceptions import ApiException
 
 from job_operator.controller import resync, session
 from job_operator.controller.catalogue import publish_catalogue
-from job_operator.controller.conditions import health_changed
-from job_operator.controller.context import (
-    RETRY_DELAY_SECONDS,
-    Context,
-    as_body,
-    kopf_event,
-    owner_of,
-    reconcile_and_report,
-)
-from job_operator.controller.handled import (
-    ObservedGenerationDiffBase,
-    RetryOnlyProgressStorage,
-)
+from job_operator.controller.context import Context, as_body, owner_of
 from job_operator.controller.watching import start_watching
-from job_operator.metrics import JOBS, TALLY
+from job_operator.controller.workers import DynamicJobWorkers
+from job_operator.metrics import JOBS
 from job_operator.metrics.liveness import LIVENESS
-from job_operator.runs.announce import run_event
-from job_operator.runs.dependent import start_dependent_runs
 from job_operator.runs.lost import aged_out, lost_run_record
-from job_operator.runs.manual import start_requested_run
 from job_operator.runs.reported import (
     is_recorded,
     job_finished,
@@ -49,18 +35,13 @@ from job_operator.runs.reported import (
     started_run,
 )
 from job_operator.settings import Settings
-from job_operator.validation import format_problems
-from job_runner.api import GROUP, VERSION
 from job_runner.contract import (
-    ANNOTATION_RUN_REQUESTED,
     LABEL_JOB,
     LABEL_JOB_NAME,
     LABEL_MANAGED_BY,
     MANAGED_BY,
 )
 from job_runner.report import StatusReporter
-
-DYNAMICJOBS = (GROUP, VERSION, "dynamicjobs")
 
 
 def _context(memo: kopf.Memo) -> Context:
@@ -78,14 +59,13 @@ async def login(**kwargs: Any) -> kopf.ConnectionInfo | kopf.AiohttpSession | No
 
 def _prepare(settings: kopf.OperatorSettings, memo: kopf.Memo,
              logger: logging.Logger | logging.LoggerAdapter[Any]) -> Context:
-    """Build the Context (the Settings are read here, once), start the informers and
-    publish the catalogue."""
+    """Build the Context (the Settings are read here, once), start the informers and the
+    workers they feed, and publish the catalogue."""
     context = memo["context"] = Context.from_env()
-    memo["informers"] = start_watching(context)
+    workers = memo["workers"] = DynamicJobWorkers(context)
+    memo["informers"] = start_watching(context, workers)
+    workers.start()
     JOBS.attach(lambda: context.live.dynamicjobs() if context.live is not None else [])
-    settings.persistence.finalizer = f"{GROUP}/operator"
-    settings.persistence.progress_storage = RetryOnlyProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = ObservedGenerationDiffBase()
     settings.posting.level = logging.INFO
     settings.watching.server_timeout = 300
     published, removed = publish_catalogue(context.kube)
@@ -116,17 +96,10 @@ async def stop_resync(memo: kopf.Memo, **_: Any) -> None:
         task.cancel()
     for informer in memo.get("informers") or []:
         informer.stop()
+    workers = memo.get("workers")
+    if workers is not None:
+        workers.stop()
     JOBS.attach(None)
-
-
-@kopf.on.create(*DYNAMICJOBS)
-@kopf.on.update(*DYNAMICJOBS, field="spec")
-def reconcile_dynamicjob(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    """Create or update: converge. An invalid spec is Stalled, not retried. (After a
-    restart the resync's first pass converges every job; see `resync`.)"""
-    outcome = reconcile_and_report(_context(memo), body, kopf_event)
-    if outcome.problems:
-        raise kopf.PermanentError(format_problems(outcome.problems))
 
 
 @kopf.on.event("batch", "v1", "jobs", labels={LABEL_MANAGED_BY: MANAGED_BY})
@@ -164,60 +137,3 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     if written and lost:
         context.announcer.told(namespace, owner_name, record.id)
         kopf.warn(as_body(owner), reason=f"Run{record.result}", message=record.message)
-
-
-@kopf.on.event(*DYNAMICJOBS, annotations={ANNOTATION_RUN_REQUESTED: kopf.PRESENT})
-def run_requested(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Start a run now for a new value of dynamicjobs.io/run-requested-at (manual runs)."""
-    if event["type"] == "DELETED":
-        return
-    context = _context(memo)
-    body = as_body(dict(event["object"]))
-    try:
-        run = start_requested_run(body, context.kube, context.settings)
-    except ApiException as error:
-        raise kopf.TemporaryError(f"could not start the requested run: {error.reason}",
-                                  delay=RETRY_DELAY_SECONDS) from error
-    if run is None:
-        return
-    if run.job_name is None:
-        kopf.warn(body, reason="RunRefused", message=run.refusal)
-    else:
-        kopf.info(body, reason="RunRequested", message=f"started Job {run.job_name} "
-                                                      f"for the request {run.request!r}")
-
-
-@kopf.on.event(*DYNAMICJOBS)
-def dynamicjob_seen(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
-    """Keep the dependsOn index current, count finished runs, bring Degraded up to date
-    with a run the runner just recorded, tell finished runs in Events, and start the runs
-    that upstream successes owe."""
-    context = _context(memo)
-    body = event["object"]
-    metadata = body["metadata"]
-    if event["type"] == "DELETED":
-        context.index.remove(metadata["namespace"], metadata["name"])
-        context.announcer.forget(metadata["namespace"], metadata["name"])
-        context.forget_job(metadata["namespace"], metadata["name"])
-        TALLY.forget(metadata["namespace"], metadata["name"])
-        return
-    context.index.update(body)
-    TALLY.observe(body)
-    if health_changed(body) and not metadata.get("deletionTimestamp"):
-        reconcile_and_report(context, as_body(dict(body)), kopf_event)
-    finished = context.announcer.observe(body, first_listing=event["type"] is None)
-    if finished is not None:
-        warning, reason, message = run_event(finished)
-        (kopf.warn if warning else kopf.info)(as_body(dict(body)), reason=reason,
-                                              message=message)
-    try:
-        started = start_dependent_runs(body, context.index, context.kube, context.settings,
-                                       datetime.now(UTC))
-    except ApiException as error:
-        raise kopf.TemporaryError(f"could not start a dependent run: {error.reason}",
-                                  delay=RETRY_DELAY_SECONDS) from error
-    for downstream, job_name in started:
-        owner = context.index.get(metadata["namespace"], downstream)
-        if owner is not None:
-            kopf.info(as_body(dict(owner)), reason="RunTriggered",
-                      message=f"started Job {job_name} after a success it depends on")

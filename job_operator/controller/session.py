@@ -17,8 +17,9 @@ import kopf
 REQUEST_CONNECTIONS = 16
 """Connections for requests (patches, Events, lists), beside the watch streams."""
 STREAMS_PER_NAMESPACE = 4
-"""kopf watches DynamicJobs and Jobs in each namespace it serves (or once for the whole
-cluster); four leaves room for one more watched resource without starving requests."""
+"""kopf watches the runs' Jobs in each namespace it serves (or once for the whole cluster;
+the DynamicJobs and CronJobs are watched by the operator's own informers, on its own
+client); four leaves room for more watched resources without starving requests."""
 
 
 def connection_limit(namespaces: tuple[str, ...]) -> int | None:

@@ -49,6 +49,10 @@ RESYNC_LAST_PASS = Gauge(
     "dynamicjobs_resync_last_pass_timestamp_seconds",
     "When the last resync pass ended (Unix time); 0 before the first.",
     registry=REGISTRY)
+WORK_QUEUE_DEPTH = Gauge(
+    "dynamicjobs_operator_queue_depth",
+    "DynamicJobs waiting for a worker: changed and not yet handled, or waiting to retry.",
+    registry=REGISTRY)
 API_ERRORS = Counter(
     "dynamicjobs_api_errors",
     "Failed requests to the Kubernetes API by HTTP status ('none': no answer at all). A 404 "

@@ -528,12 +528,12 @@ def _grants(rules: list[dict[str, Any]], group: str, resource: str) -> set[str]:
 
 
 OPERATOR_NEEDS = {
-    ("dynamicjobs.io", "dynamicjobs"): {"get", "list", "watch", "patch"},
+    ("dynamicjobs.io", "dynamicjobs"): {"get", "list", "watch"},
     ("dynamicjobs.io", "dynamicjobs/status"): {"get", "patch"},
     ("batch", "cronjobs"): {"get", "list", "watch", "create", "patch", "delete"},
     ("batch", "jobs"): {"get", "list", "watch", "create"},
     ("", "pods"): {"list"},
-    ("", "events"): {"create", "patch"},
+    ("", "events"): {"create"},
     ("", "serviceaccounts"): set(),
     ("rbac.authorization.k8s.io", "roles"): set(),
     ("rbac.authorization.k8s.io", "rolebindings"): set(),

@@ -135,7 +135,7 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
     operator = _sa(namespace, name)
     needed = [
         ("get", "dynamicjobs.dynamicjobs.io"), ("list", "dynamicjobs.dynamicjobs.io"),
-        ("watch", "dynamicjobs.dynamicjobs.io"), ("patch", "dynamicjobs.dynamicjobs.io"),
+        ("watch", "dynamicjobs.dynamicjobs.io"),
         ("patch", "dynamicjobs.dynamicjobs.io", "--subresource=status"),
         ("create", "cronjobs.batch"), ("patch", "cronjobs.batch"), ("delete", "cronjobs.batch"),
         ("watch", "cronjobs.batch"), ("list", "jobs.batch"), ("create", "jobs.batch"),
@@ -154,6 +154,8 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
     refused = [
         ("get", "secrets"), ("list", "secrets"), ("watch", "secrets"),
         ("delete", "dynamicjobs.dynamicjobs.io"), ("create", "dynamicjobs.dynamicjobs.io"),
+        ("patch", "dynamicjobs.dynamicjobs.io"), ("update", "dynamicjobs.dynamicjobs.io"),
+        ("patch", "events"),
         ("delete", "pods"), ("delete", "jobs.batch"), ("patch", "jobs.batch"),
         ("get", "pods"), ("watch", "pods"),
         ("create", "serviceaccounts"), ("create", "serviceaccounts", "--subresource=token"),

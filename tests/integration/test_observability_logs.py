@@ -1,5 +1,5 @@
 """operator.logFormat json: every line the operator process writes is one JSON object,
-leader election, the webhook, the metrics server and kopf's handlers alike."""
+leader election, the webhook, the metrics server and the controller alike."""
 
 from __future__ import annotations
 
@@ -51,5 +51,6 @@ def test_every_log_line_is_a_json_object(json_operator: OperatorProcess,
     assert any(m.startswith("leading: holding Lease") for m in messages), "election"
     assert any(m.startswith("admission: serving") for m in messages), "webhook"
     assert any(m.startswith("metrics: serving") for m in messages), "metrics"
-    assert any("Handler 'reconcile_dynamicjob' succeeded" in m for m in messages), "kopf"
+    assert any(m.startswith(f"[{namespace}/logged] reconciled: created") for m in messages), \
+        "controller"
     assert any(m.startswith("released the Lease") for m in messages), "shutdown"

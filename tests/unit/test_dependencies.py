@@ -75,12 +75,20 @@ class JobsKube(FakeKube):
         return dict(obj)
 
 
+def _indexed(*bodies: dict[str, Any]) -> DependencyIndex:
+    """An index over these bodies, updated in the order given (as the watch would)."""
+    known: dict[tuple[str, str], dict[str, Any]] = {}
+    index = DependencyIndex(lambda namespace, name: known.get((namespace, name)))
+    for body in bodies:
+        known[(body["metadata"]["namespace"], body["metadata"]["name"])] = body
+        index.update(body)
+    return index
+
+
 def test_each_upstream_success_starts_one_downstream_run_whoever_is_seen_first() -> None:
     upstream = _job("export", runs=[_run("export-1", "2026-11-28T11:00:00Z")])
     downstream = _job("report", "export")
-    kube, index = JobsKube(), DependencyIndex()
-    index.update(downstream)
-    index.update(upstream)
+    kube, index = JobsKube(), _indexed(downstream, upstream)
     started = start_dependent_runs(upstream, index, kube, SETTINGS, NOW)
     name = dependency_job_name("report", "export", "export-1")
     assert started == [("report", name)]
@@ -95,9 +103,7 @@ def test_each_upstream_success_starts_one_downstream_run_whoever_is_seen_first()
 def test_a_dependency_added_later_does_not_replay_older_successes() -> None:
     upstream = _job("export", runs=[_run("export-1", "2026-11-28T11:00:00Z")])
     downstream = _job("report", "export", created="2026-11-28T11:30:00Z")
-    kube, index = JobsKube(), DependencyIndex()
-    index.update(upstream)
-    index.update(downstream)
+    kube, index = JobsKube(), _indexed(upstream, downstream)
     assert start_dependent_runs(downstream, index, kube, SETTINGS, NOW) == []
 
 
@@ -105,6 +111,5 @@ def test_an_invalid_downstream_is_not_started() -> None:
     upstream = _job("export", runs=[_run("export-1", "2026-11-28T11:00:00Z")])
     downstream = _job("report", "export")
     downstream["spec"]["schedule"] = "61 * * * *"
-    kube, index = JobsKube(), DependencyIndex()
-    index.update(downstream)
+    kube, index = JobsKube(), _indexed(downstream)
     assert start_dependent_runs(upstream, index, kube, SETTINGS, NOW) == []

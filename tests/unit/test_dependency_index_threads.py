@@ -1,5 +1,5 @@
-"""DependencyIndex is shared by kopf's handler threads: the watch updates it while
-reconciles (in other threads) read the siblings. Under 10 creates/s that raised
+"""DependencyIndex is shared by threads: the watch updates it while reconciles (in other
+threads) read the siblings. Under 10 creates/s that raised
 "dictionary changed size during iteration" and failed reconciles (issue 8, break 3)."""
 
 from __future__ import annotations
@@ -73,17 +73,29 @@ def _hammer(index: DependencyIndex, reader: Callable[[], object]) -> list[BaseEx
 
 @pytest.mark.usefixtures("fast_thread_switches")
 def test_siblings_while_jobs_come_and_go() -> None:
-    index = DependencyIndex()
+    index = DependencyIndex(lambda namespace, name: None)
     for i in range(200):
-        index.update(_job(f"steady-{i}"))
+        index.update(_job(f"steady-{i}", "base"))
     assert _hammer(index, lambda: index.siblings("ns", "steady-0")) == []
 
 
 def test_a_snapshot_does_not_change_under_its_reader() -> None:
-    index = DependencyIndex()
+    index = DependencyIndex(lambda namespace, name: None)
     index.update(_job("a", "b"))
     siblings = index.siblings("ns", "c")
-    index.update(_job("d"))
+    index.update(_job("d", "a"))
     index.remove("ns", "a")
     assert siblings == {"a": ["b"]}
-    assert index.siblings("ns", "c") == {"d": []}
+    assert index.siblings("ns", "c") == {"d": ["a"]}
+
+
+def test_dependents_follow_changes_of_dependson() -> None:
+    bodies = {name: _job(name) for name in ("a", "b", "c")}
+    index = DependencyIndex(lambda namespace, name: bodies.get(name))
+    index.update(_job("b", "a"))
+    index.update(_job("c", "a", "b"))
+    assert [d["metadata"]["name"] for d in index.dependents("ns", "a")] == ["b", "c"]
+    index.update(_job("c", "b"))
+    assert [d["metadata"]["name"] for d in index.dependents("ns", "a")] == ["b"]
+    index.remove("ns", "b")
+    assert index.dependents("ns", "a") == [] and index.siblings("ns", "x") == {"c": ["b"]}

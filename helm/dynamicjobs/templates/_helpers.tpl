@@ -97,17 +97,16 @@ The rules the operator needs in each namespace where it handles DynamicJobs. Ren
 a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
 */}}
 {{- define "dynamicjobs.namespacedRules" -}}
-# Framework (kopf) and application: posting Events about handler progress and errors,
-# and one Event per finished run (the runners may not post Events themselves: RBAC cannot
-# limit that to their own DynamicJob).
+# Application: Events about DynamicJobs (created, refused, a run finished or started); the
+# runners may not post Events themselves: RBAC cannot limit that to their own DynamicJob.
 - apiGroups: [""]
   resources: [events]
-  verbs: [create, patch]
-# Framework (kopf) and application: watching DynamicJobs, and writing the finalizer and
-# the progress annotations kopf keeps on them. No create or delete: users own those.
+  verbs: [create]
+# Application: watching DynamicJobs. No write: users own them; the operator writes only
+# their status.
 - apiGroups: [dynamicjobs.io]
   resources: [dynamicjobs]
-  verbs: [get, list, watch, patch]
+  verbs: [get, list, watch]
 # Application: conditions, schedule and run history in the status. The operator is the
 # only writer: runner pods hold no credentials and report in their termination message.
 - apiGroups: [dynamicjobs.io]

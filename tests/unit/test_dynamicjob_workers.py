@@ -1,0 +1,127 @@
+"""What the DynamicJob workers do with a key: reconcile when the spec is new or an owned
+object drifted, nothing when neither, one Event per finished run (none for runs already
+finished when the operator listed the job), and a retry after an API error."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.controller import context as context_module
+from job_operator.controller.context import Context
+from job_operator.controller.informer import LISTED
+from job_operator.controller.live import LiveObjects
+from job_operator.controller.workers import DynamicJobWorkers, handle
+from job_operator.metrics.registry import REGISTRY
+from job_operator.settings import Settings
+from tests.kube.waiting import wait_for
+from tests.unit.fakes import FakeKube
+
+SETTINGS = Settings.from_env({})
+KEY = ("ns", "beat")
+
+
+def _dynamicjob() -> dict[str, Any]:
+    return {
+        "apiVersion": "dynamicjobs.io/v1alpha1", "kind": "DynamicJob",
+        "metadata": {"name": "beat", "namespace": "ns", "uid": "u", "generation": 1,
+                     "resourceVersion": "1"},
+        "spec": {"template": "heartbeat", "schedule": "* * * * *"},
+    }
+
+
+def _context(kube: FakeKube) -> Context:
+    """The fake's objects stand for what the informers hold."""
+    def dynamicjob(namespace: str, name: str) -> dict[str, Any] | None:
+        return copy.deepcopy(kube.dynamicjob) if (namespace, name) == KEY else None
+
+    live = LiveObjects({"DynamicJob": dynamicjob,
+                        "CronJob": lambda namespace, name: kube.get("CronJob", namespace, name)},
+                       lambda: [kube.dynamicjob])
+    return Context(kube, SETTINGS, live=live)
+
+
+def _finished_run(run_id: str) -> dict[str, Any]:
+    return {"id": run_id, "result": "Succeeded", "startedAt": "2026-12-01T10:00:00Z",
+            "finishedAt": "2026-12-01T10:00:05Z"}
+
+
+def test_a_new_job_is_reconciled_once_and_then_left_alone() -> None:
+    kube = FakeKube(_dynamicjob())
+    context = _context(kube)
+    handle(context, KEY, drifted=False)
+    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat", "event Created"]
+    handle(context, KEY, drifted=False)
+    assert len(kube.writes) == 3, "an unchanged job takes no write"
+
+
+def test_a_drifted_cronjob_is_put_back_only_when_the_key_says_it_drifted() -> None:
+    kube = FakeKube(_dynamicjob())
+    context = _context(kube)
+    handle(context, KEY, drifted=False)
+    cronjob = kube.objects[("CronJob", "ns", "beat")]
+    cronjob["spec"]["schedule"] = "5 * * * *"
+    cronjob["metadata"]["resourceVersion"] = "99"
+    handle(context, KEY, drifted=False)
+    assert "apply CronJob/beat" not in kube.writes[3:], "the spec did not change"
+    handle(context, KEY, drifted=True)
+    assert "apply CronJob/beat" in kube.writes[3:]
+    assert kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] == "* * * * *"
+
+
+def test_a_finished_run_gets_one_event() -> None:
+    kube = FakeKube(_dynamicjob())
+    context = _context(kube)
+    handle(context, KEY, drifted=False)
+    kube.dynamicjob["status"]["lastRun"] = _finished_run("beat-1")
+    handle(context, KEY, drifted=False)
+    handle(context, KEY, drifted=False)
+    assert kube.writes.count("event RunSucceeded") == 1
+
+
+def test_a_run_finished_before_the_listing_gets_no_event() -> None:
+    kube = FakeKube(_dynamicjob())
+    context = _context(kube)
+    handle(context, KEY, drifted=False)
+    kube.dynamicjob["status"]["lastRun"] = _finished_run("beat-1")
+    workers = DynamicJobWorkers(context)
+    workers.seen("DynamicJob", LISTED, copy.deepcopy(kube.dynamicjob))
+    handle(context, KEY, drifted=False)
+    assert "event RunSucceeded" not in kube.writes
+
+
+def test_the_dependency_index_follows_the_events() -> None:
+    body = _dynamicjob()
+    body["spec"]["dependsOn"] = [{"name": "upstream"}]
+    workers = DynamicJobWorkers(_context(FakeKube(body)))
+    workers.seen("DynamicJob", "ADDED", copy.deepcopy(body))
+    assert workers.context.index.siblings("ns", "other") == {"beat": ["upstream"]}
+    assert len(workers.queue) == 1
+    workers.seen("DynamicJob", "DELETED", copy.deepcopy(body))
+    assert workers.context.index.siblings("ns", "other") == {}
+
+
+class FailingOnceKube(FakeKube):
+    def apply(self, obj: Any) -> dict[str, Any]:
+        if not self.writes and not getattr(self, "failed", False):
+            self.failed = True
+            raise ApiException(status=500, reason="Internal Server Error")
+        return super().apply(obj)
+
+
+def test_an_api_error_is_retried_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(context_module, "RETRY_DELAY_SECONDS", 0.05)
+    kube = FailingOnceKube(_dynamicjob())
+    workers = DynamicJobWorkers(_context(kube), workers=1).start()
+    try:
+        workers.seen("DynamicJob", "ADDED", copy.deepcopy(kube.dynamicjob))
+        wait_for(lambda: "event Created" in kube.writes, timeout=10,
+                 what="the retried reconcile")
+        wait_for(lambda: REGISTRY.get_sample_value("dynamicjobs_operator_queue_depth") == 0,
+                 timeout=10, what="the queue's depth back at 0")
+    finally:
+        workers.stop()
+    assert kube.failed and kube.writes[0] == "apply CronJob/beat"
