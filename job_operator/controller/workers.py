@@ -158,11 +158,12 @@ def _start_requested_run(context: Context, body: dict[str, Any]) -> None:
                                   delay=RETRY_DELAY_SECONDS) from error
     if run is None:
         return
+    post = api_event(context)
     if run.job_name is None:
-        context.kube.event(body["metadata"], "RunRefused", run.refusal, True)
+        post(as_body(body), True, "RunRefused", run.refusal)
     else:
-        context.kube.event(body["metadata"], "RunRequested",
-                           f"started Job {run.job_name} for the request {run.request!r}", False)
+        post(as_body(body), False, "RunRequested",
+             f"started Job {run.job_name} for the request {run.request!r}")
 
 
 def _start_dependent_runs(context: Context, body: dict[str, Any]) -> None:
@@ -173,9 +174,9 @@ def _start_dependent_runs(context: Context, body: dict[str, Any]) -> None:
     except ApiException as error:
         raise kopf.TemporaryError(f"could not start a dependent run: {error.reason}",
                                   delay=RETRY_DELAY_SECONDS) from error
-    namespace = body["metadata"]["namespace"]
+    namespace, post = body["metadata"]["namespace"], api_event(context)
     for downstream, job_name in started:
         owner = context.index.get(namespace, downstream)
         if owner is not None:
-            context.kube.event(owner["metadata"], "RunTriggered",
-                               f"started Job {job_name} after a success it depends on", False)
+            post(as_body(dict(owner)), False, "RunTriggered",
+                 f"started Job {job_name} after a success it depends on")
