@@ -54,9 +54,9 @@ class DynamicJobs:
                     and found.get("observedGeneration") == self.get(name)["metadata"]["generation"])
 
     def is_settled(self, name: str) -> bool:
-        """Ready for its generation, and no kopf handler is in progress (kopf keeps a
-        retry's state in annotations). Only then does a restarted operator have nothing
-        to write."""
+        """Ready for its generation, and no operator bookkeeping in its annotations (none
+        is written now; kopf, which handled DynamicJobs before, kept a retry's state
+        there). Only then does a restarted operator have nothing to write."""
         annotations = self.get(name)["metadata"].get("annotations") or {}
         in_progress = [key for key in annotations if key.startswith(f"{GROUP}/")
                        and key not in RUN_ANNOTATIONS]
