@@ -138,6 +138,8 @@ def reconcile_and_report(context: Context, body: kopf.Body, post: EventPoster) -
             outcome = reconcile(_freshest(context, body), context.kube, context.settings,
                                 siblings=siblings, live=context.live)
     except ApiException as error:
+        if error.status == 404:
+            raise kopf.PermanentError("the DynamicJob is gone") from error
         if error.status in (400, 403, 422):
             raise kopf.PermanentError(f"the API server refused: {error.reason}") from error
         raise kopf.TemporaryError(

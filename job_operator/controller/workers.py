@@ -51,6 +51,8 @@ from job_operator.runs.manual import pending_request, start_requested_run
 log = logging.getLogger(__name__)
 Key = tuple[str, str]
 """(namespace, name)"""
+MAX_RETRY_DELAY = 300.0
+"""A key that keeps failing waits twice as long each time, up to this."""
 WORKERS = 4
 """Threads handling keys: a reconcile mostly waits on the API server, so a few overlap
 their requests; more only contend for the GIL with the webhook."""
@@ -62,6 +64,9 @@ class DynamicJobWorkers:
     def __init__(self, context: Context, workers: int = WORKERS) -> None:
         self.context = context
         self.queue: WorkQueue[Key] = WorkQueue()
+        self._failures: dict[Key, int] = {}
+        """How many handlings of a key failed in a row (each worker thread writes only the
+        key it holds)."""
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"dynamicjob-worker-{number}")
                          for number in range(workers)]
@@ -82,6 +87,8 @@ class DynamicJobWorkers:
         metadata = body["metadata"]
         key = (str(metadata.get("namespace", "")), str(metadata["name"]))
         if event_type == "DELETED":
+            if context.live is not None:
+                context.live.forget("DynamicJob", *key)
             context.index.remove(*key)
             context.announcer.forget(*key)
             context.forget_job(*key)
@@ -101,18 +108,31 @@ class DynamicJobWorkers:
 
     def _work(self) -> None:
         while (item := self.queue.get()) is not None:
-            key, drifted = item
             try:
-                handle(self.context, key, drifted)
-            except kopf.TemporaryError as error:
-                log.warning(f"[{key[0]}/{key[1]}] {error}; retrying in {error.delay} s")
-                self.queue.add_after(key, error.delay or RETRY_DELAY_SECONDS)
-            except Exception:
-                log.exception(f"[{key[0]}/{key[1]}] handling failed; retrying in "
-                              f"{UNEXPECTED_ERROR_DELAY:.0f} s")
-                self.queue.add_after(key, UNEXPECTED_ERROR_DELAY)
+                self.handle_once(*item)
             finally:
-                self.queue.done(key)
+                self.queue.done(item[0])
+
+    def handle_once(self, key: Key, drifted: bool) -> None:
+        """Handle the key; when that fails, queue it again after a delay that doubles with
+        each failure in a row (the drift flag kept), and log why."""
+        name = f"[{key[0]}/{key[1]}]"
+        try:
+            handle(self.context, key, drifted)
+        except kopf.TemporaryError as error:
+            delay = self._backoff(key, float(error.delay or RETRY_DELAY_SECONDS))
+            log.warning(f"{name} {error}; retrying in {delay:.0f} s")
+            self.queue.add_after(key, delay, drifted)
+        except Exception:
+            delay = self._backoff(key, UNEXPECTED_ERROR_DELAY)
+            log.exception(f"{name} handling failed; retrying in {delay:.0f} s")
+            self.queue.add_after(key, delay, drifted)
+        else:
+            self._failures.pop(key, None)
+
+    def _backoff(self, key: Key, delay: float) -> float:
+        failures = self._failures[key] = self._failures.get(key, 0) + 1
+        return min(delay * 2 ** (failures - 1), MAX_RETRY_DELAY)
 
 
 def needs_reconcile(body: dict[str, Any]) -> bool:
@@ -158,6 +178,8 @@ def _start_requested_run(context: Context, body: dict[str, Any]) -> None:
                                   delay=RETRY_DELAY_SECONDS) from error
     if run is None:
         return
+    if context.live is not None and run.answered is not None:
+        context.live.applied(run.answered)
     post = api_event(context)
     if run.job_name is None:
         post(as_body(body), True, "RunRefused", run.refusal)

@@ -6,7 +6,8 @@ newest body when it gets to the key.
 - A key is handled by one worker at a time: added while a worker has it, it waits until
   that worker is done, and is then handed out again.
 - A key can be added back after a delay (a retry); the delay is waited for by the
-  workers' own ``get``, no timer thread.
+  workers' own ``get``, no timer thread. A key has at most one delayed add, the earliest
+  asked for, so retries of one key never pile up.
 
 Each key carries a flag, OR-ed over its adds: the DynamicJob workers use it for "reconcile
 even if the spec did not change" (an object it owns changed).
@@ -31,7 +32,10 @@ class WorkQueue(Generic[K]):
         self._flags: dict[K, bool] = {}
         """Every key added and not yet handed out, with its flag."""
         self._processing: set[K] = set()
-        self._delayed: list[tuple[float, int, K, bool]] = []
+        self._delayed: list[tuple[float, int, K]] = []
+        self._due: dict[K, tuple[float, bool]] = {}
+        """The one delayed add of each key that has one: when it is due, and its flag (an
+        entry of ``_delayed`` with another time is stale)."""
         self._order = itertools.count()
         self._shut = False
         self._changed = threading.Condition()
@@ -44,9 +48,12 @@ class WorkQueue(Generic[K]):
         with self._changed:
             if self._shut:
                 return
-            heapq.heappush(self._delayed, (time.monotonic() + delay, next(self._order),
-                                           key, flag))
-            self._changed.notify()
+            due = time.monotonic() + delay
+            earlier, its_flag = self._due.get(key, (due, False))
+            self._due[key] = (min(due, earlier), flag or its_flag)
+            if due <= earlier:
+                heapq.heappush(self._delayed, (due, next(self._order), key))
+                self._changed.notify()
 
     def get(self) -> tuple[K, bool] | None:
         """The next key and its flag, once one is due (blocks); None once shut down. The
@@ -79,7 +86,7 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         """Keys waiting, due or delayed."""
         with self._changed:
-            return len(self._flags) + len(self._delayed)
+            return len(self._flags) + len(self._due)
 
     def _add(self, key: K, flag: bool) -> None:
         if self._shut:
@@ -93,5 +100,6 @@ class WorkQueue(Generic[K]):
     def _move_due(self) -> None:
         now = time.monotonic()
         while self._delayed and self._delayed[0][0] <= now:
-            _, _, key, flag = heapq.heappop(self._delayed)
-            self._add(key, flag)
+            due, _, key = heapq.heappop(self._delayed)
+            if key in self._due and self._due[key][0] == due:
+                self._add(key, self._due.pop(key)[1])

@@ -11,7 +11,7 @@ Level-triggered: a request that arrived while the operator was down is served at
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from kubernetes.client.exceptions import ApiException
@@ -36,6 +36,9 @@ class ManualRun:
     job_name: str | None
     """The Job started, or None when the spec is invalid and nothing could run."""
     refusal: str = ""
+    answered: dict[str, Any] | None = None
+    """The DynamicJob as the status write that answered the request returned it (the
+    watch may not have delivered it when the next event of the job is handled)."""
 
 
 def pending_request(body: Mapping[str, Any]) -> str | None:
@@ -64,6 +67,6 @@ def start_requested_run(body: Mapping[str, Any], kube: Kube, settings: Settings,
             if error.status != 409:
                 raise
         run = ManualRun(request, manifest["metadata"]["name"])
-    kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"],
-                      status_patch(DynamicJobStatus(last_handled_run_request=request)))
-    return run
+    answered = kube.patch_status("DynamicJob", metadata["namespace"], metadata["name"],
+                                 status_patch(DynamicJobStatus(last_handled_run_request=request)))
+    return replace(run, answered=answered)

@@ -5,6 +5,7 @@ finished when the operator listed the job), and a retry after an API error."""
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
 import pytest
@@ -36,7 +37,8 @@ def _dynamicjob() -> dict[str, Any]:
 def _context(kube: FakeKube) -> Context:
     """The fake's objects stand for what the informers hold."""
     def dynamicjob(namespace: str, name: str) -> dict[str, Any] | None:
-        return copy.deepcopy(kube.dynamicjob) if (namespace, name) == KEY else None
+        found = (namespace, name) == KEY and kube.dynamicjob
+        return copy.deepcopy(kube.dynamicjob) if found else None
 
     live = LiveObjects({"DynamicJob": dynamicjob,
                         "CronJob": lambda namespace, name: kube.get("CronJob", namespace, name)},
@@ -125,3 +127,63 @@ def test_an_api_error_is_retried_after_its_delay(monkeypatch: pytest.MonkeyPatch
     finally:
         workers.stop()
     assert kube.failed and kube.writes[0] == "apply CronJob/beat"
+
+
+class AlwaysFailingKube(FakeKube):
+    def apply(self, obj: Any) -> dict[str, Any]:
+        raise ApiException(status=500, reason="Internal Server Error")
+
+
+def test_a_failing_key_backs_off_and_keeps_its_drift_flag() -> None:
+    workers = DynamicJobWorkers(_context(AlwaysFailingKube(_dynamicjob())))
+    delays = []
+    for _ in range(3):
+        workers.handle_once(KEY, drifted=True)
+        delays.append(workers.queue._due[KEY][0] - time.monotonic())
+        assert workers.queue._due[KEY][1] is True, "the retry still repairs the drift"
+        del workers.queue._due[KEY]
+    assert [round(d) for d in delays] == [10, 20, 40]
+
+
+class StaleWatchKube(FakeKube):
+    """Each status write gets a newer resourceVersion, which the watch has not delivered."""
+
+    def patch_status(self, kind: str, namespace: str | None, name: str,
+                     status: Any) -> dict[str, Any]:
+        written = copy.deepcopy(super().patch_status(kind, namespace, name, status))
+        written["metadata"]["resourceVersion"] = str(100 + len(self.writes))
+        return written
+
+    def create(self, obj: Any) -> dict[str, Any]:
+        self.writes.append(f"create {obj['kind']}")
+        return dict(obj)
+
+
+def test_a_requested_run_is_answered_once_while_the_watch_lags() -> None:
+    body = _dynamicjob()
+    body["metadata"]["annotations"] = {"dynamicjobs.io/run-requested-at": "now"}
+    kube = StaleWatchKube(copy.deepcopy(body))
+    stale = copy.deepcopy(body)
+    live = LiveObjects({"DynamicJob": lambda namespace, name: copy.deepcopy(stale),
+                        "CronJob": lambda namespace, name: kube.get("CronJob", namespace, name)},
+                       lambda: [stale])
+    context = Context(kube, SETTINGS, live=live)
+    handle(context, KEY, drifted=False)
+    handle(context, KEY, drifted=False)
+    assert kube.writes.count("create Job") == 1
+    assert kube.writes.count("event RunRequested") == 1
+
+
+def test_a_deleted_job_is_not_handled_from_what_the_operator_wrote_last() -> None:
+    kube = FakeKube(_dynamicjob())
+    context = _context(kube)
+    live = context.live
+    assert live is not None
+    live.applied({**copy.deepcopy(kube.dynamicjob), "metadata": {
+        **kube.dynamicjob["metadata"], "resourceVersion": "50"}})
+    workers = DynamicJobWorkers(context)
+    workers.seen("DynamicJob", "DELETED", copy.deepcopy(kube.dynamicjob))
+    kube.dynamicjob = {}
+    assert live.get("DynamicJob", *KEY) is None
+    handle(context, KEY, drifted=True)
+    assert kube.writes == []

@@ -51,3 +51,23 @@ def test_shutdown_wakes_a_waiting_worker_and_later_adds_are_ignored() -> None:
     assert not worker.is_alive() and got == [None]
     queue.add("a")
     assert queue.get() is None
+
+
+def test_a_key_has_one_delayed_add_the_earliest_with_the_flags_ored() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    for delay, flag in ((60.0, True), (0.05, False), (30.0, False)):
+        queue.add_after("retry", delay, flag)
+    assert len(queue) == 1, "retries of one key do not pile up"
+    assert queue.get() == ("retry", True)
+    queue.done("retry")
+    assert len(queue) == 0, "the later delayed adds went with the earliest"
+
+
+def test_a_delayed_add_wakes_a_worker_already_waiting() -> None:
+    queue: WorkQueue[str] = WorkQueue()
+    got: list[object] = []
+    worker = threading.Thread(target=lambda: got.append(queue.get()))
+    worker.start()
+    queue.add_after("late", 0.05)
+    worker.join(timeout=10)
+    assert not worker.is_alive() and got == [("late", False)]
