@@ -15,7 +15,8 @@ What kopf did for each DynamicJob, and where it is now:
   ``metadata.generation`` is reconciled (every reconcile, valid spec or not, writes it);
 - a run just recorded (Degraded out of date), an owned object changed by someone else:
   reconciled too;
-- ``kopf.TemporaryError`` (an API error): the key comes back after its ``delay``;
+- ``kopf.TemporaryError`` (an API error): the key comes back after its ``delay``,
+  doubled for each failure in a row (kopf's handlers retried at a fixed delay);
   ``kopf.PermanentError`` (an invalid spec, the API server refused): logged, not retried
   until the object changes; the resync pass checks every job again in any case;
 - the manual run requested by annotation, the Events about finished runs, the runs owed
