@@ -37,6 +37,7 @@ from job_operator.controller.conditions import health_changed
 from job_operator.controller.context import (
     RETRY_DELAY_SECONDS,
     Context,
+    EventPoster,
     api_event,
     as_body,
     reconcile_and_report,
@@ -66,8 +67,8 @@ class DynamicJobWorkers:
         self.context = context
         self.queue: WorkQueue[Key] = WorkQueue()
         self._failures: dict[Key, int] = {}
-        """How many handlings of a key failed in a row (each worker thread writes only the
-        key it holds)."""
+        """How many handlings of a key failed in a row (a worker writes only the key it
+        holds; the informer drops a deleted job's)."""
         self._threads = [threading.Thread(target=self._work, daemon=True,
                                           name=f"dynamicjob-worker-{number}")
                          for number in range(workers)]
@@ -94,6 +95,7 @@ class DynamicJobWorkers:
             context.announcer.forget(*key)
             context.forget_job(*key)
             TALLY.forget(*key)
+            self._failures.pop(key, None)
             return
         context.index.update(body)
         TALLY.observe(body)
@@ -150,27 +152,27 @@ def handle(context: Context, key: Key, drifted: bool) -> None:
         return
     post = api_event(context)
     if drifted or needs_reconcile(body):
-        _reconcile(context, key, body)
+        _reconcile(context, key, body, post)
     finished = context.announcer.observe(body, first_listing=False)
     if finished is not None:
         post(as_body(body), *run_event(finished))
     if pending_request(body) is not None:
-        _start_requested_run(context, body)
-    _start_dependent_runs(context, body)
+        _start_requested_run(context, body, post)
+    _start_dependent_runs(context, body, post)
 
 
-def _reconcile(context: Context, key: Key, body: dict[str, Any]) -> None:
+def _reconcile(context: Context, key: Key, body: dict[str, Any], post: EventPoster) -> None:
     """Reconcile (it logs what it wrote). What cannot succeed until the object changes (an
     API refusal; an invalid spec is a Stalled status, not an error) is logged, and the
     handling goes on: a requested run is still answered, with the refusal. An API error
     that may pass is raised, and the whole handling is retried."""
     try:
-        reconcile_and_report(context, as_body(body), api_event(context))
+        reconcile_and_report(context, as_body(body), post)
     except kopf.PermanentError as error:
         log.warning(f"[{key[0]}/{key[1]}] {error}")
 
 
-def _start_requested_run(context: Context, body: dict[str, Any]) -> None:
+def _start_requested_run(context: Context, body: dict[str, Any], post: EventPoster) -> None:
     """Start a run now for a new value of dynamicjobs.io/run-requested-at."""
     try:
         run = start_requested_run(body, context.kube, context.settings)
@@ -181,7 +183,6 @@ def _start_requested_run(context: Context, body: dict[str, Any]) -> None:
         return
     if context.live is not None and run.answered is not None:
         context.live.applied(run.answered)
-    post = api_event(context)
     if run.job_name is None:
         post(as_body(body), True, "RunRefused", run.refusal)
     else:
@@ -189,7 +190,7 @@ def _start_requested_run(context: Context, body: dict[str, Any]) -> None:
              f"started Job {run.job_name} for the request {run.request!r}")
 
 
-def _start_dependent_runs(context: Context, body: dict[str, Any]) -> None:
+def _start_dependent_runs(context: Context, body: dict[str, Any], post: EventPoster) -> None:
     """Start the runs that this job's fresh successes owe the jobs that depend on it."""
     try:
         started = start_dependent_runs(body, context.index, context.kube, context.settings,
@@ -197,7 +198,7 @@ def _start_dependent_runs(context: Context, body: dict[str, Any]) -> None:
     except ApiException as error:
         raise kopf.TemporaryError(f"could not start a dependent run: {error.reason}",
                                   delay=RETRY_DELAY_SECONDS) from error
-    namespace, post = body["metadata"]["namespace"], api_event(context)
+    namespace = body["metadata"]["namespace"]
     for downstream, job_name in started:
         owner = context.index.get(namespace, downstream)
         if owner is not None:

@@ -143,6 +143,8 @@ def test_a_failing_key_backs_off_and_keeps_its_drift_flag() -> None:
         assert workers.queue._due[KEY][1] is True, "the retry still repairs the drift"
         del workers.queue._due[KEY]
     assert [round(d) for d in delays] == [10, 20, 40]
+    workers.seen("DynamicJob", "DELETED", _dynamicjob())
+    assert KEY not in workers._failures, "a deleted job's failures are forgotten"
 
 
 class StaleWatchKube(FakeKube):
