@@ -138,9 +138,11 @@ def _foreign_objects(job: DynamicJob, read: Reader, wanted: list[dict[str, Any]]
 def _watched_or_read(live: LiveObjects, kube: Kube) -> Reader:
     """The watched object; one the watches lack is read, because they select only what
     carries our label, and an object of our name without it may be someone else's, which
-    an apply would take over. Only a job's first reconcile pays these reads."""
+    an apply would take over. Only a job's first reconcile pays these reads, from the API
+    server's watch cache: a read from etcd would close no gap, as an object made after the
+    read is written over by the apply either way."""
     def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return live.get(kind, namespace, name) or kube.get(kind, namespace, name)
+        return live.get(kind, namespace, name) or kube.get(kind, namespace, name, cached=True)
     return read
 
 

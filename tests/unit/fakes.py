@@ -16,7 +16,8 @@ class FakeKube(Kube):
         self.writes: list[str] = []
         self.dynamicjob = dynamicjob
 
-    def get(self, kind: str, namespace: str | None, name: str) -> dict[str, Any] | None:
+    def get(self, kind: str, namespace: str | None, name: str, cached: bool = False,
+            ) -> dict[str, Any] | None:
         found = self.objects.get((kind, namespace, name))
         return copy.deepcopy(found) if found else None
 
