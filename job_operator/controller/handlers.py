@@ -35,6 +35,7 @@ from job_operator.runs.reported import (
     started_run,
 )
 from job_operator.settings import Settings
+from job_runner.api import read_status
 from job_runner.contract import (
     LABEL_JOB,
     LABEL_JOB_NAME,
@@ -116,21 +117,21 @@ def job_changed(event: kopf.RawEvent, memo: kopf.Memo, **_: Any) -> None:
     owner = owner_of(context, namespace, owner_name)
     if owner is None:
         return
-    status = owner.get("status") or {}
+    recent = read_status(owner.get("status") or {}).recent_runs
     history_limit = int((owner.get("spec") or {}).get("historyLimit", 10))
     record, lost = started_run(job), False
     if record is None and job_finished(job):
         run_id = metadata["name"]
         notified = notifies_only(job)
-        if is_recorded(run_id, status, notified) or aged_out(
-                (job.get("status") or {}).get("startTime"), status, history_limit):
+        if is_recorded(run_id, recent, notified) or aged_out(
+                (job.get("status") or {}).get("startTime"), recent, history_limit):
             return
         pods = context.kube.list("Pod", namespace,
                                  label_selector=f"{LABEL_JOB_NAME}={run_id}")
         record = reported_run(pods)
         if record is None and not notified:
-            record, lost = lost_run_record(job, pods, status, history_limit), True
-    if record is None or not needs_writing(record, status):
+            record, lost = lost_run_record(job, pods, recent, history_limit), True
+    if record is None or not needs_writing(record, recent):
         return
     reporter = StatusReporter(context.kube, namespace, owner_name)
     written = reporter.record(record, history_limit, keep_final=record.result == "Running" or lost)

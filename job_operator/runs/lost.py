@@ -12,7 +12,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from job_runner.api import FINISHED_RESULTS, RunRecord, RunTrigger, normalised, read_status
+from job_runner.api import FINISHED_RESULTS, RunRecord, RunTrigger, normalised
 from job_runner.api.times import sort_key
 from job_runner.contract import ANNOTATION_RUN_PARAMETERS, ANNOTATION_TRIGGER
 
@@ -39,29 +39,27 @@ def pod_failure_reason(pods: Sequence[Mapping[str, Any]]) -> str | None:
     return None
 
 
-def aged_out(started_at: str | None, status: Mapping[str, Any], history_limit: int) -> bool:
-    """Older than every run the status remembers, with the history full: a run recorded
-    long ago and dropped from the history, not one to record again."""
-    recent = read_status(status).recent_runs
+def aged_out(started_at: str | None, recent: Sequence[RunRecord], history_limit: int) -> bool:
+    """Older than every run the status remembers (``recent``), with the history full: a
+    run recorded long ago and dropped from the history, not one to record again."""
     return bool(started_at) and len(recent) >= history_limit and sort_key(started_at) < min(
         r.started() for r in recent)
 
 
 def lost_run_record(
-    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], status: Mapping[str, Any],
+    job: Mapping[str, Any], pods: Sequence[Mapping[str, Any]], recent: Sequence[RunRecord],
     history_limit: int = 10,
 ) -> RunRecord | None:
     """The record to write for a failed Job the runner did not report, else None.
-    ``status`` is the DynamicJob's status as stored."""
+    ``recent``: the runs the DynamicJob's status holds."""
     failed = job_condition(job, "Failed")
     if failed is None:
         return None
     run_id = job["metadata"]["name"]
-    recent = read_status(status).recent_runs
     if any(r.id == run_id and r.result in FINISHED_RESULTS for r in recent):
         return None
     started = normalised((job.get("status") or {}).get("startTime"))
-    if aged_out(started, status, history_limit):
+    if aged_out(started, recent, history_limit):
         return None
     job_reason = failed.get("reason") or "Failed"
     timed_out = job_reason == "DeadlineExceeded"

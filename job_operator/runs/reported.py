@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from job_operator.runs.lost import job_condition, job_overrides, job_trigger
-from job_runner.api import FINISHED_RESULTS, RunRecord, normalised, read_status
+from job_runner.api import FINISHED_RESULTS, RunRecord, normalised
 from job_runner.contract import ANNOTATION_NOTIFIES_RUN, ENV_SPEC
 from job_runner.termination import read_termination_message
 
@@ -66,19 +66,19 @@ def reported_run(pods: Sequence[Mapping[str, Any]]) -> RunRecord | None:
     return None
 
 
-def is_recorded(run_id: str, status: Mapping[str, Any], notified: bool = False) -> bool:
-    """The status holds a finished record of ``run_id`` (for a notifiers-only Job: one
-    with its notifications)."""
-    for record in read_status(status).recent_runs:
+def is_recorded(run_id: str, recent: Sequence[RunRecord], notified: bool = False) -> bool:
+    """The status's ``recent`` runs hold a finished record of ``run_id`` (for a
+    notifiers-only Job: one with its notifications)."""
+    for record in recent:
         if record.id == run_id:
             return bool(record.notifications) if notified else record.result in FINISHED_RESULTS
     return False
 
 
-def needs_writing(record: RunRecord, status: Mapping[str, Any]) -> bool:
+def needs_writing(record: RunRecord, recent: Sequence[RunRecord]) -> bool:
     """``Running`` only where the run has no record yet; a finished record unless the same
     one is there already."""
-    existing = next((r for r in read_status(status).recent_runs if r.id == record.id), None)
+    existing = next((r for r in recent if r.id == record.id), None)
     if record.result == "Running":
         return existing is None
     return existing is None or existing.to_api() != record.to_api()

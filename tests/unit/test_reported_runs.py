@@ -13,7 +13,13 @@ from job_operator.runs.reported import (
     reported_run,
     started_run,
 )
-from job_runner.api import DynamicJobStatus, NotificationRecord, RunRecord, status_patch
+from job_runner.api import (
+    DynamicJobStatus,
+    NotificationRecord,
+    RunRecord,
+    read_status,
+    status_patch,
+)
 from job_runner.contract import (
     ANNOTATION_NOTIFIES_RUN,
     ANNOTATION_RUN_PARAMETERS,
@@ -43,8 +49,10 @@ def _pod(message: str | None) -> dict[str, Any]:
                                               "state": {"terminated": terminated}}]}}
 
 
-def _status(*records: RunRecord) -> dict[str, Any]:
-    return status_patch(DynamicJobStatus(recent_runs=list(records), last_run=records[0]))
+def _recent(*records: RunRecord) -> list[RunRecord]:
+    """The runs as a status holding ``records`` reads back once stored."""
+    return read_status(status_patch(DynamicJobStatus(
+        recent_runs=list(records), last_run=records[0]))).recent_runs
 
 
 STARTED = "2026-12-01T10:00:00Z"
@@ -83,26 +91,26 @@ def test_the_runners_record_comes_from_the_first_pod_that_left_one() -> None:
 
 def test_running_is_written_once_and_never_over_a_finished_record() -> None:
     running = RunRecord(id="beat-manual-1", result="Running", attempts=0, started_at=STARTED)
-    assert needs_writing(running, {})
-    assert not needs_writing(running, _status(running))
-    assert not needs_writing(running, _status(FINISHED_RECORD))
+    assert needs_writing(running, [])
+    assert not needs_writing(running, _recent(running))
+    assert not needs_writing(running, _recent(FINISHED_RECORD))
 
 
 def test_a_finished_record_replaces_running_or_a_guess_but_not_itself() -> None:
     guessed = FINISHED_RECORD.model_copy(update={"result": "Failed", "message": "lost"})
     running = RunRecord(id="beat-manual-1", result="Running", attempts=0, started_at=STARTED)
-    assert needs_writing(FINISHED_RECORD, _status(running))
-    assert needs_writing(FINISHED_RECORD, _status(guessed))
-    assert not needs_writing(FINISHED_RECORD, _status(FINISHED_RECORD))
+    assert needs_writing(FINISHED_RECORD, _recent(running))
+    assert needs_writing(FINISHED_RECORD, _recent(guessed))
+    assert not needs_writing(FINISHED_RECORD, _recent(FINISHED_RECORD))
 
 
 def test_a_recorded_run_needs_no_pod_read() -> None:
     """A restart lists every Job again: a run already recorded is decided on the status."""
-    assert is_recorded("beat-manual-1", _status(FINISHED_RECORD))
+    assert is_recorded("beat-manual-1", _recent(FINISHED_RECORD))
     running = RunRecord(id="beat-manual-1", result="Running", attempts=0, started_at=STARTED)
-    assert not is_recorded("beat-manual-1", _status(running))
+    assert not is_recorded("beat-manual-1", _recent(running))
     missed = RunRecord(id="beat-1", result="Missed", started_at=STARTED, attempts=0)
-    assert not is_recorded("beat-1", _status(missed), notified=True)
+    assert not is_recorded("beat-1", _recent(missed), notified=True)
     told = missed.model_copy(update={"notifications": [
         NotificationRecord(template="email-notification", result="Succeeded")]})
-    assert is_recorded("beat-1", _status(told), notified=True)
+    assert is_recorded("beat-1", _recent(told), notified=True)

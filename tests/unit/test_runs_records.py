@@ -18,6 +18,11 @@ def _status(*runs: RunRecord) -> DynamicJobStatus:
     return DynamicJobStatus(recent_runs=list(runs))
 
 
+def _stored_runs(*runs: RunRecord) -> list[RunRecord]:
+    """The runs as a status holding ``runs`` reads back once stored."""
+    return read_status(status_patch(_status(*runs))).recent_runs
+
+
 def _ids(status: DynamicJobStatus) -> list[str]:
     return [r.id for r in status.recent_runs]
 
@@ -83,8 +88,8 @@ OOM_POD = {"status": {"containerStatuses": [
 
 
 def test_a_failed_job_without_a_runner_record_becomes_a_failed_run() -> None:
-    record = lost_run_record(FAILED_JOB, [OOM_POD], status_patch(
-        _status(_run("beat-29000000", "Running", "2026-01-01T00:00:01Z"))))
+    record = lost_run_record(FAILED_JOB, [OOM_POD], _stored_runs(
+        _run("beat-29000000", "Running", "2026-01-01T00:00:01Z")))
     assert record is not None
     assert record.result == "Failed"
     assert "OOMKilled (exit code 137)" in record.message
@@ -97,27 +102,27 @@ def test_a_job_past_its_deadline_is_timed_out() -> None:
         {"type": "Failed", "status": "True", "reason": "DeadlineExceeded",
          "message": "Job was active longer than specified deadline",
          "lastTransitionTime": "2026-01-01T01:00:30Z"}]}}
-    record = lost_run_record(job, [], {})
+    record = lost_run_record(job, [], [])
     assert record is not None and record.result == "TimedOut"
     assert "deadline" in record.message
 
 
 def test_an_evicted_pod_names_the_eviction() -> None:
     evicted = {"status": {"reason": "Evicted", "message": "The node was low on memory."}}
-    record = lost_run_record(FAILED_JOB, [evicted], {})
+    record = lost_run_record(FAILED_JOB, [evicted], [])
     assert record is not None and "Evicted: The node was low on memory." in record.message
 
 
 def test_a_run_the_runner_reported_or_a_job_still_running_needs_nothing() -> None:
-    reported = status_patch(_status(_run("beat-29000000", "Failed", "2026-01-01T00:00:01Z",
-                                         "2026-01-01T00:00:20Z")))
+    reported = _stored_runs(_run("beat-29000000", "Failed", "2026-01-01T00:00:01Z",
+                                 "2026-01-01T00:00:20Z"))
     assert lost_run_record(FAILED_JOB, [OOM_POD], reported) is None
-    assert lost_run_record({"metadata": {"name": "x"}, "status": {"active": 1}}, [], {}) is None
+    assert lost_run_record({"metadata": {"name": "x"}, "status": {"active": 1}}, [], []) is None
 
 
 def test_a_failed_job_older_than_the_whole_history_was_aged_out_not_lost() -> None:
-    full = status_patch(_status(*(_run(f"beat-{i}", "Succeeded", f"2026-01-0{i}T00:00:00Z")
-                                  for i in range(2, 4))))
+    full = _stored_runs(*(_run(f"beat-{i}", "Succeeded", f"2026-01-0{i}T00:00:00Z")
+                          for i in range(2, 4)))
     assert lost_run_record(FAILED_JOB, [OOM_POD], full, history_limit=2) is None
     assert lost_run_record(FAILED_JOB, [OOM_POD], full, history_limit=3) is not None
 
