@@ -4,7 +4,7 @@ and fail when the product's falls below its floor.
 coverage.py reports per file or in total; a package's figure (statements and branches
 covered, over all its files) is what tells where tests are thin. The floor is on the
 product (job_operator and job_runner), not on the dev tooling in local_cluster, whose
-podman mode runs in .ci/image.sh's container tier, outside this measurement.
+podman mode runs in .ci/containers.sh, outside this measurement.
 """
 
 from __future__ import annotations

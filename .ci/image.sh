@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CI: build the image from the Dockerfile (./dev image), check the Dockerfile with hadolint
-# and checkov, and run runner pods as real containers from the image (the tests/containers
-# and tests/e2e tiers). Installs the Debian packages it needs; run as root, like .ci/run.
-# The base image, the checkers' virtualenv and podman's layers are cached, so a second run
-# builds in seconds; the two test tiers take 5 to 10 minutes (docs/image.md).
+# and checkov, and check the chart's rendered objects with checkov. Installs the Debian
+# packages it needs; run as root, like .ci/run, once .venv and the control-plane binaries
+# (helm among them) are there. The base image, the checkers' virtualenv and podman's
+# layers are cached, so a second run builds in seconds. The runner pods from this image are
+# tested by .ci/containers.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,16 +36,8 @@ started=$(date +%s)
 ./dev image
 echo "image built in $(( $(date +%s) - started ))s"
 
-# Runner pods as real containers from that image: the container tier, and the e2e tier
-# with the local pod executor in its podman mode. ./dev test keeps the process mode, in
-# which coverage.py follows the runner into its processes.
-image=localhost/dynamicjobs:$(sed -n 's/^version = "\(.*\)"$/\1/p' pyproject.toml)
-started=$(date +%s)
-DYNAMICJOBS_POD_RUNTIME=podman DYNAMICJOBS_RUNNER_IMAGE=$image ./dev test tests/containers tests/e2e
-echo "container and e2e tiers in containers in $(( $(date +%s) - started ))s"
-
-# The chart's objects as they render (helm comes with the control-plane binaries, which the
-# tests above built), each tested scenario of helm/dynamicjobs/ci/. Skipped, each for its reason:
+# The chart's objects as they render (helm comes with the control-plane binaries), each
+# tested scenario of helm/dynamicjobs/ci/. Skipped, each for its reason:
 #   CKV_K8S_11  CPU limits: a CPU limit throttles the operator and its webhook under bursts;
 #               the request is set, and operator.resources takes a limit where wanted.
 #   CKV_K8S_15  pull policy Always: the schema refuses "latest" and image.digest pins one
