@@ -70,7 +70,7 @@ NOT_RUN: dict[str, Callable[[Words, str], bool]] = {
     (_program(w) == "./dev" and "image" not in w) or _program(w).endswith("pytest")
     or (Path(w[0]).name.startswith("python") and w[1:2] == ["-m"]
         and w[2].startswith("benchmarks")),
-    "needs root, podman, a registry or npm (.ci/image.sh, .ci/containers.sh and .ci/ui.sh run these)":
+    "needs root, podman, a registry or npm (the .ci/ scripts run these)":
     lambda w, line: _program(w) in ("sudo", "podman", "skopeo", "buildah", "npm", "tar")
     or (_program(w) == "./dev" and "image" in w)
     or w[:2] in (["helm", "registry"], ["helm", "push"])
