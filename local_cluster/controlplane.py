@@ -48,6 +48,9 @@ PR_SET_PDEATHSIG = 1
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 OPERATOR_USER = "dynamicjobs-operator"
 """The client-certificate user the operator runs as in dev runs, tests and benchmarks."""
+OPERATOR_SERVICE_ACCOUNT = "system:serviceaccount:dynamicjobs:dynamicjobs"
+"""The operator as the chart deploys it (release and namespace ``dynamicjobs``): the load
+benchmark runs it so, with the chart's RBAC."""
 WRITE_VERBS = ("create", "update", "patch", "delete", "deletecollection")
 AUDIT_POLICY = {
     "apiVersion": "audit.k8s.io/v1",
@@ -56,7 +59,8 @@ AUDIT_POLICY = {
     "rules": [
         {"level": "Metadata", "verbs": list(WRITE_VERBS)},
         # The operator's reads too, so that benchmarks can count its requests per job.
-        {"level": "Metadata", "users": [OPERATOR_USER], "verbs": ["get", "list", "watch"]},
+        {"level": "Metadata", "users": [OPERATOR_USER, OPERATOR_SERVICE_ACCOUNT],
+         "verbs": ["get", "list", "watch"]},
         {"level": "None"},
     ],
 }

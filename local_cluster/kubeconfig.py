@@ -15,8 +15,12 @@ def _b64(path: Path) -> str:
 
 
 def write_kubeconfig(
-    path: Path, *, server: str, ca_cert: Path, client: KeyPair, user: str, context: str
+    path: Path, *, server: str, ca_cert: Path, user: str, context: str,
+    client: KeyPair | None = None, token: str | None = None,
 ) -> Path:
+    """A kubeconfig whose user is ``client`` (a certificate) or ``token`` (a bearer token)."""
+    credentials = ({"token": token} if client is None else {
+        "client-certificate-data": _b64(client.cert), "client-key-data": _b64(client.key)})
     config = {
         "apiVersion": "v1",
         "kind": "Config",
@@ -29,10 +33,7 @@ def write_kubeconfig(
         "users": [
             {
                 "name": user,
-                "user": {
-                    "client-certificate-data": _b64(client.cert),
-                    "client-key-data": _b64(client.key),
-                },
+                "user": credentials,
             }
         ],
         "contexts": [{"name": context, "context": {"cluster": context, "user": user}}],
