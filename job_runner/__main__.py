@@ -58,6 +58,7 @@ def _templates(args: argparse.Namespace) -> int:
             "description": template.description,
             "parameters": template.parameters_schema(),
             "examples": template.examples,
+            "outputs": template.outputs_schema(),
         }
         for name, template in installed_templates().items()
     ]

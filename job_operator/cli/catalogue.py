@@ -77,6 +77,13 @@ def describe_template(body: Mapping[str, Any]) -> str:
     lines += ["  " + line for line in table(
         ["PARAMETER", "TYPE", "REQUIRED", "DEFAULT", "DESCRIPTION"], rows).splitlines()] \
         if rows else ["  <none>"]
+    outputs = spec.get("outputsSchema")
+    if isinstance(outputs, Mapping):
+        reported = [[path, kind, text] for path, kind, _, _, text in parameters(outputs)]
+        lines += ["", "Outputs (each run's status.lastRun.outputs):"]
+        lines += ["  " + line for line in table(
+            ["OUTPUT", "TYPE", "DESCRIPTION"], reported).splitlines()] \
+            if reported else ["  <none>"]
     for index, example in enumerate(spec.get("examples") or [], 1):
         lines += ["", f"Example {index} (spec.parameters):"]
         lines += ["  " + line for line in dump(example, "yaml").splitlines()]
@@ -90,7 +97,8 @@ def describe_template(body: Mapping[str, Any]) -> str:
 def templates_command(name: str | None, target: Target, cluster: Callable[[], Cluster],
                       output: str) -> int:
     """The template catalogue of the cluster (DynamicJobTemplates); with NAME, its
-    parameters (type, required, default, description) and examples."""
+    parameters (type, required, default, description), the outputs its runs report, and
+    examples."""
     found = sorted(cluster().templates(), key=lambda t: t["metadata"]["name"])
     if name is not None:
         chosen = [t for t in found if t["metadata"]["name"] == name]

@@ -17,6 +17,7 @@ from job_runner.template import Template
 
 
 def build_template_object(template: type[Template[Any]]) -> dict[str, Any]:
+    outputs = template.outputs_schema()
     return {
         "apiVersion": API_VERSION,
         "kind": "DynamicJobTemplate",
@@ -26,6 +27,7 @@ def build_template_object(template: type[Template[Any]]) -> dict[str, Any]:
             "description": template.description,
             "parametersSchema": template.parameters_schema(),
             "examples": list(template.examples),
+            **({"outputsSchema": outputs} if outputs is not None else {}),
         },
     }
 

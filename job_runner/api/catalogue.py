@@ -10,7 +10,7 @@ from job_runner.api.base import ApiModel, Resource
 
 
 class DynamicJobTemplateSpec(ApiModel):
-    """What a template does and which parameters it takes."""
+    """What a template does, which parameters it takes and what its runs report."""
 
     version: str
     """The template's own version."""
@@ -20,6 +20,9 @@ class DynamicJobTemplateSpec(ApiModel):
     """JSON Schema of `spec.parameters` of a DynamicJob using this template."""
     examples: list[dict[str, Any]] = Field(default_factory=list)
     """Valid parameter sets, ready to copy."""
+    outputs_schema: dict[str, Any] | None = None
+    """JSON Schema of what a run reports in its record's `outputs` (`status.lastRun`,
+    `status.recentRuns`); absent when the template declares no outputs."""
 
 
 class DynamicJobTemplate(Resource):

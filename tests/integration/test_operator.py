@@ -13,6 +13,7 @@ from kubernetes import client
 
 from job_operator.controller.catalogue import publish_catalogue
 from job_operator.kube import Kube
+from job_runner.registry import installed_templates
 from local_cluster.controlplane import ControlPlane
 from tests.kube.dynamicjobs import DynamicJobs, manifest
 from tests.kube.rbac import grant
@@ -186,6 +187,8 @@ def test_the_catalogue_lists_every_installed_template(kubectl: Kubectl) -> None:
     heartbeat = next(i for i in listed["items"] if i["metadata"]["name"] == "heartbeat")
     assert heartbeat["spec"]["parametersSchema"]["type"] == "object"
     assert heartbeat["spec"]["examples"]
+    assert set(heartbeat["spec"]["outputsSchema"]["properties"]) == set(
+        installed_templates()["heartbeat"].outputs_schema()["properties"]), "kept, not pruned"
 
 
 def test_kubectl_explain_shows_the_models_descriptions(kubectl: Kubectl) -> None:

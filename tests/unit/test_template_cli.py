@@ -40,8 +40,9 @@ def test_unknown_template_lists_installed(tmp_path: Path, capsys):
 
 def test_templates_subcommand_prints_catalogue(capsys):
     assert main(["templates"]) == 0
-    names = {entry["name"] for entry in json.loads(capsys.readouterr().out)}
-    assert {"heartbeat", "data-export"} <= names
+    catalogue = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert {"heartbeat", "data-export"} <= set(catalogue)
+    assert "rows" in catalogue["data-export"]["outputs"]["properties"]
 
 
 def test_sigterm_is_recorded_as_cancelled(tmp_path: Path):
