@@ -59,6 +59,7 @@ const scenarios = {
       await row.getByRole('link', { name: job }).click();
       await main(page).getByRole('heading', { name: `DynamicJob ${namespace}/${job}` }).waitFor();
       await main(page).getByRole('table', { name: 'Conditions' }).getByText('Ready', { exact: true }).waitFor();
+      await main(page).getByLabel('Outputs schema (JSON)').getByText('"beat"', { exact: false }).waitFor();
       const buttons = await toolbarButtons(page);
       const forbidden = buttons.filter(label => ACTIONS.includes(label.trim()));
       check(!forbidden.length, `a viewer sees ${forbidden.join(', ')}`);

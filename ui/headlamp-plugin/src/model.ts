@@ -108,6 +108,8 @@ export interface DynamicJobTemplate {
     description?: string;
     parametersSchema?: JsonObject;
     examples?: JsonObject[];
+    /** What each run reports in its record's outputs (absent: the template declares none). */
+    outputsSchema?: JsonObject;
     [key: string]: unknown;
   };
 }

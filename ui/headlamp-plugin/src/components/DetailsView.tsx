@@ -199,6 +199,21 @@ function TemplateSection({ name }: { name: string }) {
           >
             {JSON.stringify(template.data.spec.parametersSchema ?? {}, null, 2)}
           </Box>
+          {template.data.spec.outputsSchema && (
+            <>
+              <Typography variant="h3" sx={{ fontSize: '1rem', my: 1 }}>
+                Outputs schema (what each run reports in its outputs)
+              </Typography>
+              <Box
+                component="pre"
+                tabIndex={0}
+                aria-label="Outputs schema (JSON)"
+                sx={{ overflowX: 'auto', fontSize: '0.8rem', p: 1, bgcolor: 'action.hover' }}
+              >
+                {JSON.stringify(template.data.spec.outputsSchema, null, 2)}
+              </Box>
+            </>
+          )}
         </>
       )}
     </Section>
