@@ -178,6 +178,25 @@ function RecentRuns({ job }: { job: DynamicJob }) {
   );
 }
 
+/** A JSON Schema of the template's, under its heading, scrollable and reachable by keyboard. */
+function SchemaBlock({ title, label, schema }: { title: string; label: string; schema: unknown }) {
+  return (
+    <>
+      <Typography variant="h3" sx={{ fontSize: '1rem', my: 1 }}>
+        {title}
+      </Typography>
+      <Box
+        component="pre"
+        tabIndex={0}
+        aria-label={label}
+        sx={{ overflowX: 'auto', fontSize: '0.8rem', p: 1, bgcolor: 'action.hover' }}
+      >
+        {JSON.stringify(schema, null, 2)}
+      </Box>
+    </>
+  );
+}
+
 function TemplateSection({ name }: { name: string }) {
   const template = usePolled(() => getTemplate(name), [name], 60_000);
   return (
@@ -188,31 +207,17 @@ function TemplateSection({ name }: { name: string }) {
           <Typography variant="body1" sx={{ mb: 1 }}>
             {template.data.spec.description}
           </Typography>
-          <Typography variant="h3" sx={{ fontSize: '1rem', mb: 1 }}>
-            Parameter schema
-          </Typography>
-          <Box
-            component="pre"
-            tabIndex={0}
-            aria-label="Parameter schema (JSON)"
-            sx={{ overflowX: 'auto', fontSize: '0.8rem', p: 1, bgcolor: 'action.hover' }}
-          >
-            {JSON.stringify(template.data.spec.parametersSchema ?? {}, null, 2)}
-          </Box>
+          <SchemaBlock
+            title="Parameter schema"
+            label="Parameter schema (JSON)"
+            schema={template.data.spec.parametersSchema ?? {}}
+          />
           {template.data.spec.outputsSchema && (
-            <>
-              <Typography variant="h3" sx={{ fontSize: '1rem', my: 1 }}>
-                Outputs schema (what each run reports in its outputs)
-              </Typography>
-              <Box
-                component="pre"
-                tabIndex={0}
-                aria-label="Outputs schema (JSON)"
-                sx={{ overflowX: 'auto', fontSize: '0.8rem', p: 1, bgcolor: 'action.hover' }}
-              >
-                {JSON.stringify(template.data.spec.outputsSchema, null, 2)}
-              </Box>
-            </>
+            <SchemaBlock
+              title="Outputs schema (what each run reports in its outputs)"
+              label="Outputs schema (JSON)"
+              schema={template.data.spec.outputsSchema}
+            />
           )}
         </>
       )}
