@@ -48,10 +48,10 @@ from kubernetes import client, watch
 from kubernetes.client.exceptions import ApiException
 
 from benchmarks.plane import (
-    FIRST_PASS,
     chart_operator_kubeconfig,
     client_with_crds,
     head_commit,
+    passes_covering,
     start_until_caught_up,
 )
 from benchmarks.recording import record
@@ -254,8 +254,7 @@ def _settle(operator: OperatorProcess, jobs: int) -> float:
     with it (the pass that ends first may have begun while jobs were still being created,
     and checks the new ones in full). The seconds waited."""
     offset, started = len(operator.log_text()), time.monotonic()
-    wait_for(lambda: len([count for count in FIRST_PASS.findall(operator.log_text()[offset:])
-                          if int(count) >= jobs]) >= 2,
+    wait_for(lambda: passes_covering(operator.log_text()[offset:], jobs) >= 2,
              timeout=max(300.0, jobs * 0.05), interval=0.5,
              what="two resync passes over every job after the fleet was Ready")
     return time.monotonic() - started

@@ -64,10 +64,15 @@ def chart_operator_kubeconfig(plane: ControlPlane, api: client.ApiClient,
                             token=token.status.token)
 
 
+def passes_covering(log: str, jobs: int) -> int:
+    """How many of the resync passes ended in ``log`` checked at least ``jobs`` jobs: each
+    one caught up with every job there is."""
+    return sum(int(count) >= jobs for count in FIRST_PASS.findall(log))
+
+
 def first_pass_covered(log: str, jobs: int) -> bool:
-    """A (restarted) operator's resync pass has checked at least ``jobs`` jobs: it has
-    caught up with every job there is."""
-    return any(int(count) >= jobs for count in FIRST_PASS.findall(log))
+    """A (restarted) operator's resync pass has checked at least ``jobs`` jobs."""
+    return passes_covering(log, jobs) >= 1
 
 
 def start_until_caught_up(operator: OperatorProcess, jobs: int, timeout: float) -> float:
