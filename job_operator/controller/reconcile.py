@@ -25,7 +25,7 @@ from job_operator.controller.conditions import (
     stalled,
     suspended,
 )
-from job_operator.controller.drift import holds
+from job_operator.controller.drift import holds, replacement
 from job_operator.controller.live import LiveObjects
 from job_operator.controller.refusal import refusal
 from job_operator.kube import Kube
@@ -44,8 +44,9 @@ from job_runner.api import (
 )
 
 NEXT_RUNS = 5
-Reader = Callable[[str, str, str], "dict[str, Any] | None"]
-"""(kind, namespace, name) -> the object as it stands, or None."""
+WRITE_ATTEMPTS = 2
+"""Writes of one owned object in one reconcile: a second after a conflict (409) and a read.
+A third conflict in a row is left to the caller's retry."""
 
 
 @dataclass
@@ -118,57 +119,60 @@ def _controlled_by(live: Mapping[str, Any], uid: str | None) -> bool:
                for ref in live.get("metadata", {}).get("ownerReferences") or [])
 
 
-def _foreign_objects(job: DynamicJob, read: Reader, wanted: list[dict[str, Any]],
-                     ) -> tuple[list[Problem], dict[str, dict[str, Any] | None]]:
-    """Objects of our names that someone else owns: taking them over would rewrite them,
-    and deleting the DynamicJob would then garbage-collect them."""
-    problems, live_objects = [], {}
-    for obj in wanted:
-        metadata = obj["metadata"]
-        label = f"{obj['kind']}/{metadata['name']}"
-        live = read(obj["kind"], metadata["namespace"], metadata["name"])
-        live_objects[label] = live
-        if live is not None and not _controlled_by(live, job.metadata.uid):
-            problems.append(Problem("metadata.name", (
-                f"{label} already exists and does not belong to this DynamicJob; rename the "
-                "DynamicJob or remove that object")))
-    return problems, live_objects
+def _name_taken(label: str) -> Problem:
+    return Problem("metadata.name", (
+        f"{label} already exists and does not belong to this DynamicJob; rename the "
+        "DynamicJob or remove that object"))
 
 
-def _watched_or_read(live: LiveObjects, kube: Kube) -> Reader:
-    """The watched object; one the watches lack is read, because they select only what
-    carries our label, and an object of our name without it may be someone else's, which
-    an apply would take over. Only a job's first reconcile pays these reads, from the API
-    server's watch cache: a read from etcd would close no gap, as an object made after the
-    read is written over by the apply either way."""
-    def read(kind: str, namespace: str, name: str) -> dict[str, Any] | None:
-        return live.get(kind, namespace, name) or kube.get(kind, namespace, name, cached=True)
-    return read
+def _write(kube: Kube, job: DynamicJob, obj: dict[str, Any], current: dict[str, Any] | None,
+           ) -> dict[str, Any] | Problem:
+    """Create ``obj``, or replace ``current`` with it: the object as the API server
+    stored it, or the problem when the name belongs to someone else.
+
+    A create is refused (409) when the name is taken, so an object nobody watched for
+    (the watches select our label) is never taken over, and no read comes first. A
+    replace carries the resourceVersion it was judged on: what someone wrote since is
+    read again and judged, not overwritten blind."""
+    metadata = obj["metadata"]
+    for attempt in range(WRITE_ATTEMPTS):
+        try:
+            if current is None:
+                return kube.create(obj)
+            return kube.replace(replacement(obj, current))
+        except ApiException as error:
+            if error.status != 409 or attempt + 1 == WRITE_ATTEMPTS:
+                raise
+        current = kube.get(obj["kind"], metadata["namespace"], metadata["name"])
+        if current is not None and not _controlled_by(current, job.metadata.uid):
+            return _name_taken(f"{obj['kind']}/{metadata['name']}")
+        if current is not None and holds(obj, current):
+            return current
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
               live: LiveObjects | None, progressing: Callable[[list[str]], None]) -> None:
     """Bring every owned object in line; nothing is written if any name is taken.
     ``progressing`` is told what will be written, before the first write."""
-    wanted = desired_objects(job, settings)
-    outcome.problems, live_objects = _foreign_objects(
-        job, kube.get if live is None else _watched_or_read(live, kube), wanted)
+    read = kube.get if live is None else live.get
+    owned = []
+    for obj in desired_objects(job, settings):
+        metadata = obj["metadata"]
+        label = f"{obj['kind']}/{metadata['name']}"
+        found = read(obj["kind"], metadata["namespace"], metadata["name"])
+        if found is not None and not _controlled_by(found, job.metadata.uid):
+            outcome.problems.append(_name_taken(label))
+        owned.append((obj, label, found))
     if outcome.problems:
         return
-    pending = []
-    for obj in wanted:
-        label = f"{obj['kind']}/{obj['metadata']['name']}"
-        current = live_objects[label]
-        if current is None or not holds(obj, current):
-            pending.append(label)
+    pending = [label for obj, label, found in owned if found is None or not holds(obj, found)]
     if pending:
         progressing(pending)
-    for obj in wanted:
-        label = f"{obj['kind']}/{obj['metadata']['name']}"
-        current = live_objects[label]
+    for obj, label, found in owned:
         if label in pending:
             try:
-                applied = kube.apply(obj)
+                written = _write(kube, job, obj, found)
             except ApiException as error:
                 reason = refusal(error)
                 if reason is None:
@@ -176,12 +180,15 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
                 outcome.refused = f"the API server refused {label}: {reason}"
                 outcome.problems = [Problem("spec", outcome.refused)]
                 return
+            if isinstance(written, Problem):
+                outcome.problems = [written]
+                return
             if live is not None:
-                live.applied(applied)
-            (outcome.created if current is None else outcome.applied).append(label)
-            current = applied
+                live.applied(written)
+            (outcome.created if found is None else outcome.applied).append(label)
+            found = written
         if obj["kind"] == "CronJob":
-            outcome.cronjob = current
+            outcome.cronjob = found
 
 
 def _write_status(

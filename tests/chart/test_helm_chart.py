@@ -530,7 +530,7 @@ def _grants(rules: list[dict[str, Any]], group: str, resource: str) -> set[str]:
 OPERATOR_NEEDS = {
     ("dynamicjobs.io", "dynamicjobs"): {"get", "list", "watch"},
     ("dynamicjobs.io", "dynamicjobs/status"): {"get", "patch"},
-    ("batch", "cronjobs"): {"get", "list", "watch", "create", "patch", "delete"},
+    ("batch", "cronjobs"): {"get", "list", "watch", "create", "update", "delete"},
     ("batch", "jobs"): {"get", "list", "watch", "create"},
     ("", "pods"): {"list"},
     ("", "events"): {"create"},

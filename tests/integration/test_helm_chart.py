@@ -137,7 +137,7 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
         ("get", "dynamicjobs.dynamicjobs.io"), ("list", "dynamicjobs.dynamicjobs.io"),
         ("watch", "dynamicjobs.dynamicjobs.io"),
         ("patch", "dynamicjobs.dynamicjobs.io", "--subresource=status"),
-        ("create", "cronjobs.batch"), ("patch", "cronjobs.batch"), ("delete", "cronjobs.batch"),
+        ("create", "cronjobs.batch"), ("update", "cronjobs.batch"), ("delete", "cronjobs.batch"),
         ("watch", "cronjobs.batch"), ("list", "jobs.batch"), ("create", "jobs.batch"),
         ("list", "pods"), ("create", "events"),
     ]
@@ -157,7 +157,7 @@ def test_install_is_accepted_and_grants_the_operator_exactly_its_needs(
         ("patch", "dynamicjobs.dynamicjobs.io"), ("update", "dynamicjobs.dynamicjobs.io"),
         ("patch", "events"),
         ("delete", "pods"), ("delete", "jobs.batch"), ("patch", "jobs.batch"),
-        ("get", "pods"), ("watch", "pods"),
+        ("patch", "cronjobs.batch"), ("get", "pods"), ("watch", "pods"),
         ("create", "serviceaccounts"), ("create", "serviceaccounts", "--subresource=token"),
         ("create", "roles"), ("create", "rolebindings"), ("delete", "roles"),
         ("escalate", "roles"), ("bind", "roles"), ("create", "clusterroles"),

@@ -78,14 +78,15 @@ def test_the_webhook_refuses_a_bad_job_naming_every_field(kubectl: Kubectl,
 
 
 def test_an_update_reaches_the_cronjob_and_observed_generation(jobs: DynamicJobs) -> None:
-    jobs.create("hourly", schedule="0 * * * *")
+    jobs.create("hourly", schedule="0 * * * *", tags={"team": "a"})
     wait_for(lambda: jobs.is_ready("hourly"), timeout=60, what="hourly to be Ready")
-    jobs.patch_spec("hourly", schedule="15 * * * *", suspend=True)
+    jobs.patch_spec("hourly", schedule="15 * * * *", suspend=True, tags={"team": None})
     wait_for(lambda: jobs.is_ready("hourly") and jobs.get("hourly")["status"][
         "observedGeneration"] == 2, timeout=60, what="generation 2 to be reconciled")
     cronjob = jobs.cronjob("hourly")
     assert cronjob is not None
     assert (cronjob.spec.schedule, cronjob.spec.suspend) == ("15 * * * *", True)
+    assert "tags.dynamicjobs.io/team" not in cronjob.metadata.labels, "a removed tag's label"
 
 
 def test_a_cronjob_edited_or_deleted_by_hand_is_repaired(jobs: DynamicJobs,
@@ -94,9 +95,15 @@ def test_a_cronjob_edited_or_deleted_by_hand_is_repaired(jobs: DynamicJobs,
     jobs.create("repaired", schedule="5 4 * * *")
     wait_for(lambda: jobs.is_ready("repaired"), timeout=60, what="repaired to be Ready")
     batch = client.BatchV1Api(api_client)
-    batch.patch_namespaced_cron_job("repaired", namespace, {"spec": {"schedule": "* * * * *"}})
+    batch.patch_namespaced_cron_job("repaired", namespace, {
+        "metadata": {"labels": {"example.com/theirs": "kept"}},
+        "spec": {"schedule": "* * * * *", "startingDeadlineSeconds": 7}})
     wait_for(lambda: (cj := jobs.cronjob("repaired")) and cj.spec.schedule == "5 4 * * *",
              timeout=60, what="the hand edit to be reverted")
+    repaired = jobs.cronjob("repaired")
+    assert repaired is not None
+    assert repaired.spec.starting_deadline_seconds is None, "the spec is the DynamicJob's alone"
+    assert repaired.metadata.labels["example.com/theirs"] == "kept", "others' labels stay"
     uid = jobs.cronjob("repaired").metadata.uid  # type: ignore[union-attr]
     batch.delete_namespaced_cron_job("repaired", namespace)
     wait_for(lambda: (cj := jobs.cronjob("repaired")) and cj.metadata.uid != uid,

@@ -55,7 +55,7 @@ def test_a_new_job_is_reconciled_once_and_then_left_alone() -> None:
     kube = FakeKube(_dynamicjob())
     context = _context(kube)
     handle(context, KEY, drifted=False)
-    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat", "event Created"]
+    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat", "event Created"]
     handle(context, KEY, drifted=False)
     assert len(kube.writes) == 3, "an unchanged job takes no write"
 
@@ -68,9 +68,10 @@ def test_a_drifted_cronjob_is_put_back_only_when_the_key_says_it_drifted() -> No
     cronjob["spec"]["schedule"] = "5 * * * *"
     cronjob["metadata"]["resourceVersion"] = "99"
     handle(context, KEY, drifted=False)
-    assert "apply CronJob/beat" not in kube.writes[3:], "the spec did not change"
+    assert not [w for w in kube.writes[3:] if w.endswith("CronJob/beat")], (
+        "the spec did not change")
     handle(context, KEY, drifted=True)
-    assert "apply CronJob/beat" in kube.writes[3:]
+    assert "replace CronJob/beat" in kube.writes[3:]
     assert kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] == "* * * * *"
 
 
@@ -107,11 +108,10 @@ def test_the_dependency_index_follows_the_events() -> None:
 
 
 class FailingOnceKube(FakeKube):
-    def apply(self, obj: Any) -> dict[str, Any]:
+    def writing(self, obj: Any) -> None:
         if not self.writes and not getattr(self, "failed", False):
             self.failed = True
             raise ApiException(status=500, reason="Internal Server Error")
-        return super().apply(obj)
 
 
 def test_an_api_error_is_retried_after_its_delay(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -126,11 +126,11 @@ def test_an_api_error_is_retried_after_its_delay(monkeypatch: pytest.MonkeyPatch
                  timeout=10, what="the queue's depth back at 0")
     finally:
         workers.stop()
-    assert kube.failed and kube.writes[0] == "apply CronJob/beat"
+    assert kube.failed and kube.writes[0] == "create CronJob/beat"
 
 
 class AlwaysFailingKube(FakeKube):
-    def apply(self, obj: Any) -> dict[str, Any]:
+    def writing(self, obj: Any) -> None:
         raise ApiException(status=500, reason="Internal Server Error")
 
 

@@ -79,20 +79,19 @@ class WatchingKube(FakeKube):
         super().__init__(dynamicjob)
         self.reconciling_during_applies: list[str] = []
 
-    def apply(self, obj: Any) -> dict[str, Any]:
+    def writing(self, obj: Any) -> None:
         conditions = (self.dynamicjob.get("status") or {}).get("conditions") or []
         self.reconciling_during_applies += [c["status"] for c in conditions
                                             if c["type"] == "Reconciling"]
-        return super().apply(obj)
 
 
 def test_reconciling_is_true_while_owned_objects_are_written_and_false_after() -> None:
     body = _dynamicjob()
     kube = WatchingKube(body)
     reconcile(body, kube, SETTINGS, NOW)
-    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat"], (
+    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat"], (
         "a job never reconciled has no conditions, which reads as in progress already: "
-        "no Reconciling write before its first apply")
+        "no Reconciling write before its first write")
     assert _conditions(body)["Reconciling"] == ("False", "Reconciled")
     assert _conditions(body)["Ready"] == ("True", "Reconciled")
     kube.writes.clear()
@@ -102,8 +101,8 @@ def test_reconciling_is_true_while_owned_objects_are_written_and_false_after() -
     body["metadata"]["generation"] = 2
     reconcile(body, kube, SETTINGS, NOW)
     assert kube.reconciling_during_applies == ["True"]
-    assert kube.writes == ["status DynamicJob/beat", "apply CronJob/beat",
-                           "status DynamicJob/beat"], "marked before the apply of a change"
+    assert kube.writes == ["status DynamicJob/beat", "replace CronJob/beat",
+                           "status DynamicJob/beat"], "marked before the write of a change"
     assert _conditions(body)["Reconciling"] == ("False", "Reconciled")
 
 

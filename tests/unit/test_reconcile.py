@@ -6,6 +6,10 @@ import copy
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from job_operator.controller.live import LiveObjects
 from job_operator.controller.reconcile import reconcile
 from job_operator.settings import Settings
 from tests.unit.fakes import FakeKube
@@ -27,7 +31,7 @@ def test_first_reconcile_creates_everything_and_the_second_writes_nothing() -> N
     kube = FakeKube(body)
     first = reconcile(body, kube, SETTINGS, NOW)
     assert first.created == ["CronJob/beat"]
-    assert kube.writes == ["apply CronJob/beat", "status DynamicJob/beat"]
+    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat"]
     assert first.ready_changed
     kube.writes.clear()
     again = reconcile(body, kube, SETTINGS, NOW)
@@ -98,6 +102,75 @@ def test_an_object_of_our_name_that_someone_else_owns_is_left_alone() -> None:
     assert stalled["status"] == "True" and stalled["reason"] == "NameTaken"
     assert "CronJob/beat already exists" in stalled["message"]
     assert outcome.problems
+
+
+def _unwatched() -> LiveObjects:
+    """Watches that have not delivered any CronJob (a foreign one never will: it lacks our
+    label)."""
+    return LiveObjects({"CronJob": lambda namespace, name: None}, lambda: [])
+
+
+def test_a_name_taken_behind_the_watches_back_is_found_by_the_create() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    theirs = {"apiVersion": "batch/v1", "kind": "CronJob",
+              "metadata": {"name": "beat", "namespace": "ns", "resourceVersion": "7"},
+              "spec": {"schedule": "0 0 * * *", "jobTemplate": {"spec": {}}}}
+    kube.objects[("CronJob", "ns", "beat")] = copy.deepcopy(theirs)
+    outcome = reconcile(body, kube, SETTINGS, NOW, live=_unwatched())
+    assert kube.writes == ["status DynamicJob/beat"], "the refused create is no write"
+    assert kube.objects[("CronJob", "ns", "beat")] == theirs
+    assert outcome.problems[0].message.startswith("CronJob/beat already exists")
+
+
+def test_our_own_cronjob_the_watch_has_not_delivered_is_not_written_again() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    reconcile(body, kube, SETTINGS, NOW)
+    del body["status"]
+    kube.writes.clear()
+    outcome = reconcile(body, kube, SETTINGS, NOW, live=_unwatched())
+    assert kube.writes == ["status DynamicJob/beat"]
+    assert not outcome.problems
+    assert outcome.cronjob == kube.objects[("CronJob", "ns", "beat")]
+
+
+class ChangedUnderFoot(FakeKube):
+    """Someone else writes the CronJob just before each of the operator's first
+    ``conflicts`` replaces."""
+
+    def __init__(self, dynamicjob: dict[str, Any], conflicts: int) -> None:
+        super().__init__(dynamicjob)
+        self.conflicts = conflicts
+
+    def replace(self, obj: Any) -> dict[str, Any]:
+        if self.conflicts:
+            self.conflicts -= 1
+            stored = self.objects[("CronJob", "ns", "beat")]
+            stored["metadata"]["resourceVersion"] += "0"
+            stored["spec"]["suspend"] = True
+        return super().replace(obj)
+
+
+def test_a_replace_that_conflicts_is_judged_again_on_a_fresh_read() -> None:
+    body = _dynamicjob()
+    kube = ChangedUnderFoot(body, conflicts=1)
+    reconcile(body, kube, SETTINGS, NOW)
+    kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] = "0 0 * * *"
+    outcome = reconcile(body, kube, SETTINGS, NOW)
+    assert outcome.applied == ["CronJob/beat"]
+    cronjob = kube.objects[("CronJob", "ns", "beat")]
+    assert (cronjob["spec"]["schedule"], cronjob["spec"]["suspend"]) == ("* * * * *", False)
+
+
+def test_conflicts_on_every_write_are_left_to_the_callers_retry() -> None:
+    body = _dynamicjob()
+    kube = ChangedUnderFoot(body, conflicts=2)
+    reconcile(body, kube, SETTINGS, NOW)
+    kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] = "0 0 * * *"
+    with pytest.raises(ApiException) as raised:
+        reconcile(body, kube, SETTINGS, NOW)
+    assert raised.value.status == 409
 
 
 def test_an_odd_status_entry_does_not_make_every_reconcile_write() -> None:

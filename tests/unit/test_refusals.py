@@ -43,15 +43,14 @@ class RefusingKube(FakeKube):
         self.status_limit = status_limit
         self.attempts: list[str] = []
 
-    def apply(self, obj: Any) -> dict[str, Any]:
-        self.attempts.append(f"apply {obj['kind']}")
+    def writing(self, obj: Any) -> None:
+        self.attempts.append(f"write {obj['kind']}")
         if obj["kind"] == "CronJob":
             resources = obj["spec"]["jobTemplate"]["spec"]["template"]["spec"][
                 "containers"][0]["resources"]
             if resources["requests"]["memory"] == "512Mi" and resources["limits"][
                     "memory"] == "256Mi":
                 raise _api_error(422, MEMORY_REFUSAL)
-        return super().apply(obj)
 
     def patch_status(self, kind: str, namespace: str | None, name: str,
                      status: Any) -> dict[str, Any]:

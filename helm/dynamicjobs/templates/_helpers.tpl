@@ -112,11 +112,11 @@ a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
 - apiGroups: [dynamicjobs.io]
   resources: [dynamicjobs/status]
   verbs: [get, patch]
-# Application: the one CronJob per DynamicJob, applied server-side, repaired on drift,
-# and deleted when it is no longer wanted.
+# Application: the one CronJob per DynamicJob, created, replaced when its spec changes or
+# it drifted, and deleted when it is no longer wanted.
 - apiGroups: [batch]
   resources: [cronjobs]
-  verbs: [get, list, watch, create, patch, delete]
+  verbs: [get, list, watch, create, update, delete]
 # Application: recording runs from their Jobs (Running when one starts) and pods (the
 # runner's record in its termination message, or why a pod died without one: OOM,
 # eviction, deadline); creating the Job of a manual run (dynamicjobs.io/run-requested-at).
