@@ -29,9 +29,10 @@ class Condition(StatusModel):
     """One observation, in the shape every Kubernetes dashboard reads (metav1.Condition)."""
 
     type: str
-    """Ready, Reconciling, Stalled (kstatus: reconciliation); ScheduleValid,
-    TemplateFound, CronJobSynced (which part is wrong); Suspended (the schedule is
-    paused); Degraded (the newest run failed, or a run was missed since)."""
+    """Ready, Reconciling, Stalled (kstatus: reconciliation; the last two are there only
+    while True); ScheduleValid, TemplateFound, CronJobSynced (which part is wrong);
+    Suspended (the schedule is paused); Degraded (the newest run failed, or a run was
+    missed since)."""
     status: Literal["True", "False", "Unknown"]
     reason: str
     """A CamelCase word a program can match on."""

@@ -4,6 +4,7 @@ from job_operator.controller.conditions import (
     Observation,
     merge_conditions,
     ready,
+    reconciling,
     stalled,
     suspended,
 )
@@ -25,8 +26,21 @@ def test_a_status_change_moves_transition_time_and_keeps_others() -> None:
     assert by_type["Ready"].last_transition_time == "2026-01-01T00:05:00Z"
     assert by_type["Stalled"].message == "spec.schedule: bad"
     assert by_type["TemplateFound"].last_transition_time == "2026-01-01T00:00:00Z"
-    assert [c.type for c in later][:3] == ["Ready", "Reconciling", "Stalled"]
+    assert [c.type for c in later][:2] == ["Ready", "Stalled"]
     assert all(c.observed_generation in (1, 2) for c in later)
+
+
+def test_reconciling_and_stalled_are_there_only_while_true() -> None:
+    healthy = merge_conditions([], ready("ok"), 1, "2026-01-01T00:00:00Z")
+    assert [c.type for c in healthy] == ["Ready"], "kstatus reads an absent one as False"
+    working = merge_conditions(healthy, reconciling("applying CronJob/x", healthy), 2,
+                               "2026-01-01T00:01:00Z")
+    assert {c.type: c.status for c in working} == {"Ready": "True", "Reconciling": "True"}
+    stuck = merge_conditions(working, stalled("InvalidSpec", "spec.schedule: bad"), 2,
+                             "2026-01-01T00:02:00Z")
+    assert {c.type: c.status for c in stuck} == {"Ready": "False", "Stalled": "True"}
+    again = merge_conditions(stuck, ready("ok"), 3, "2026-01-01T00:03:00Z")
+    assert [(c.type, c.status) for c in again] == [("Ready", "True")]
 
 
 def test_suspended_reads_spec_suspend_and_the_reason_annotations() -> None:
