@@ -95,12 +95,23 @@ def api_event(context: Context) -> EventPoster:
     return post
 
 
+def _never_reconciled(body: Mapping[str, Any]) -> bool:
+    return not (body.get("status") or {}).get("conditions")
+
+
 def _post_events(body: kopf.Body, outcome: Outcome, post: EventPoster) -> None:
-    """At most one Event for what went right (a new job's creation and its Ready are one
-    Event, not two: every Event is a write) and one Warning for what went wrong."""
+    """One Warning for what went wrong, and one Event for what changed on a job that was
+    reconciled before (its CronJob written again, or Ready again).
+
+    A new job that comes up Ready posts none: its status says so (Ready and its
+    lastTransitionTime, the CronJob's name), kubectl describe shows it, and each Event is
+    a write. It was a third of the operator's writes for a new job, and a GitOps sync of
+    thousands of jobs posted thousands."""
     if outcome.ready_changed and outcome.problems:
         post(body, True, "Refused" if outcome.refused else "InvalidSpec",
              outcome.refused or format_problems(outcome.problems))
+    if _never_reconciled(body) and not outcome.problems:
+        return
     done = []
     if outcome.created:
         done.append(f"created {', '.join(outcome.created)}")

@@ -55,8 +55,9 @@ def test_a_valid_job_gets_its_cronjob_and_a_ready_status(jobs: DynamicJobs, kube
                      "CronJobSynced": "True", "Suspended": "False", "Degraded": "False"}
     listed = json.loads(kubectl("get", "dynamicjobs", "-n", namespace, "-o", "json").stdout)
     assert {item["kind"] for item in listed["items"]} == {"DynamicJob"}
-    events = kubectl("get", "events", "-n", namespace, "-o", "json").stdout
-    assert "created CronJob/nightly;" in events
+    events = json.loads(kubectl("get", "events", "-n", namespace, "-o", "json").stdout)
+    assert [e["reason"] for e in events["items"]
+            if e["involvedObject"]["name"] == "nightly"] == [], "its status says it is Ready"
     for kind in ("serviceaccount", "role", "rolebinding"):
         made = json.loads(kubectl("get", kind, "-n", namespace, "-l",
                                   "app.kubernetes.io/managed-by=dynamicjobs-operator",
@@ -107,6 +108,14 @@ def test_a_cronjob_edited_or_deleted_by_hand_is_repaired(jobs: DynamicJobs,
     batch.delete_namespaced_cron_job("repaired", namespace)
     wait_for(lambda: (cj := jobs.cronjob("repaired")) and cj.metadata.uid != uid,
              timeout=60, what="the deleted CronJob to be recreated")
+    core = client.CoreV1Api(api_client)
+
+    def events() -> list[tuple[str, str]]:
+        return [(e.reason, e.message) for e in core.list_namespaced_event(namespace).items
+                if e.involved_object.name == "repaired"]
+    wait_for(lambda: ("Created", "created CronJob/repaired") in events(), timeout=30,
+             what="an Event for the CronJob created again")
+    assert ("Updated", "brought CronJob/repaired back in line with the spec") in events()
 
 
 def test_deleting_the_job_deletes_its_cronjob_without_a_finalizer(jobs: DynamicJobs) -> None:

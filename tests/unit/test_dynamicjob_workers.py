@@ -55,23 +55,24 @@ def test_a_new_job_is_reconciled_once_and_then_left_alone() -> None:
     kube = FakeKube(_dynamicjob())
     context = _context(kube)
     handle(context, KEY, drifted=False)
-    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat", "event Created"]
+    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat"]
     handle(context, KEY, drifted=False)
-    assert len(kube.writes) == 3, "an unchanged job takes no write"
+    assert len(kube.writes) == 2, "an unchanged job takes no write"
 
 
 def test_a_drifted_cronjob_is_put_back_only_when_the_key_says_it_drifted() -> None:
     kube = FakeKube(_dynamicjob())
     context = _context(kube)
     handle(context, KEY, drifted=False)
+    first = len(kube.writes)
     cronjob = kube.objects[("CronJob", "ns", "beat")]
     cronjob["spec"]["schedule"] = "5 * * * *"
     cronjob["metadata"]["resourceVersion"] = "99"
     handle(context, KEY, drifted=False)
-    assert not [w for w in kube.writes[3:] if w.endswith("CronJob/beat")], (
-        "the spec did not change")
+    assert kube.writes[first:] == [], "the spec did not change"
     handle(context, KEY, drifted=True)
-    assert "replace CronJob/beat" in kube.writes[3:]
+    assert kube.writes[first:] == ["status DynamicJob/beat", "replace CronJob/beat",
+                                   "status DynamicJob/beat", "event Updated"]
     assert kube.objects[("CronJob", "ns", "beat")]["spec"]["schedule"] == "* * * * *"
 
 
@@ -120,7 +121,7 @@ def test_an_api_error_is_retried_after_its_delay(monkeypatch: pytest.MonkeyPatch
     workers = DynamicJobWorkers(_context(kube), workers=1).start()
     try:
         workers.seen("DynamicJob", "ADDED", copy.deepcopy(kube.dynamicjob))
-        wait_for(lambda: "event Created" in kube.writes, timeout=10,
+        wait_for(lambda: "status DynamicJob/beat" in kube.writes, timeout=10,
                  what="the retried reconcile")
         wait_for(lambda: REGISTRY.get_sample_value("dynamicjobs_operator_queue_depth") == 0,
                  timeout=10, what="the queue's depth back at 0")

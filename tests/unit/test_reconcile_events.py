@@ -1,5 +1,6 @@
-"""The Events a reconcile posts: one for a new job (created and Ready), none when nothing
-changed, a Warning for an invalid spec. Every Event is a write to the API server."""
+"""The Events a reconcile posts: none for a new job that comes up Ready (its status says
+so), one when a job's CronJob is written again, none when nothing changed, a Warning for an
+invalid spec. Every Event is a write to the API server."""
 
 from __future__ import annotations
 
@@ -33,14 +34,21 @@ def _events(body: dict[str, Any], kube: FakeKube) -> list[tuple[bool, str, str]]
     return posted
 
 
-def test_a_new_job_gets_one_event_for_its_creation_and_readiness() -> None:
+def test_a_new_job_that_comes_up_ready_posts_no_event() -> None:
     body = _dynamicjob()
     kube = FakeKube(body)
-    [(warning, reason, message)] = _events(body, kube)
-    assert (warning, reason) == (False, "Created")
-    assert "created CronJob/beat" in message
-    assert message.endswith("the CronJob is in sync with the spec")
+    assert _events(body, kube) == []
+    assert kube.writes == ["create CronJob/beat", "status DynamicJob/beat"]
     assert _events(kube.dynamicjob, kube) == []
+
+
+def test_a_cronjob_deleted_by_hand_is_created_again_with_an_event() -> None:
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    _events(body, kube)
+    del kube.objects[("CronJob", "ns", "beat")]
+    [(warning, reason, message)] = _events(kube.dynamicjob, kube)
+    assert (warning, reason, message) == (False, "Created", "created CronJob/beat")
 
 
 def test_an_invalid_spec_gets_one_warning() -> None:

@@ -97,7 +97,7 @@ The rules the operator needs in each namespace where it handles DynamicJobs. Ren
 a ClusterRole (cluster-wide watch) or in one Role per watched namespace.
 */}}
 {{- define "dynamicjobs.namespacedRules" -}}
-# Application: Events about DynamicJobs (created, refused, a run finished or started); the
+# Application: Events about DynamicJobs (repaired, refused, a run finished or started); the
 # runners may not post Events themselves: RBAC cannot limit that to their own DynamicJob.
 - apiGroups: [""]
   resources: [events]
