@@ -14,9 +14,11 @@ import builtins
 import json
 import logging
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
@@ -28,6 +30,11 @@ from job_runner.status_api import StatusConflict, dynamicjob_path
 
 log = logging.getLogger(__name__)
 
+CREDENTIALS_SECONDS = 10.0
+"""How long one read of the client's credentials serves requests. The Kubernetes client
+reads them for every request, and, setting the server's URL again each time, scans the
+environment for proxies: 8 % of the operator's CPU in a burst of creates. A projected
+token file is rewritten about hourly, long before the token it held expires."""
 LIST_PAGE_SIZE = 500
 """Objects per page of a LIST (client-go's informers ask for as many)."""
 UNCHECKED = ("fieldValidation", "Ignore")
@@ -72,13 +79,30 @@ def load_client() -> client.ApiClient:
 
 
 class Kube:
-    """The operator's view of the API: get, apply, delete, patch status."""
+    """The operator's view of the API: get, create, replace, delete, patch status."""
 
     def __init__(self, api_client: client.ApiClient, request_timeout: float | None = None,
                  ) -> None:
         self.api_client = api_client
         self.request_timeout = request_timeout
         """Seconds a call may take (connect and read); None waits as long as the client."""
+        self._server = ""
+        self._headers: dict[str, str] = {}
+        self._credentials_until = 0.0
+
+    def _server_and_headers(self) -> tuple[str, dict[str, str]]:
+        """The API server's URL and the headers every request carries (the client's user
+        agent and credentials), read from the client at most every CREDENTIALS_SECONDS."""
+        now = time.monotonic()
+        if now >= self._credentials_until:
+            configuration = self.api_client.configuration
+            headers = dict(self.api_client.default_headers)
+            token = configuration.auth_settings().get("BearerToken")
+            if token and token.get("value"):
+                headers[token["key"]] = token["value"]
+            self._server, self._headers = configuration.host, headers
+            self._credentials_until = now + CREDENTIALS_SECONDS
+        return self._server, self._headers
 
     def _call(
         self,
@@ -89,18 +113,15 @@ class Kube:
         content_type: str = "application/json",
         query: list[tuple[str, str]] | None = None,
     ) -> Any:
-        method, url, headers, serialized, _ = self.api_client.param_serialize(
-            method=method,
-            resource_path=path,
-            query_params=query or [],
-            header_params={"Content-Type": content_type, "Accept": "application/json"},
-            body=body,
-            auth_settings=["BearerToken"],
-        )
+        """One request, straight to the client's connection pool: the client's own request
+        building walks every body to sanitize it (8 % of the operator's CPU in a burst of
+        creates), where ours are plain JSON already."""
+        server, common = self._server_and_headers()
+        url = server + path + (f"?{urlencode(query)}" if query else "")
+        headers = {**common, "Content-Type": content_type, "Accept": "application/json"}
         try:
-            response = self.api_client.call_api(method, url, header_params=headers,
-                                                body=serialized,
-                                                _request_timeout=self.request_timeout)
+            response = self.api_client.rest_client.request(
+                method, url, headers=headers, body=body, _request_timeout=self.request_timeout)
             response.read()
         except Exception:
             API_ERRORS.labels("none").inc()
