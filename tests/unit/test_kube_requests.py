@@ -4,6 +4,7 @@ how often it reads the client's credentials."""
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -25,6 +26,20 @@ class Response:
 
 
 @dataclass
+class Stream:
+    """A watch's body as urllib3 streams it, in chunks that split lines anywhere."""
+
+    chunks: list[bytes]
+    released: bool = False
+
+    def stream(self, amount: int, decode_content: bool) -> list[bytes]:
+        return self.chunks
+
+    def release_conn(self) -> None:
+        self.released = True
+
+
+@dataclass
 class Configuration:
     tokens: list[str]
     host: str = "https://api.example:6443"
@@ -41,8 +56,8 @@ class RestClient:
     sent: list[dict[str, Any]] = field(default_factory=list)
     answer: Response = field(default_factory=Response)
 
-    def request(self, method: str, url: str, headers: dict[str, str], body: Any,
-                _request_timeout: Any) -> Response:
+    def request(self, method: str, url: str, headers: dict[str, str], body: Any = None,
+                _request_timeout: Any = None) -> Response:
         self.sent.append({"method": method, "url": url, "headers": headers, "body": body})
         return self.answer
 
@@ -104,3 +119,21 @@ def test_an_error_answer_is_an_api_exception_with_the_servers_message() -> None:
         kube.create({"kind": "CronJob", "metadata": {"name": "beat", "namespace": "ns"}})
     assert raised.value.status == 409
     assert "already exists" in str(raised.value.body)
+
+
+def test_a_watch_goes_out_like_every_request_and_yields_whole_lines() -> None:
+    kube, api = _kube("bearer one")
+    stream = Stream([b'{"type": "ADDED", "object": {"a"', b': 1}}\n{"type": "DELETED", ',
+                     b'"object": {}}\n'])
+    api.rest_client.answer = Response(data=b"")
+    api.rest_client.answer.response = stream  # type: ignore[attr-defined]
+    events = list(kube.watch("CronJob", "ns", "app=x", "41", 30, threading.Event()))
+    assert events == [{"type": "ADDED", "object": {"a": 1}},
+                      {"type": "DELETED", "object": {}}]
+    [sent] = api.rest_client.sent
+    assert sent["url"] == ("https://api.example:6443/apis/batch/v1/namespaces/ns/cronjobs"
+                           "?labelSelector=app%3Dx&watch=true&resourceVersion=41"
+                           "&allowWatchBookmarks=true&timeoutSeconds=30")
+    assert sent["headers"] == {"User-Agent": "ua", "authorization": "bearer one",
+                               "Accept": "application/json"}
+    assert stream.released
