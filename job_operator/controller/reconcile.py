@@ -44,9 +44,6 @@ from job_runner.api import (
 )
 
 NEXT_RUNS = 5
-WRITE_ATTEMPTS = 2
-"""Writes of one owned object in one reconcile: a second after a conflict (409) and a read.
-A third conflict in a row is left to the caller's retry."""
 
 
 @dataclass
@@ -125,30 +122,32 @@ def _name_taken(label: str) -> Problem:
         "DynamicJob or remove that object"))
 
 
-def _write(kube: Kube, job: DynamicJob, obj: dict[str, Any], current: dict[str, Any] | None,
-           ) -> dict[str, Any] | Problem:
+def _create_or_replace(kube: Kube, obj: dict[str, Any], current: dict[str, Any] | None,
+                       ) -> dict[str, Any]:
+    return kube.create(obj) if current is None else kube.replace(replacement(obj, current))
+
+
+def _write(kube: Kube, job: DynamicJob, obj: dict[str, Any], label: str,
+           current: dict[str, Any] | None) -> dict[str, Any] | Problem:
     """Create ``obj``, or replace ``current`` with it: the object as the API server
     stored it, or the problem when the name belongs to someone else.
 
     A create is refused (409) when the name is taken, so an object nobody watched for
     (the watches select our label) is never taken over, and no read comes first. A
-    replace carries the resourceVersion it was judged on: what someone wrote since is
-    read again and judged, not overwritten blind."""
+    replace carries the resourceVersion it was judged on: after a conflict the object is
+    read again and judged once more; a second conflict is left to the caller's retry."""
+    try:
+        return _create_or_replace(kube, obj, current)
+    except ApiException as error:
+        if error.status != 409:
+            raise
     metadata = obj["metadata"]
-    for attempt in range(WRITE_ATTEMPTS):
-        try:
-            if current is None:
-                return kube.create(obj)
-            return kube.replace(replacement(obj, current))
-        except ApiException as error:
-            if error.status != 409 or attempt + 1 == WRITE_ATTEMPTS:
-                raise
-        current = kube.get(obj["kind"], metadata["namespace"], metadata["name"])
-        if current is not None and not _controlled_by(current, job.metadata.uid):
-            return _name_taken(f"{obj['kind']}/{metadata['name']}")
-        if current is not None and holds(obj, current):
-            return current
-    raise AssertionError("unreachable: the last attempt returns or raises")
+    current = kube.get(obj["kind"], metadata["namespace"], metadata["name"])
+    if current is not None and not _controlled_by(current, job.metadata.uid):
+        return _name_taken(label)
+    if current is not None and holds(obj, current):
+        return current
+    return _create_or_replace(kube, obj, current)
 
 
 def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
@@ -172,7 +171,7 @@ def _converge(job: DynamicJob, kube: Kube, settings: Settings, outcome: Outcome,
     for obj, label, found in owned:
         if label in pending:
             try:
-                written = _write(kube, job, obj, found)
+                written = _write(kube, job, obj, label, found)
             except ApiException as error:
                 reason = refusal(error)
                 if reason is None:
