@@ -98,8 +98,11 @@ def test_a_scheduled_heartbeat_succeeds_and_reports_its_outputs(
     assert fired in predicted, "the controller fired when the operator said it would"
     status = jobs.get("beat")["status"]
     assert status["lastSuccessfulTime"] >= run["finishedAt"]
-    events = client.CoreV1Api(api_client).list_namespaced_event(jobs.namespace).items
-    assert any(e.reason == "RunSucceeded" and e.involved_object.name == "beat" for e in events)
+    core = client.CoreV1Api(api_client)
+    # The operator posts the run's Event once its watch delivers the status it wrote.
+    wait_for(lambda: any(e.reason == "RunSucceeded" and e.involved_object.name == "beat"
+                         for e in core.list_namespaced_event(jobs.namespace).items),
+             timeout=30, what="the RunSucceeded Event about beat")
 
 
 def test_a_webhook_run_reaches_the_server(jobs: DynamicJobs, hooks: HttpServer) -> None:
