@@ -7,7 +7,8 @@ the chart's RBAC.
 
 - fleet (P1): N DynamicJobs created by THREADS clients, time until every one is Ready,
   against the same clients creating the objects the operator used to make for a job
-  (CronJob, ServiceAccount, Role, RoleBinding) directly, right before; the operator's
+  (the CronJob it builds, ServiceAccount, Role, RoleBinding) directly, right before (and
+  the same with a minimal CronJob, the baseline up to e4e1c8a); the operator's
   writes and reads per DynamicJob (from the API server's audit log), its CPU seconds per
   job and its RSS at N. With --rounds R, R such pairs, each on a new control plane, and P1
   is the median of their ratios: the host's other load moves one pair's ratio by up to
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import functools
 import os
 import shutil
 import statistics
@@ -59,6 +61,9 @@ from benchmarks.plane import (
     start_until_caught_up,
 )
 from benchmarks.recording import record
+from job_operator.builders import build_cronjob
+from job_operator.settings import Settings
+from job_runner.api import DynamicJob
 from local_cluster.audit import audited_requests
 from local_cluster.controlplane import OPERATOR_SERVICE_ACCOUNT, ControlPlane
 from local_cluster.devrun import operator_environment
@@ -159,8 +164,39 @@ def _watch_ready(api: client.CustomObjectsApi, namespace: str, names: set[str],
     return ready_at, watcher
 
 
-def _direct_objects(name: str, namespace: str) -> list[tuple[str, dict[str, Any]]]:
-    """What the operator makes for one job, made by a client instead."""
+def _operator_cronjob(name: str, namespace: str, settings: Settings) -> dict[str, Any]:
+    """The CronJob the operator builds for the fleet's DynamicJob ``name``, as the old
+    design ran it: its pods under the job's own ServiceAccount (with its token), and no
+    owner (there is no DynamicJob; an owner that does not exist would have the garbage
+    collector delete it)."""
+    job = DynamicJob.model_validate({
+        **manifest(name, namespace), "metadata": {"name": name, "namespace": namespace,
+                                                  "uid": "direct", "generation": 1}})
+    cronjob = build_cronjob(job, settings)
+    del cronjob["metadata"]["ownerReferences"]
+    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    del pod["automountServiceAccountToken"]
+    pod["serviceAccountName"] = name
+    return cronjob
+
+
+def _minimal_cronjob(name: str, namespace: str) -> dict[str, Any]:
+    """The smallest CronJob that runs the runner as the job's ServiceAccount: the P1
+    baseline up to e4e1c8a (it made the direct path cheaper than the objects the operator
+    makes)."""
+    return {"metadata": {"name": name, "namespace": namespace}, "spec": {
+        "schedule": "0 3 * * *", "timeZone": "Etc/UTC", "suspend": False,
+        "jobTemplate": {"spec": {"template": {"spec": {
+            "restartPolicy": "Never", "serviceAccountName": name,
+            "containers": [{"name": "runner", "image": "dynamicjobs:0.1.0",
+                            "command": ["python", "-m", "job_runner", "run",
+                                        "--from-env"]}]}}}}}}
+
+
+def _direct_objects(name: str, namespace: str, cronjob: dict[str, Any],
+                    ) -> list[tuple[str, dict[str, Any]]]:
+    """The four objects the operator made for one job before one object a job, made by a
+    client instead."""
     meta = {"name": name, "namespace": namespace}
     return [
         ("sa", {"metadata": meta}),
@@ -170,27 +206,25 @@ def _direct_objects(name: str, namespace: str) -> list[tuple[str, dict[str, Any]
         ("binding", {"metadata": meta, "roleRef": {
             "apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": name},
             "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": namespace}]}),
-        ("cronjob", {"metadata": meta, "spec": {
-            "schedule": "0 3 * * *", "timeZone": "Etc/UTC", "suspend": False,
-            "jobTemplate": {"spec": {"template": {"spec": {
-                "restartPolicy": "Never", "serviceAccountName": name,
-                "containers": [{"name": "runner", "image": "dynamicjobs:0.1.0",
-                                "command": ["python", "-m", "job_runner", "run",
-                                            "--from-env"]}]}}}}}}),
+        ("cronjob", cronjob),
     ]
 
 
-def measure_direct(api_client: client.ApiClient, namespace: str, count: int,
-                   threads: int) -> float:
+def measure_direct(api_client: client.ApiClient, namespace: str, count: int, threads: int,
+                   cronjob: Callable[[str, str], dict[str, Any]]) -> float:
+    """Seconds for ``threads`` clients to create ``count`` jobs' four objects, the CronJob
+    made by ``cronjob(name, namespace)``. The bodies are built before the clock starts."""
     core, rbac = client.CoreV1Api(api_client), client.RbacAuthorizationV1Api(api_client)
     batch = client.BatchV1Api(api_client)
     create = {"sa": core.create_namespaced_service_account,
               "role": rbac.create_namespaced_role,
               "binding": rbac.create_namespaced_role_binding,
               "cronjob": batch.create_namespaced_cron_job}
+    names = [f"direct-{index}" for index in range(count)]
+    bodies = [_direct_objects(name, namespace, cronjob(name, namespace)) for name in names]
 
     def one(index: int) -> None:
-        for kind, body in _direct_objects(f"direct-{index}", namespace):
+        for kind, body in bodies[index]:
             create[kind](namespace, body)
 
     return _in_parallel(threads, one, count)
@@ -416,14 +450,14 @@ def run_on_new_plane(plane: ControlPlane, workdir: Path, args: argparse.Namespac
     started and as many DynamicJobs created. After the ``last`` pair, the other figures
     asked for go into ``figures``."""
     api_client = client_with_crds(plane, connections=32)
-    _namespaces(api_client, ("fleet", "direct"))
-    cpu_before = _cpu_by_process(plane)
-    direct_s = measure_direct(api_client, "direct", args.jobs, args.threads)
-    direct = {"objects_per_job": 4, "create_s": round(direct_s, 2),
-              "cpu_ms_per_job": _cpu_ms_per_job(cpu_before, _cpu_by_process(plane), args.jobs)}
+    _namespaces(api_client, ("fleet", "direct", "direct-minimal"))
     env = {**os.environ, **operator_environment(plane, workdir),
            "KUBECONFIG": str(chart_operator_kubeconfig(plane, api_client, workdir)),
            "DYNAMICJOBS_DRIFT_CHECK_SECONDS": str(RESYNC_SECONDS)}
+    settings = Settings.from_env(env)
+    direct = _measured_direct(plane, api_client, "direct", args, functools.partial(
+        _operator_cronjob, settings=settings))
+    minimal = _measured_direct(plane, api_client, "direct-minimal", args, _minimal_cronjob)
     operator = OperatorProcess(env=env, log=workdir / "operator.log")
     operator.start()
     register_webhook(api_client, int(env["DYNAMICJOBS_WEBHOOK_PORT"]), plane.ca_cert)
@@ -445,22 +479,36 @@ def run_on_new_plane(plane: ControlPlane, workdir: Path, args: argparse.Namespac
         kept = Path(tempfile.gettempdir()) / f"load-operator-{os.getpid()}.log"
         shutil.copyfile(operator.log, kept)
         print(f"operator log kept at {kept}")
-    ratio = (round(fleet["all_ready_s"] / direct_s, 2)
-             if fleet["all_ready_s"] is not None else None)
-    return {"direct": direct, "fleet": fleet, "p1_ratio_vs_direct": ratio}
+    ready_s = fleet["all_ready_s"]
+    return {"direct": direct, "direct_minimal_cronjob": minimal, "fleet": fleet,
+            "p1_ratio_vs_direct": ready_s and round(ready_s / direct["create_s"], 2),
+            "ratio_vs_minimal_cronjob": ready_s and round(ready_s / minimal["create_s"], 2)}
+
+
+def _measured_direct(plane: ControlPlane, api_client: client.ApiClient, namespace: str,
+                     args: argparse.Namespace, cronjob: Callable[[str, str], dict[str, Any]],
+                     ) -> dict[str, Any]:
+    cpu_before = _cpu_by_process(plane)
+    seconds = measure_direct(api_client, namespace, args.jobs, args.threads, cronjob)
+    return {"objects_per_job": 4, "create_s": round(seconds, 2),
+            "cpu_ms_per_job": _cpu_ms_per_job(cpu_before, _cpu_by_process(plane), args.jobs)}
 
 
 def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
     """The first round's figures as ``direct`` and ``fleet``, P1 as the median of the
-    rounds' ratios, and the other rounds when there are more than one. Both phases of a
-    round share the two cores with whatever else the host runs then: one pair's ratio has
-    moved by 0.6 between runs of the same code."""
-    summary: dict[str, Any] = {"direct": rounds[0]["direct"], "fleet": rounds[0]["fleet"]}
-    ratios = [r["p1_ratio_vs_direct"] for r in rounds if r["p1_ratio_vs_direct"] is not None]
-    if ratios:
-        summary["p1_ratio_vs_direct"] = round(statistics.median(ratios), 2)
+    rounds' ratios (and the same against the minimal CronJob), and the other rounds when
+    there are more than one. Both phases of a round share the two cores with whatever else
+    the host runs then: one pair's ratio has moved by 0.6 between runs of the same code."""
+    summary: dict[str, Any] = {key: rounds[0][key]
+                               for key in ("direct", "direct_minimal_cronjob", "fleet")}
+    for key, listed in (("p1_ratio_vs_direct", "p1_ratios"),
+                        ("ratio_vs_minimal_cronjob", "ratios_vs_minimal_cronjob")):
+        ratios = [r[key] for r in rounds if r[key] is not None]
+        if ratios:
+            summary[key] = round(statistics.median(ratios), 2)
+        if len(rounds) > 1:
+            summary[listed] = [r[key] for r in rounds]
     if len(rounds) > 1:
-        summary["p1_ratios"] = [r["p1_ratio_vs_direct"] for r in rounds]
         summary["rounds"] = rounds[1:]
     return summary
 
@@ -492,9 +540,12 @@ def main() -> int:
         with ControlPlane() as plane, tempfile.TemporaryDirectory() as workdir:
             rounds.append(run_on_new_plane(plane, Path(workdir), args, figures,
                                            last=index == args.rounds - 1))
-        print(f"round {index + 1}: direct {rounds[-1]['direct']['create_s']} s, DynamicJobs "
-              f"Ready {rounds[-1]['fleet']['all_ready_s']} s, "
-              f"{rounds[-1]['p1_ratio_vs_direct']}x", flush=True)
+        done = rounds[-1]
+        print(f"round {index + 1}: direct {done['direct']['create_s']} s "
+              f"(minimal CronJob {done['direct_minimal_cronjob']['create_s']} s), "
+              f"DynamicJobs Ready {done['fleet']['all_ready_s']} s: "
+              f"{done['p1_ratio_vs_direct']}x ({done['ratio_vs_minimal_cronjob']}x)",
+              flush=True)
     figures.update(_summary(rounds))
     record("load", figures)
     return 0
