@@ -227,7 +227,7 @@ class Kube:
     ) -> dict[str, Any]:
         path = resource_path(kind, namespace, name) + "/status"
         return dict(self._call("PATCH", path, body={"status": status},
-                               content_type="application/merge-patch+json", query=[UNCHECKED]))
+                               content_type="application/merge-patch+json", query=_OWN_WRITE))
 
     def dynamicjob(self, namespace: str, name: str) -> dict[str, Any]:
         """`job_runner.status_api.StatusEndpoint`: what a StatusReporter reads."""
@@ -237,7 +237,7 @@ class Kube:
                                 patch: Mapping[str, Any]) -> None:
         try:
             self._call("PATCH", dynamicjob_path(namespace, name) + "/status", body=patch,
-                       content_type="application/merge-patch+json")
+                       content_type="application/merge-patch+json", query=_OWN_WRITE)
         except ApiException as error:
             if error.status == 409:
                 raise StatusConflict(error.reason) from error

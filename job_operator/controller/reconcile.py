@@ -90,22 +90,6 @@ def _refused_before(body: Mapping[str, Any]) -> Condition | None:
     return None
 
 
-def _specific_for_problems(problems: list[Problem]) -> list[Observation]:
-    def about(prefix: str) -> list[str]:
-        return [str(p) for p in problems if p.field.startswith(prefix)]
-
-    schedule = about("spec.schedule") + about("spec.timeZone")
-    template = about("spec.template") + about("spec.parameters")
-    return [
-        Observation("ScheduleValid", "False", "InvalidSchedule", "; ".join(schedule))
-        if schedule else Observation("ScheduleValid", "True", "Valid"),
-        Observation("TemplateFound", "False", "InvalidTemplate", "; ".join(template))
-        if template else Observation("TemplateFound", "True", "Found"),
-        Observation("CronJobSynced", "False", "InvalidSpec",
-                    "the CronJob is left as it was until the spec is fixed"),
-    ]
-
-
 def _safe_schedule_status(schedule: Schedule | None, now: datetime) -> ScheduleStatus | None:
     """Shown even when other fields are invalid, if the schedule and zone are valid."""
     return schedule_status(schedule, now) if schedule is not None else None
@@ -277,8 +261,7 @@ def _reconcile(
     validated = validate_dynamicjob(body, siblings=siblings)
     outcome = Outcome(problems=validated.problems)
     if validated.job is None:
-        observed = stalled("InvalidSpec", format_problems(outcome.problems))
-        observed += [*_specific_for_problems(outcome.problems), degraded(body)]
+        observed = [*stalled("InvalidSpec", format_problems(outcome.problems)), degraded(body)]
         cron_job_name = read_status(body.get("status")).cron_job_name
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       cron_job_name, moment, outcome, live)
@@ -293,23 +276,16 @@ def _reconcile(
     if outcome.problems:
         message = outcome.refused or format_problems(outcome.problems)
         reason = "Refused" if outcome.refused else "NameTaken"
-        observed = [*stalled(reason, message),
-                    Observation("CronJobSynced", "False", reason, message), degraded(body)]
+        observed = [*stalled(reason, message), degraded(body)]
         _write_status(body, kube, observed, _safe_schedule_status(validated.schedule, moment),
                       read_status(body.get("status")).cron_job_name, moment, outcome, live)
         return outcome
     assert validated.schedule is not None  # a valid job has a valid schedule
     schedule = schedule_status(validated.schedule, moment)
-    schedule_observation = (
-        Observation("ScheduleValid", "True", "NeverFires",
-                    "the schedule is valid but matches no date, so it never runs")
-        if schedule.never_fires else Observation("ScheduleValid", "True", "Valid")
-    )
+    in_sync = f"CronJob {job.metadata.name} is in sync"
     observed = [
-        *ready(f"CronJob {job.metadata.name} is in sync"),
-        schedule_observation,
-        Observation("TemplateFound", "True", "Found", f"template {job.spec.template}"),
-        Observation("CronJobSynced", "True", "Synced"),
+        *(ready(f"{in_sync}, but the schedule matches no date, so it never runs",
+                "NeverFires") if schedule.never_fires else ready(in_sync)),
         suspended(body),
         degraded(body),
     ]

@@ -30,7 +30,7 @@ class Condition(StatusModel):
 
     type: str
     """Ready, Reconciling, Stalled (kstatus: reconciliation; the last two are there only
-    while True); ScheduleValid, TemplateFound, CronJobSynced (which part is wrong);
+    while True; when not Ready, Ready's reason says why and its message names each field);
     Suspended (the schedule is paused); Degraded (the newest run failed, or a run was
     missed since)."""
     status: Literal["True", "False", "Unknown"]

@@ -1,8 +1,9 @@
 """Every condition reason and Event reason the operator can write, read from its source.
 
 Reasons are string literals at a handful of kinds of call sites: an ``Observation`` (a
-condition), ``stalled(reason, ...)``, a ``RunHealth`` (the Degraded condition), an Event
-(``post``, ``kopf.info``/``kopf.warn`` with ``reason=``), or a variable named ``reason``.
+condition), ``stalled(reason, ...)``, ``ready(message, reason)``, a ``RunHealth`` (the
+Degraded condition), an Event (``post``, ``kopf.info``/``kopf.warn`` with ``reason=``), or
+a variable named ``reason``.
 Run Events are ``f"Run{result}"`` and Degraded reasons ``f"LastRun{result}"``: those are
 expanded with the results they can take. Reading the source (not a list kept by hand)
 means a new reason shows up here, and in the troubleshooting page's test, by itself.
@@ -17,7 +18,7 @@ from job_operator.metrics.health import FAILED_RESULTS
 from job_runner.api.status import FINISHED_RESULTS
 from tests.docs.site import ROOT
 
-REASON_CALLS = {"Observation": 2, "stalled": 0, "RunHealth": 1, "post": 2}
+REASON_CALLS = {"Observation": 2, "stalled": 0, "ready": 1, "RunHealth": 1, "post": 2}
 NOT_REASONS = {
     "Error": "a pod's termination reason, quoted in a lost run's message (runs/lost.py)",
     "Run": "the prefix of f'Run{result}'",

@@ -51,8 +51,7 @@ def test_a_valid_job_gets_its_cronjob_and_a_ready_status(jobs: DynamicJobs, kube
     assert "Europe/Berlin" in status["schedule"]["description"]
     assert len(status["schedule"]["nextRuns"]) == 5
     types = {c["type"]: c["status"] for c in status["conditions"]}
-    assert types == {"Ready": "True", "ScheduleValid": "True", "TemplateFound": "True",
-                     "CronJobSynced": "True", "Suspended": "False", "Degraded": "False"}
+    assert types == {"Ready": "True", "Suspended": "False", "Degraded": "False"}
     listed = json.loads(kubectl("get", "dynamicjobs", "-n", namespace, "-o", "json").stdout)
     assert {item["kind"] for item in listed["items"]} == {"DynamicJob"}
     events = json.loads(kubectl("get", "events", "-n", namespace, "-o", "json").stdout)
@@ -135,8 +134,9 @@ def test_a_job_that_slipped_past_the_webhook_is_stalled_with_no_cronjob(
              timeout=60, what="Stalled=True")
     stalled = jobs.condition("slipped", "Stalled")
     assert stalled is not None and "spec.schedule" in stalled["message"]
-    assert jobs.condition("slipped", "Ready")["status"] == "False"  # type: ignore[index]
-    assert jobs.condition("slipped", "ScheduleValid")["status"] == "False"  # type: ignore[index]
+    ready = jobs.condition("slipped", "Ready")
+    assert ready is not None and (ready["status"], ready["reason"]) == ("False", "InvalidSpec")
+    assert "spec.schedule" in ready["message"]
     assert jobs.cronjob("slipped") is None
 
 

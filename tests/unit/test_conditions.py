@@ -8,6 +8,7 @@ from job_operator.controller.conditions import (
     stalled,
     suspended,
 )
+from job_runner.api import Condition
 
 
 def test_unchanged_status_keeps_transition_time_so_nothing_is_rewritten() -> None:
@@ -17,7 +18,7 @@ def test_unchanged_status_keeps_transition_time_so_nothing_is_rewritten() -> Non
 
 
 def test_a_status_change_moves_transition_time_and_keeps_others() -> None:
-    first = merge_conditions([], [*ready("ok"), Observation("TemplateFound", "True", "Found")],
+    first = merge_conditions([], [*ready("ok"), Observation("Suspended", "False", "Active")],
                              1, "2026-01-01T00:00:00Z")
     later = merge_conditions(first, stalled("InvalidSpec", "spec.schedule: bad"), 2,
                              "2026-01-01T00:05:00Z")
@@ -25,7 +26,7 @@ def test_a_status_change_moves_transition_time_and_keeps_others() -> None:
     assert by_type["Ready"].status == "False"
     assert by_type["Ready"].last_transition_time == "2026-01-01T00:05:00Z"
     assert by_type["Stalled"].message == "spec.schedule: bad"
-    assert by_type["TemplateFound"].last_transition_time == "2026-01-01T00:00:00Z"
+    assert by_type["Suspended"].last_transition_time == "2026-01-01T00:00:00Z"
     assert [c.type for c in later][:2] == ["Ready", "Stalled"]
     assert all(c.observed_generation in (1, 2) for c in later)
 
@@ -56,3 +57,14 @@ def test_suspended_reads_spec_suspend_and_the_reason_annotations() -> None:
         "orders-db migration (by alice at 2026-12-01T10:00:00.000Z)")
     body["spec"]["suspend"] = False
     assert suspended(body).status == "False", "a reason left behind does not suspend"
+
+
+def test_the_conditions_0_1_wrote_besides_ready_go_at_the_next_write() -> None:
+    """ScheduleValid, TemplateFound and CronJobSynced said what Ready's reason says."""
+    at = "2026-01-01T00:00:00Z"
+    stored = [Condition(type=kind, status="True", reason=reason, last_transition_time=at,
+                        observed_generation=1)
+              for kind, reason in (("Ready", "Reconciled"), ("ScheduleValid", "Valid"),
+                                   ("TemplateFound", "Found"), ("CronJobSynced", "Synced"))]
+    upgraded = merge_conditions(stored, ready("ok"), 1, "2026-01-01T00:05:00Z")
+    assert [(c.type, c.last_transition_time) for c in upgraded] == [("Ready", at)]

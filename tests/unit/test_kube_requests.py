@@ -88,6 +88,20 @@ def test_a_create_goes_to_the_collection_with_our_field_manager_and_a_json_body(
     assert sent["body"] == obj
 
 
+def test_status_writes_name_the_operator_as_their_field_manager() -> None:
+    """So managedFields say who wrote a status (the client's user agent said
+    "OpenAPI-Generator")."""
+    kube, api = _kube("bearer one")
+    kube.patch_status("DynamicJob", "ns", "beat", {"observedGeneration": 1})
+    kube.patch_dynamicjob_status("ns", "beat", {"status": {"lastRun": None}})
+    for sent in api.rest_client.sent:
+        assert sent["method"] == "PATCH"
+        assert sent["url"] == ("https://api.example:6443/apis/dynamicjobs.io/v1alpha1/"
+                               "namespaces/ns/dynamicjobs/beat/status"
+                               "?fieldManager=dynamicjobs-operator&fieldValidation=Ignore")
+        assert sent["headers"]["Content-Type"] == "application/merge-patch+json"
+
+
 def test_a_label_selector_is_encoded_in_the_query() -> None:
     kube, api = _kube("bearer one")
     api.rest_client.answer = Response(data=json.dumps({"items": []}).encode())

@@ -72,9 +72,10 @@ def test_an_invalid_spec_is_stalled_and_builds_nothing() -> None:
     assert kube.writes == ["status DynamicJob/beat"]
     conditions = {c["type"]: c for c in body["status"]["conditions"]}
     assert conditions["Stalled"]["status"] == "True"
-    assert "spec.schedule" in conditions["Stalled"]["message"]
-    assert conditions["ScheduleValid"]["status"] == "False"
-    assert conditions["TemplateFound"]["status"] == "False"
+    for said in (conditions["Stalled"], conditions["Ready"]):
+        assert said["reason"] == "InvalidSpec"
+        assert "spec.schedule" in said["message"] and "spec.template" in said["message"]
+    assert conditions.keys() == {"Ready", "Stalled", "Degraded"}
     assert "schedule" not in body["status"]
 
 
@@ -82,8 +83,8 @@ def test_a_never_firing_schedule_is_ready_but_flagged() -> None:
     body = _dynamicjob(schedule="0 0 31 2 *")
     reconcile(body, FakeKube(body), SETTINGS, NOW)
     conditions = {c["type"]: c for c in body["status"]["conditions"]}
-    assert conditions["Ready"]["status"] == "True"
-    assert conditions["ScheduleValid"]["reason"] == "NeverFires"
+    assert (conditions["Ready"]["status"], conditions["Ready"]["reason"]) == ("True", "NeverFires")
+    assert "never runs" in conditions["Ready"]["message"]
     assert body["status"]["schedule"]["neverFires"] is True
     assert body["status"]["schedule"]["nextRuns"] == []
 
