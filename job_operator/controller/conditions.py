@@ -6,20 +6,20 @@ Refused) and its message names each field and the fix, as Flux and cert-manager 
 ScheduleValid, TemplateFound and CronJobSynced, which said the same again, are gone
 after 0.1 (`RETIRED`: a status 0.1 wrote loses them at its next write). Ready with
 reason NeverFires is a job in sync whose valid schedule matches no date. Suspended says
-whether the schedule is paused, and why, apart from reconciliation: a suspended job that
-is in sync is still Ready. Degraded says how the runs go, also apart from reconciliation:
-True when the newest finished run failed or a scheduled run was missed since
+the schedule is paused, and why, apart from reconciliation: a suspended job that is in
+sync is still Ready. Degraded says the runs go wrong, also apart from reconciliation: the
+newest finished run failed or a scheduled run was missed since
 (`job_operator.metrics.health`), so a job in sync whose runs fail is Ready and Degraded,
 never Healthy in a dashboard.
 
 Reconciling is True while the operator is changing owned objects (from just before its
 first write to the status written after the last); Ready and Stalled say where that
-ended. Reconciling and Stalled are there only while True, as kstatus's abnormal-true
-conditions are in Flux: kstatus, Argo CD and Flux read an absent one as False.
-
-Every condition costs the API server about 0.35 ms of CPU in each status write (its
-list-map entry and managed fields; measured on the local control plane), so a healthy
-job's status holds the three that say something of their own, not eight.
+ended. Reconciling, Stalled, Suspended and Degraded are abnormal-true: each is there only
+while True (`ONLY_WHILE_TRUE`), as Flux keeps Reconciling and Stalled, and as a Job has
+no Suspended until it is suspended; kstatus, Argo CD and Flux read an absent one as
+False. A healthy job's status holds Ready alone: every condition costs the API server
+about 0.35 ms of CPU in each status write (its list-map entry and managed fields;
+measured on the local control plane).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from job_runner.api import Condition, Suspension
 
 Status = Literal["True", "False", "Unknown"]
 CONDITION_ORDER = ("Ready", "Reconciling", "Stalled", "Suspended", "Degraded")
-ONLY_WHILE_TRUE = frozenset({"Reconciling", "Stalled"})
+ONLY_WHILE_TRUE = frozenset({"Reconciling", "Stalled", "Suspended", "Degraded"})
 RETIRED = frozenset({"ScheduleValid", "TemplateFound", "CronJobSynced"})
 """Condition types of 0.1 that Ready's reason and message now carry."""
 REFUSED_REASONS = frozenset({"Refused", "StatusRefused"})
@@ -135,14 +135,15 @@ def degraded(body: Mapping[str, Any]) -> Observation:
 
 def health_changed(body: Mapping[str, Any]) -> bool:
     """The stored Degraded condition no longer says what the runs say (a run was just
-    recorded): the status needs a write. False for a job not reconciled yet (no
-    conditions at all), which its first reconcile will cover."""
+    recorded): the status needs a write. Absent says not degraded. False for a job not
+    reconciled yet (no conditions at all), which its first reconcile will cover."""
     conditions = [c for c in (body.get("status") or {}).get("conditions") or []
                   if isinstance(c, Mapping)]
     if not conditions:
         return False
     stored = next((c for c in conditions if c.get("type") == "Degraded"), None)
     wanted = degraded(body)
-    return stored is None or (stored.get("status"), stored.get("reason"),
-                              stored.get("message", "")) != (
+    if stored is None:
+        return wanted.status == "True"
+    return (stored.get("status"), stored.get("reason"), stored.get("message", "")) != (
         wanted.status, wanted.reason, bounded(wanted.message))

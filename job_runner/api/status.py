@@ -29,10 +29,10 @@ class Condition(StatusModel):
     """One observation, in the shape every Kubernetes dashboard reads (metav1.Condition)."""
 
     type: str
-    """Ready, Reconciling, Stalled (kstatus: reconciliation; the last two are there only
-    while True; when not Ready, Ready's reason says why and its message names each field);
-    Suspended (the schedule is paused); Degraded (the newest run failed, or a run was
-    missed since)."""
+    """Ready (kstatus: when not Ready, its reason says why and its message names each
+    field); Reconciling and Stalled (kstatus); Suspended (the schedule is paused);
+    Degraded (the newest run failed, or a run was missed since). All but Ready are there
+    only while True."""
     status: Literal["True", "False", "Unknown"]
     reason: str
     """A CamelCase word a program can match on."""

@@ -2,8 +2,9 @@
 
 Reasons are string literals at a handful of kinds of call sites: an ``Observation`` (a
 condition), ``stalled(reason, ...)``, ``ready(message, reason)``, a ``RunHealth`` (the
-Degraded condition), an Event (``post``, ``kopf.info``/``kopf.warn`` with ``reason=``), or
-a variable named ``reason``.
+Degraded condition), an Event (``post``, ``kopf.info``/``kopf.warn`` with ``reason=``), a
+variable named ``reason`` or a parameter's default; not the reason of an abnormal-true
+condition observed False, which is removed instead of written.
 Run Events are ``f"Run{result}"`` and Degraded reasons ``f"LastRun{result}"``: those are
 expanded with the results they can take. Reading the source (not a list kept by hand)
 means a new reason shows up here, and in the troubleshooting page's test, by itself.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import ast
 import re
 
+from job_operator.controller.conditions import ONLY_WHILE_TRUE
 from job_operator.metrics.health import FAILED_RESULTS
 from job_runner.api.status import FINISHED_RESULTS
 from tests.docs.site import ROOT
@@ -50,9 +52,21 @@ def _literals(node: ast.AST | None) -> set[str]:
     return found
 
 
+def _never_stored(call: ast.Call) -> bool:
+    """An abnormal-true condition observed False (``Observation("Degraded", "False", ...)``,
+    ``RunHealth(False, ...)``): the condition is removed, so its reason is never written."""
+    first, second = (arg.value if isinstance(arg, ast.Constant) else None
+                     for arg in (call.args + [ast.Constant(None)] * 2)[:2])
+    name = _name(call.func)
+    return ((name == "Observation" and first in ONLY_WHILE_TRUE and second == "False")
+            or (name == "RunHealth" and first is False))
+
+
 def _reason_nodes(tree: ast.AST) -> list[ast.AST | None]:
     nodes: list[ast.AST | None] = []
     for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _never_stored(node):
+            continue
         if isinstance(node, ast.Call):
             position = REASON_CALLS.get(_name(node.func))
             if position is not None and len(node.args) > position:
@@ -62,8 +76,12 @@ def _reason_nodes(tree: ast.AST) -> list[ast.AST | None]:
                 isinstance(t, ast.Name) and t.id == "reason" for t in node.targets):
             nodes.append(node.value)
         elif isinstance(node, ast.Return) and isinstance(node.value, ast.Call) and \
-                _name(node.value.func) == "RunHealth":
+                _name(node.value.func) == "RunHealth" and not _never_stored(node.value):
             nodes.append(node.value)
+        elif isinstance(node, ast.FunctionDef):  # def ready(message, reason="Reconciled")
+            positional = node.args.args[len(node.args.args) - len(node.args.defaults):]
+            nodes += [default for arg, default in zip(positional, node.args.defaults,
+                                                      strict=True) if arg.arg == "reason"]
     return nodes
 
 

@@ -18,8 +18,8 @@ def test_unchanged_status_keeps_transition_time_so_nothing_is_rewritten() -> Non
 
 
 def test_a_status_change_moves_transition_time_and_keeps_others() -> None:
-    first = merge_conditions([], [*ready("ok"), Observation("Suspended", "False", "Active")],
-                             1, "2026-01-01T00:00:00Z")
+    paused = Observation("Suspended", "True", "SuspendedInSpec")
+    first = merge_conditions([], [*ready("ok"), paused], 1, "2026-01-01T00:00:00Z")
     later = merge_conditions(first, stalled("InvalidSpec", "spec.schedule: bad"), 2,
                              "2026-01-01T00:05:00Z")
     by_type = {c.type: c for c in later}

@@ -64,7 +64,7 @@ def _ran(body: dict[str, Any], run_id: str, result: str, hour: int,
 
 def test_a_job_in_sync_whose_runs_succeed_is_healthy(health: Any) -> None:
     body = _ran(_reconciled(_dynamicjob()), "nightly-1", "Succeeded", 3)
-    assert health(body) == ("Healthy", "run nightly-1 succeeded")
+    assert health(body) == ("Healthy", "CronJob nightly is in sync")
     assert health(_reconciled(_dynamicjob()))[0] == "Healthy", "no run yet is no problem"
 
 

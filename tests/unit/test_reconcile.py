@@ -75,7 +75,7 @@ def test_an_invalid_spec_is_stalled_and_builds_nothing() -> None:
     for said in (conditions["Stalled"], conditions["Ready"]):
         assert said["reason"] == "InvalidSpec"
         assert "spec.schedule" in said["message"] and "spec.template" in said["message"]
-    assert conditions.keys() == {"Ready", "Stalled", "Degraded"}
+    assert conditions.keys() == {"Ready", "Stalled"}
     assert "schedule" not in body["status"]
 
 

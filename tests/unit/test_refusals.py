@@ -135,7 +135,7 @@ def test_thousands_of_bad_parameters_still_give_a_status_the_api_server_stores()
 
 def test_a_refused_status_write_leaves_a_stalled_condition_naming_the_refusal() -> None:
     body = _dynamicjob(schedule="61 * * * *", template="nope")
-    kube = RefusingKube(body, status_limit=len(json.dumps(body)) + 1000)
+    kube = RefusingKube(body, status_limit=len(json.dumps(body)) + 700)
     outcome = reconcile(body, kube, SETTINGS, NOW)
     assert outcome.ready_changed
     stalled = _conditions(body)["Stalled"]

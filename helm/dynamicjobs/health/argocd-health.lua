@@ -79,5 +79,5 @@ if is_true(degraded) then
 end
 
 hs.status = "Healthy"
-hs.message = said(degraded, said(ready, "Ready"))
+hs.message = said(ready, "Ready")
 return hs
