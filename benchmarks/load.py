@@ -64,6 +64,7 @@ from benchmarks.recording import record
 from job_operator.builders import build_cronjob
 from job_operator.settings import Settings
 from job_runner.api import DynamicJob
+from job_runner.contract import LABEL_MANAGED_BY, MANAGED_BY
 from local_cluster.audit import audited_requests
 from local_cluster.controlplane import OPERATOR_SERVICE_ACCOUNT, ControlPlane
 from local_cluster.devrun import operator_environment
@@ -168,13 +169,18 @@ def _operator_cronjob(name: str, namespace: str, settings: Settings) -> dict[str
     """The CronJob the operator builds for the fleet's DynamicJob ``name``, as the old
     design ran it: its pods under the job's own ServiceAccount (with its token), and no
     owner (there is no DynamicJob; an owner that does not exist would have the garbage
-    collector delete it)."""
+    collector delete it). Its managed-by labels name another manager, as long as ours, so
+    the operator's watches (which select ours) neither list nor follow these."""
     job = DynamicJob.model_validate({
         **manifest(name, namespace), "metadata": {"name": name, "namespace": namespace,
                                                   "uid": "direct", "generation": 1}})
     cronjob = build_cronjob(job, settings)
     del cronjob["metadata"]["ownerReferences"]
-    pod = cronjob["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    job_template = cronjob["spec"]["jobTemplate"]
+    for labels in (cronjob["metadata"]["labels"], job_template["metadata"]["labels"],
+                   job_template["spec"]["template"]["metadata"]["labels"]):
+        labels[LABEL_MANAGED_BY] = "x" * len(MANAGED_BY)
+    pod = job_template["spec"]["template"]["spec"]
     del pod["automountServiceAccountToken"]
     pod["serviceAccountName"] = name
     return cronjob
