@@ -41,6 +41,31 @@ def test_first_reconcile_creates_everything_and_the_second_writes_nothing() -> N
         assert outcome.cronjob == kube.objects[("CronJob", "ns", "beat")]
 
 
+def test_a_status_0_1_wrote_is_rewritten_once_with_ready_alone() -> None:
+    """The upgrade: the conditions 0.1 kept while False or retired go at the first
+    reconcile (one status write), Ready keeps its transition time, and nothing more is
+    written after."""
+    body = _dynamicjob()
+    kube = FakeKube(body)
+    reconcile(body, kube, SETTINGS, NOW)
+    ready = body["status"]["conditions"][0]
+    old = {"lastTransitionTime": ready["lastTransitionTime"], "observedGeneration": 1}
+    body["status"]["conditions"] = [ready] + [
+        {"type": kind, "status": status, "reason": reason, "message": "", **old}
+        for kind, status, reason in (
+            ("Reconciling", "False", "Reconciled"), ("Stalled", "False", "Reconciled"),
+            ("ScheduleValid", "True", "Valid"), ("TemplateFound", "True", "Found"),
+            ("CronJobSynced", "True", "Synced"), ("Suspended", "False", "Active"),
+            ("Degraded", "False", "NoRunsYet"))]
+    kube.writes.clear()
+    reconcile(body, kube, SETTINGS, NOW)
+    assert kube.writes == ["status DynamicJob/beat"]
+    assert body["status"]["conditions"] == [ready]
+    kube.writes.clear()
+    reconcile(body, kube, SETTINGS, NOW)
+    assert kube.writes == []
+
+
 def test_next_runs_move_forward_as_time_passes() -> None:
     body = _dynamicjob()
     kube = FakeKube(body)
