@@ -429,7 +429,7 @@ def measure_admission(api_client: client.ApiClient, rate: float,
                       seconds: float) -> dict[str, Any]:
     custom = client.CustomObjectsApi(api_client)
     batch = client.BatchV1Api(api_client)
-    cronjob = dict(_direct_objects("dry", "fleet")[-1][1])
+    cronjob = _minimal_cronjob("dry", "fleet")
 
     def dynamicjob(index: int) -> None:
         custom.create_namespaced_custom_object(GROUP, VERSION, "fleet", PLURAL,
