@@ -52,14 +52,19 @@ def _literals(node: ast.AST | None) -> set[str]:
     return found
 
 
+def _constant(call: ast.Call, position: int) -> object:
+    """The call's positional argument at ``position`` when it is a literal, else None."""
+    argument = call.args[position] if position < len(call.args) else None
+    return argument.value if isinstance(argument, ast.Constant) else None
+
+
 def _never_stored(call: ast.Call) -> bool:
     """An abnormal-true condition observed False (``Observation("Degraded", "False", ...)``,
     ``RunHealth(False, ...)``): the condition is removed, so its reason is never written."""
-    first, second = (arg.value if isinstance(arg, ast.Constant) else None
-                     for arg in (call.args + [ast.Constant(None)] * 2)[:2])
     name = _name(call.func)
-    return ((name == "Observation" and first in ONLY_WHILE_TRUE and second == "False")
-            or (name == "RunHealth" and first is False))
+    if name == "Observation":
+        return _constant(call, 0) in ONLY_WHILE_TRUE and _constant(call, 1) == "False"
+    return name == "RunHealth" and _constant(call, 0) is False
 
 
 def _reason_nodes(tree: ast.AST) -> list[ast.AST | None]:
